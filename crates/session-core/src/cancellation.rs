@@ -1,0 +1,299 @@
+//! Cooperative cancellation: a [`CancellationToken`] that operations check and
+//! a [`CancellationSource`] that the controller cancels.
+//!
+//! # Invariants
+//! - A token is cancelled at most once; the first reason wins.
+//! - The shared flag ([`SharedFlag`]) turns from 0 to 1 after the reason is
+//!   stored, under the state lock, so whoever sees the flag set can read the
+//!   reason.
+//! - Each callback runs exactly once: either when the token is cancelled, or
+//!   at once when registered on a token that already is. The list is emptied
+//!   by the cancellation, so callbacks (and what they hold) are released.
+
+use std::sync::atomic::{AtomicI32, Ordering};
+use std::sync::{Arc, Mutex};
+
+use crate::listeners::{self, Listener, ListenerId, Listeners};
+use crate::sync::lock;
+use crate::timer::{self, TimerHandle};
+
+struct Inner {
+    flag: AtomicI32,
+    reason: Mutex<Option<Option<String>>>,
+    callbacks: Listeners<Option<String>>,
+}
+
+/// The read side of cancellation. Clones share the same state.
+#[derive(Clone)]
+pub struct CancellationToken {
+    inner: Arc<Inner>,
+}
+
+impl Default for CancellationToken {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl std::fmt::Debug for CancellationToken {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("CancellationToken")
+            .field("cancelled", &self.is_cancelled())
+            .finish()
+    }
+}
+
+impl CancellationToken {
+    /// A token that is not cancelled.
+    ///
+    /// ```
+    /// let token = msw_session_core::CancellationToken::new();
+    /// assert!(!token.is_cancelled());
+    /// ```
+    pub fn new() -> Self {
+        Self {
+            inner: Arc::new(Inner {
+                flag: AtomicI32::new(0),
+                reason: Mutex::new(None),
+                callbacks: Listeners::default(),
+            }),
+        }
+    }
+
+    /// Whether cancellation has been requested.
+    pub fn is_cancelled(&self) -> bool {
+        self.inner.flag.load(Ordering::Acquire) != 0
+    }
+
+    /// The reason of the cancellation: `None` while not cancelled,
+    /// `Some(None)` when cancelled without a reason.
+    pub fn reason(&self) -> Option<Option<String>> {
+        lock(&self.inner.reason).clone()
+    }
+
+    /// Registers a callback for the cancellation. On a token already cancelled
+    /// the callback is delivered at once and `None` is returned (there is
+    /// nothing left to remove).
+    pub fn on_cancelled(&self, callback: Arc<dyn Listener<Option<String>>>) -> Option<ListenerId> {
+        // The callback is added under the state lock, so a concurrent
+        // `cancel` either sees it in the list or has already stored a reason.
+        let reason = {
+            let stored = lock(&self.inner.reason);
+            match &*stored {
+                Some(reason) => reason.clone(),
+                None => return Some(self.inner.callbacks.add(callback)),
+            }
+        };
+        listeners::deliver(&callback, &reason);
+        None
+    }
+
+    /// Removes a callback registered with [`on_cancelled`](Self::on_cancelled).
+    pub fn remove_callback(&self, id: ListenerId) -> bool {
+        self.inner.callbacks.remove(id)
+    }
+
+    /// Cancels the token; returns `false` (and changes nothing) when it
+    /// already was. Callbacks at home on other threads are posted to them;
+    /// the others run here, in registration order, after the state lock is
+    /// released.
+    ///
+    /// ```
+    /// let token = msw_session_core::CancellationToken::new();
+    /// assert!(token.cancel(Some("stop".into())));
+    /// assert!(!token.cancel(Some("again".into())));
+    /// assert_eq!(token.reason(), Some(Some("stop".to_string())));
+    /// ```
+    pub fn cancel(&self, reason: Option<String>) -> bool {
+        let local = {
+            let mut stored = lock(&self.inner.reason);
+            if stored.is_some() {
+                return false;
+            }
+            *stored = Some(reason.clone());
+            self.inner.flag.store(1, Ordering::Release);
+            listeners::post_remote(self.inner.callbacks.take(), &reason)
+        };
+        listeners::call_local(&local, &reason);
+        true
+    }
+
+    /// The memory that holds the cancelled flag (0 or 1), for readers that
+    /// cannot call into Rust cheaply, such as a JavaScript `Int32Array`.
+    pub fn shared_flag(&self) -> SharedFlag {
+        SharedFlag {
+            token: self.inner.clone(),
+        }
+    }
+
+    /// Whether two handles are the same token.
+    pub fn same_as(&self, other: &CancellationToken) -> bool {
+        Arc::ptr_eq(&self.inner, &other.inner)
+    }
+}
+
+/// Keeps a token's flag alive and gives its address. The flag is an aligned
+/// 32-bit integer, 0 until the token is cancelled and 1 after; it never
+/// changes back.
+pub struct SharedFlag {
+    token: Arc<Inner>,
+}
+
+impl SharedFlag {
+    /// The flag's address; valid while this `SharedFlag` lives.
+    pub fn as_ptr(&self) -> *const AtomicI32 {
+        &self.token.flag
+    }
+
+    /// Whether the flag is set.
+    pub fn is_set(&self) -> bool {
+        self.token.flag.load(Ordering::Acquire) != 0
+    }
+}
+
+/// The write side of cancellation: owns a token and cancels it.
+#[derive(Clone, Debug, Default)]
+pub struct CancellationSource {
+    token: CancellationToken,
+}
+
+impl CancellationSource {
+    /// A source with a fresh token.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// A source that cancels its token after `delay`, on the timer thread,
+    /// with `reason`. The returned handle stops the timer.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// let (source, _timer) = msw_session_core::CancellationSource::with_timeout(
+    ///     Duration::from_millis(1), "Timeout after 1ms".into());
+    /// while !source.token().is_cancelled() { std::thread::yield_now(); }
+    /// ```
+    pub fn with_timeout(delay: std::time::Duration, reason: String) -> (Self, TimerHandle) {
+        let source = Self::new();
+        let token = source.token.clone();
+        let handle = timer::after(delay, move || {
+            token.cancel(Some(reason));
+        });
+        (source, handle)
+    }
+
+    /// Like [`with_timeout`](Self::with_timeout) with a JavaScript
+    /// millisecond count: NaN and negative counts are refused, `Infinity`
+    /// never fires.
+    pub fn with_timeout_ms(ms: f64, reason: String) -> crate::Result<(Self, TimerHandle)> {
+        if ms.is_nan() || ms < 0.0 {
+            return Err(crate::CoreError::out_of_range(
+                "timeoutMs",
+                "a number >= 0",
+                crate::progress::js_display(ms),
+            ));
+        }
+        Ok(Self::with_timeout(timer::millis(ms), reason))
+    }
+
+    /// The token of this source.
+    pub fn token(&self) -> &CancellationToken {
+        &self.token
+    }
+
+    /// Cancels the token (see [`CancellationToken::cancel`]).
+    pub fn cancel(&self, reason: Option<String>) -> bool {
+        self.token.cancel(reason)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::listeners::FnListener;
+    use std::time::Duration;
+
+    type Log = Arc<Mutex<Vec<String>>>;
+
+    fn recorder() -> (Log, impl Fn(&str) -> Arc<dyn Listener<Option<String>>>) {
+        let log = Arc::new(Mutex::new(Vec::new()));
+        let l2 = log.clone();
+        (log, move |name: &str| {
+            let log = l2.clone();
+            let name = name.to_string();
+            Arc::new(FnListener(move |r: &Option<String>| {
+                log.lock()
+                    .unwrap()
+                    .push(format!("{name}:{}", r.as_deref().unwrap_or("-")))
+            })) as Arc<dyn Listener<Option<String>>>
+        })
+    }
+
+    #[test]
+    fn callbacks_run_once_in_order_with_the_first_reason() {
+        let token = CancellationToken::new();
+        let (log, make) = recorder();
+        token.on_cancelled(make("a"));
+        token.on_cancelled(Arc::new(FnListener(|_: &Option<String>| {
+            panic!("bad callback")
+        })));
+        let removed = token.on_cancelled(make("removed")).unwrap();
+        token.on_cancelled(make("b"));
+        assert!(token.remove_callback(removed));
+        assert!(token.cancel(Some("first".into())));
+        assert!(!token.cancel(Some("second".into())));
+        assert_eq!(*log.lock().unwrap(), vec!["a:first", "b:first"]);
+        token.on_cancelled(make("late"));
+        assert_eq!(log.lock().unwrap().last().unwrap(), "late:first");
+        assert!(token.is_cancelled());
+        assert!(token.shared_flag().is_set());
+    }
+
+    #[test]
+    fn callbacks_may_reenter_the_token() {
+        let token = CancellationToken::new();
+        let t2 = token.clone();
+        let seen = Arc::new(Mutex::new(None));
+        let s2 = seen.clone();
+        token.on_cancelled(Arc::new(FnListener(move |_: &Option<String>| {
+            *s2.lock().unwrap() = Some((t2.is_cancelled(), t2.reason()));
+            t2.cancel(Some("inner".into()));
+        })));
+        token.cancel(None);
+        assert_eq!(*seen.lock().unwrap(), Some((true, Some(None))));
+        assert_eq!(token.reason(), Some(None));
+    }
+
+    #[test]
+    fn timeout_cancels_from_the_timer_thread() {
+        let (source, _) = CancellationSource::with_timeout(Duration::from_millis(2), "late".into());
+        let flag = source.token().shared_flag();
+        while !flag.is_set() {
+            std::thread::yield_now();
+        }
+        assert_eq!(source.token().reason(), Some(Some("late".into())));
+    }
+
+    #[test]
+    fn timeouts_refuse_nan_and_negative_counts() {
+        for bad in [f64::NAN, -1.0] {
+            let err = CancellationSource::with_timeout_ms(bad, "x".into()).unwrap_err();
+            assert_eq!(err.code(), "ERR_OUT_OF_RANGE");
+            assert!(err.to_string().contains("\"timeoutMs\""));
+        }
+        let (never, _) = CancellationSource::with_timeout_ms(f64::INFINITY, "x".into()).unwrap();
+        assert!(!never.token().is_cancelled());
+    }
+
+    #[test]
+    fn a_cancelled_timer_never_fires() {
+        let (source, handle) =
+            CancellationSource::with_timeout(Duration::from_millis(1), "x".into());
+        handle.cancel();
+        let (probe, _) =
+            CancellationSource::with_timeout(Duration::from_millis(20), "probe".into());
+        while !probe.token().is_cancelled() {
+            std::thread::yield_now();
+        }
+        assert!(!source.token().is_cancelled());
+    }
+}

@@ -1,0 +1,136 @@
+//! The one error type of the core. The binding maps each variant to a
+//! JavaScript error class and a stable `code` in a single place.
+
+use std::fmt;
+use std::io;
+use std::path::PathBuf;
+
+/// A result with a [`CoreError`].
+pub type Result<T, E = CoreError> = std::result::Result<T, E>;
+
+/// Everything that can go wrong in the core.
+#[derive(Debug)]
+pub enum CoreError {
+    /// A number is NaN, negative or otherwise out of range. JS: `RangeError`,
+    /// `ERR_OUT_OF_RANGE`.
+    OutOfRange {
+        /// The argument's name, as the API documents it.
+        name: &'static str,
+        /// What the argument must be.
+        expected: &'static str,
+        /// The value received, printed.
+        received: String,
+    },
+    /// An id that is not a plain file name. JS: `TypeError`,
+    /// `ERR_INVALID_SESSION_ID`.
+    InvalidSessionId {
+        /// The id received.
+        id: String,
+    },
+    /// A malformed session state. JS: `TypeError`, `ERR_INVALID_SESSION_STATE`.
+    InvalidState {
+        /// The path of the offending field (`progress.status`), or `.`.
+        path: String,
+        /// What is wrong with it.
+        message: String,
+    },
+    /// A context that cannot be stored as JSON. JS: `TypeError`,
+    /// `ERR_CONTEXT_NOT_SERIALIZABLE`.
+    ContextNotSerializable {
+        /// The session whose context was refused.
+        session_id: String,
+        /// Why (the message of the `JSON.stringify` error).
+        message: String,
+    },
+    /// The file system refused. JS: `Error`, `ERR_SESSION_IO`.
+    Io {
+        /// What was being done ("write session file", "create folder", …).
+        action: &'static str,
+        /// The path involved.
+        path: PathBuf,
+        /// The OS error.
+        source: io::Error,
+    },
+    /// A bug: a listener or the core panicked where it must not. JS: `Error`,
+    /// `ERR_INTERNAL`.
+    Internal(String),
+}
+
+impl CoreError {
+    /// The stable code JavaScript sees in `error.code`.
+    pub fn code(&self) -> &'static str {
+        match self {
+            CoreError::OutOfRange { .. } => "ERR_OUT_OF_RANGE",
+            CoreError::InvalidSessionId { .. } => "ERR_INVALID_SESSION_ID",
+            CoreError::InvalidState { .. } => "ERR_INVALID_SESSION_STATE",
+            CoreError::ContextNotSerializable { .. } => "ERR_CONTEXT_NOT_SERIALIZABLE",
+            CoreError::Io { .. } => "ERR_SESSION_IO",
+            CoreError::Internal(_) => "ERR_INTERNAL",
+        }
+    }
+
+    pub(crate) fn io(action: &'static str, path: impl Into<PathBuf>, source: io::Error) -> Self {
+        CoreError::Io {
+            action,
+            path: path.into(),
+            source,
+        }
+    }
+
+    pub(crate) fn out_of_range(
+        name: &'static str,
+        expected: &'static str,
+        received: impl fmt::Display,
+    ) -> Self {
+        CoreError::OutOfRange {
+            name,
+            expected,
+            received: received.to_string(),
+        }
+    }
+}
+
+impl fmt::Display for CoreError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            CoreError::OutOfRange {
+                name,
+                expected,
+                received,
+            } => write!(
+                f,
+                "The \"{name}\" argument must be {expected}. Received {received}"
+            ),
+            CoreError::InvalidSessionId { id } => write!(
+                f,
+                "Invalid session id {id:?}: an id must be a plain file name \
+                 (not empty, not \".\" or \"..\", no \"/\", \"\\\" or NUL, at most 200 bytes)"
+            ),
+            CoreError::InvalidState { path, message } => {
+                write!(f, "Invalid session state at \"{path}\": {message}")
+            }
+            CoreError::ContextNotSerializable {
+                session_id,
+                message,
+            } => write!(
+                f,
+                "The context of session {session_id} cannot be stored as JSON: {message}"
+            ),
+            CoreError::Io {
+                action,
+                path,
+                source,
+            } => write!(f, "Cannot {action} \"{}\": {source}", path.display()),
+            CoreError::Internal(message) => write!(f, "Internal error in msw-session: {message}"),
+        }
+    }
+}
+
+impl std::error::Error for CoreError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        match self {
+            CoreError::Io { source, .. } => Some(source),
+            _ => None,
+        }
+    }
+}

@@ -1,0 +1,36 @@
+//! The pure-Rust core of msw-session: cancellation tokens, progress trackers,
+//! session files and the session manager.
+//!
+//! Nothing here knows about JavaScript. The Node binding (the crate at the
+//! repository root) converts JS values into these types and hands listeners
+//! in as [`Listener`] implementations; everything that decides behaviour — the
+//! state machine, validation of values, persistence, timers and threads —
+//! lives here and is tested with `cargo test -p msw-session-core`.
+//!
+//! # Threads
+//! Every type is `Send + Sync`. A change made on one thread reaches listeners
+//! bound to another thread through [`Listener::post`], which must only queue
+//! work; listeners without a home thread, or at home on the changing thread,
+//! are called in place with [`Listener::call`]. See [`listeners`].
+
+pub mod cancellation;
+pub mod clock;
+pub mod error;
+pub mod id;
+pub mod listeners;
+pub mod manager;
+pub mod progress;
+pub mod state;
+pub mod store;
+pub mod timer;
+
+mod sync;
+
+pub use cancellation::{CancellationSource, CancellationToken, SharedFlag};
+pub use error::{CoreError, Result};
+pub use id::SessionId;
+pub use listeners::{Executor, Listener, ListenerId};
+pub use manager::{ContextProvider, ManagerOptions, Session, SessionManager};
+pub use progress::{ProgressState, ProgressStatus, ProgressTracker};
+pub use state::{SessionState, SessionStatus};
+pub use store::SessionStore;

@@ -1,0 +1,204 @@
+//! Listener lists and the rule that decides on which thread a listener runs.
+//!
+//! # Invariants
+//! - A listener is called outside every lock of the core, so it may call back
+//!   into the object that notified it (re-entrancy) without deadlock.
+//! - A listener bound to a home thread ([`Listener::home`]) is *called* only on
+//!   that thread. A change made on any other thread *posts* the event to it;
+//!   posting happens while the notifying object still holds its state lock, so
+//!   events posted to one home thread arrive in the order the changes were made.
+//! - A listener that panics is isolated: the panic is caught and the remaining
+//!   listeners still run.
+//! - Listeners run in registration order.
+
+use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+use std::thread::{self, ThreadId};
+
+use crate::sync::lock;
+
+/// Something that hears events of type `E`.
+pub trait Listener<E>: Send + Sync {
+    /// Delivers the event on the current thread. Called only when
+    /// [`home`](Listener::home) is `None` or the current thread.
+    fn call(&self, event: &E);
+
+    /// The thread this listener must run on, if any.
+    fn home(&self) -> Option<ThreadId> {
+        None
+    }
+
+    /// Queues the event for the home thread. Must not block and must not run
+    /// user code; called while the notifier holds its state lock.
+    fn post(&self, event: &E) {
+        self.call(event);
+    }
+}
+
+/// Runs jobs somewhere else — on a JavaScript thread, say. Used for work that
+/// must happen on a particular thread, such as auto-save, which needs the JS
+/// thread to read in-place context changes.
+pub trait Executor: Send + Sync {
+    /// Queues `job`; it may be dropped without running when the target is gone.
+    fn execute(&self, job: Box<dyn FnOnce() + Send>);
+}
+
+/// Identifies a registered listener, for removal.
+pub type ListenerId = u64;
+
+type Entry<E> = (ListenerId, Arc<dyn Listener<E>>);
+
+/// An ordered, removable list of listeners.
+pub struct Listeners<E> {
+    entries: Mutex<Vec<Entry<E>>>,
+    next_id: AtomicU64,
+}
+
+impl<E> Default for Listeners<E> {
+    fn default() -> Self {
+        Self {
+            entries: Mutex::new(Vec::new()),
+            next_id: AtomicU64::new(1),
+        }
+    }
+}
+
+impl<E> Listeners<E> {
+    /// Appends a listener and returns its id.
+    pub fn add(&self, listener: Arc<dyn Listener<E>>) -> ListenerId {
+        let id = self.next_id.fetch_add(1, Ordering::Relaxed);
+        lock(&self.entries).push((id, listener));
+        id
+    }
+
+    /// Removes a listener; `false` when it was not registered (or already removed).
+    pub fn remove(&self, id: ListenerId) -> bool {
+        let mut entries = lock(&self.entries);
+        let before = entries.len();
+        entries.retain(|(entry_id, _)| *entry_id != id);
+        entries.len() != before
+    }
+
+    /// Removes every listener, returning them in order.
+    pub fn take(&self) -> Vec<Arc<dyn Listener<E>>> {
+        std::mem::take(&mut *lock(&self.entries))
+            .into_iter()
+            .map(|(_, l)| l)
+            .collect()
+    }
+
+    /// The listeners in order, at this moment.
+    pub fn snapshot(&self) -> Vec<Arc<dyn Listener<E>>> {
+        lock(&self.entries).iter().map(|(_, l)| l.clone()).collect()
+    }
+
+    /// How many listeners are registered.
+    pub fn len(&self) -> usize {
+        lock(&self.entries).len()
+    }
+
+    /// Whether no listener is registered.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+}
+
+/// The first phase of a notification, run under the notifier's state lock:
+/// posts the event to every listener whose home is another thread and returns
+/// those to call here, in order, once the lock is released.
+pub(crate) fn post_remote<E>(
+    listeners: Vec<Arc<dyn Listener<E>>>,
+    event: &E,
+) -> Vec<Arc<dyn Listener<E>>> {
+    let here = thread::current().id();
+    let mut local = Vec::with_capacity(listeners.len());
+    for listener in listeners {
+        match listener.home() {
+            Some(home) if home != here => {
+                let _ = catch_unwind(AssertUnwindSafe(|| listener.post(event)));
+            }
+            _ => local.push(listener),
+        }
+    }
+    local
+}
+
+/// The second phase: calls each local listener, isolating panics.
+pub(crate) fn call_local<E>(local: &[Arc<dyn Listener<E>>], event: &E) {
+    for listener in local {
+        let _ = catch_unwind(AssertUnwindSafe(|| listener.call(event)));
+    }
+}
+
+/// Delivers one event to one listener on the right thread.
+pub(crate) fn deliver<E>(listener: &Arc<dyn Listener<E>>, event: &E) {
+    let local = post_remote(vec![listener.clone()], event);
+    call_local(&local, event);
+}
+
+/// A listener made of a closure, with no home thread.
+pub struct FnListener<F>(pub F);
+
+impl<E, F: Fn(&E) + Send + Sync> Listener<E> for FnListener<F> {
+    fn call(&self, event: &E) {
+        (self.0)(event)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::sync::mpsc;
+
+    struct Remote {
+        home: ThreadId,
+        tx: Mutex<mpsc::Sender<u32>>,
+    }
+
+    impl Listener<u32> for Remote {
+        fn call(&self, _: &u32) {
+            panic!("a remote listener must not be called off its home thread");
+        }
+        fn home(&self) -> Option<ThreadId> {
+            Some(self.home)
+        }
+        fn post(&self, event: &u32) {
+            lock(&self.tx).send(*event).unwrap();
+        }
+    }
+
+    #[test]
+    fn calls_in_order_and_isolates_panics() {
+        let list = Listeners::<u32>::default();
+        let seen = Arc::new(Mutex::new(Vec::new()));
+        let s1 = seen.clone();
+        list.add(Arc::new(FnListener(move |e: &u32| {
+            s1.lock().unwrap().push(*e)
+        })));
+        list.add(Arc::new(FnListener(|_: &u32| panic!("listener bug"))));
+        let s3 = seen.clone();
+        let id = list.add(Arc::new(FnListener(move |e: &u32| {
+            s3.lock().unwrap().push(e + 100)
+        })));
+        let local = post_remote(list.snapshot(), &1);
+        call_local(&local, &1);
+        assert_eq!(*seen.lock().unwrap(), vec![1, 101]);
+        assert!(list.remove(id));
+        assert!(!list.remove(id));
+        assert_eq!(list.len(), 2);
+    }
+
+    #[test]
+    fn posts_to_listeners_at_home_elsewhere() {
+        let (tx, rx) = mpsc::channel();
+        let home = thread::spawn(|| thread::current().id()).join().unwrap();
+        let listener: Arc<dyn Listener<u32>> = Arc::new(Remote {
+            home,
+            tx: Mutex::new(tx),
+        });
+        deliver(&listener, &7);
+        deliver(&listener, &8);
+        assert_eq!(rx.try_iter().collect::<Vec<_>>(), vec![7, 8]);
+    }
+}

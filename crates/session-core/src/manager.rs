@@ -1,0 +1,629 @@
+//! Live sessions: each a tracker, a cancellation source and a context, kept
+//! in memory and written to the [`SessionStore`] on every change.
+//!
+//! # Invariants
+//! - A session is in the manager only after its file was written: a create
+//!   or resume that fails leaves nothing behind.
+//! - Every change of a session's tracker first notifies the manager's
+//!   listeners, then writes the file (the reference's order).
+//! - The context is read through its [`ContextProvider`] at every save, so
+//!   in-place changes made by its owner are written by the next save of any
+//!   kind; where the provider cannot be read (another thread) the last
+//!   context read is written.
+//! - No lock is held while listeners run or files are written.
+
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex, Weak};
+use std::time::Duration;
+
+use indexmap::IndexMap;
+use serde_json::Value;
+
+use crate::cancellation::CancellationSource;
+use crate::clock;
+use crate::error::{CoreError, Result};
+use crate::id::SessionId;
+use crate::listeners::{self, Executor, Listener, ListenerId, Listeners};
+use crate::progress::{ProgressState, ProgressStatus, ProgressTracker};
+use crate::state::SessionState;
+use crate::store::SessionStore;
+use crate::sync::lock;
+use crate::timer::{self, TimerHandle};
+
+/// Reads a session's context where it lives (a JavaScript object, say).
+pub trait ContextProvider: Send + Sync {
+    /// The context as JSON text, read now; `Ok(None)` when it cannot be read
+    /// on this thread; `Err(message)` when it cannot be serialized.
+    fn read(&self) -> std::result::Result<Option<String>, String>;
+}
+
+/// How a manager is set up.
+#[derive(Clone, Debug)]
+pub struct ManagerOptions {
+    /// The folder that holds `.msw/`.
+    pub base_path: PathBuf,
+    /// The period of auto-save.
+    pub auto_save_interval: Duration,
+}
+
+impl ManagerOptions {
+    /// Options with an auto-save period in milliseconds (a positive, finite number).
+    pub fn new(base_path: impl Into<PathBuf>, auto_save_interval_ms: f64) -> Result<Self> {
+        if !(auto_save_interval_ms > 0.0 && auto_save_interval_ms.is_finite()) {
+            return Err(CoreError::out_of_range(
+                "autoSaveIntervalMs",
+                "a positive, finite number",
+                crate::progress::js_display(auto_save_interval_ms),
+            ));
+        }
+        Ok(Self {
+            base_path: base_path.into(),
+            auto_save_interval: timer::millis(auto_save_interval_ms),
+        })
+    }
+}
+
+struct ContextCell {
+    /// The last JSON text read and its parsed value.
+    last: Mutex<(String, Value)>,
+    provider: Option<Box<dyn ContextProvider>>,
+}
+
+impl ContextCell {
+    fn new(
+        json: String,
+        provider: Option<Box<dyn ContextProvider>>,
+        id: &SessionId,
+    ) -> Result<Self> {
+        let value = parse_context(&json, id)?;
+        Ok(Self {
+            last: Mutex::new((json, value)),
+            provider,
+        })
+    }
+
+    /// The context to write: read anew where possible. `strict` turns a
+    /// context that cannot be serialized into an error; otherwise the last
+    /// good one is written.
+    fn current(&self, id: &SessionId, strict: bool) -> Result<Value> {
+        let read = match &self.provider {
+            Some(provider) => provider.read(),
+            None => Ok(None),
+        };
+        let fresh = match read {
+            Ok(fresh) => fresh,
+            Err(message) if strict => {
+                return Err(CoreError::ContextNotSerializable {
+                    session_id: id.to_string(),
+                    message,
+                })
+            }
+            Err(_) => None,
+        };
+        let mut last = lock(&self.last);
+        if let Some(json) = fresh {
+            if json != last.0 {
+                match parse_context(&json, id) {
+                    Ok(value) => *last = (json, value),
+                    Err(err) if strict => return Err(err),
+                    Err(_) => {}
+                }
+            }
+        }
+        Ok(last.1.clone())
+    }
+}
+
+fn parse_context(json: &str, id: &SessionId) -> Result<Value> {
+    match serde_json::from_str::<Value>(json) {
+        Ok(value @ Value::Object(_)) => Ok(value),
+        Ok(_) => Err(CoreError::ContextNotSerializable {
+            session_id: id.to_string(),
+            message: "the context must serialize to a JSON object".into(),
+        }),
+        Err(err) => Err(CoreError::ContextNotSerializable {
+            session_id: id.to_string(),
+            message: err.to_string(),
+        }),
+    }
+}
+
+/// One live session.
+pub struct Session {
+    id: SessionId,
+    operation: String,
+    created_at_ms: i64,
+    tracker: ProgressTracker,
+    source: CancellationSource,
+    context: ContextCell,
+}
+
+impl Session {
+    /// The session id.
+    pub fn id(&self) -> &str {
+        self.id.as_str()
+    }
+
+    /// What the session does.
+    pub fn operation(&self) -> &str {
+        &self.operation
+    }
+
+    /// Creation time, ms since the epoch.
+    pub fn created_at_ms(&self) -> i64 {
+        self.created_at_ms
+    }
+
+    /// The session's tracker.
+    pub fn tracker(&self) -> &ProgressTracker {
+        &self.tracker
+    }
+
+    /// The session's cancellation source.
+    pub fn source(&self) -> &CancellationSource {
+        &self.source
+    }
+
+    fn to_state(&self, strict: bool) -> Result<SessionState> {
+        let context = self.context.current(&self.id, strict)?;
+        let progress = self.tracker.state();
+        Ok(SessionState {
+            id: self.id.to_string(),
+            operation: self.operation.clone(),
+            status: progress.status.into(),
+            progress,
+            context,
+            created_at: clock::iso_from_ms(self.created_at_ms).unwrap_or_default(),
+            updated_at: clock::now_iso(),
+            crashed_at: None,
+            extra: Default::default(),
+        })
+    }
+}
+
+struct Inner {
+    store: SessionStore,
+    interval: Duration,
+    sessions: Mutex<IndexMap<String, Arc<Session>>>,
+    listeners: Listeners<ProgressState>,
+    auto_save: Mutex<Option<TimerHandle>>,
+}
+
+impl Drop for Inner {
+    fn drop(&mut self) {
+        if let Some(handle) = lock(&self.auto_save).take() {
+            handle.cancel();
+        }
+    }
+}
+
+impl Inner {
+    fn save(&self, session: &Session, strict: bool) -> Result<()> {
+        self.store.save(&session.to_state(strict)?)
+    }
+
+    fn save_all(&self) -> Result<()> {
+        let sessions: Vec<_> = lock(&self.sessions).values().cloned().collect();
+        let mut first_error = None;
+        for session in sessions {
+            if let Err(err) = self.save(&session, true) {
+                first_error.get_or_insert(err);
+            }
+        }
+        first_error.map_or(Ok(()), Err)
+    }
+}
+
+/// The tracker listener that makes a session's changes heard by the manager
+/// and written to disk.
+struct SaveOnChange {
+    manager: Weak<Inner>,
+    session: Weak<Session>,
+}
+
+impl Listener<ProgressState> for SaveOnChange {
+    fn call(&self, state: &ProgressState) {
+        let (Some(manager), Some(session)) = (self.manager.upgrade(), self.session.upgrade())
+        else {
+            return;
+        };
+        let local = listeners::post_remote(manager.listeners.snapshot(), state);
+        listeners::call_local(&local, state);
+        // As in the reference, a failed write on a progress update does not
+        // reach the caller; explicit saves report it.
+        let _ = manager.save(&session, false);
+    }
+}
+
+/// Tracks live sessions and persists them.
+#[derive(Clone)]
+pub struct SessionManager {
+    inner: Arc<Inner>,
+}
+
+impl SessionManager {
+    /// A manager over `<base_path>/.msw/sessions`.
+    pub fn new(options: ManagerOptions) -> Self {
+        Self {
+            inner: Arc::new(Inner {
+                store: SessionStore::new(&options.base_path),
+                interval: options.auto_save_interval,
+                sessions: Mutex::new(IndexMap::new()),
+                listeners: Listeners::default(),
+                auto_save: Mutex::new(None),
+            }),
+        }
+    }
+
+    /// The store this manager writes to.
+    pub fn store(&self) -> &SessionStore {
+        &self.inner.store
+    }
+
+    /// Creates a session with a random id and writes its file.
+    ///
+    /// `context_json` is the context as `JSON.stringify` printed it (an
+    /// object); `provider` reads it anew at each save.
+    pub fn create_session(
+        &self,
+        operation: String,
+        context_json: String,
+        provider: Option<Box<dyn ContextProvider>>,
+    ) -> Result<Arc<Session>> {
+        let id = SessionId::random();
+        let context = ContextCell::new(context_json, provider, &id)?;
+        let tracker = ProgressTracker::new(id.to_string(), operation.clone());
+        let session = Arc::new(Session {
+            created_at_ms: clock::now_ms(),
+            id,
+            operation,
+            tracker,
+            source: CancellationSource::new(),
+            context,
+        });
+        self.admit(session)
+    }
+
+    /// Takes over a crashed session: same id, operation, context, progress,
+    /// steps and start time, status running; its file is written at once.
+    /// `None` when a session with that id is live in this manager.
+    pub fn resume_session(
+        &self,
+        state: SessionState,
+        provider: Option<Box<dyn ContextProvider>>,
+    ) -> Result<Option<Arc<Session>>> {
+        let id = SessionId::parse(&state.id)?;
+        if lock(&self.inner.sessions).contains_key(id.as_str()) {
+            return Ok(None);
+        }
+        let context_json = state.context.to_string();
+        let context = ContextCell::new(context_json, provider, &id)?;
+        let mut progress = state.progress;
+        progress.session_id = id.to_string();
+        progress.operation = state.operation.clone();
+        progress.status = ProgressStatus::Running;
+        progress.error = None;
+        progress.updated_at = clock::now_iso();
+        let created_at_ms = clock::parse_iso_ms(&state.created_at).unwrap_or_else(clock::now_ms);
+        let session = Arc::new(Session {
+            id,
+            operation: state.operation,
+            created_at_ms,
+            tracker: ProgressTracker::from_state(progress),
+            source: CancellationSource::new(),
+            context,
+        });
+        self.admit(session).map(Some)
+    }
+
+    fn admit(&self, session: Arc<Session>) -> Result<Arc<Session>> {
+        self.inner.save(&session, true)?;
+        session.tracker.on_progress(Arc::new(SaveOnChange {
+            manager: Arc::downgrade(&self.inner),
+            session: Arc::downgrade(&session),
+        }));
+        let id = session.id.to_string();
+        lock(&self.inner.sessions).insert(id, session.clone());
+        Ok(session)
+    }
+
+    /// The live session with that id.
+    pub fn get(&self, id: &str) -> Option<Arc<Session>> {
+        lock(&self.inner.sessions).get(id).cloned()
+    }
+
+    /// All live sessions, in creation order.
+    pub fn sessions(&self) -> Vec<Arc<Session>> {
+        lock(&self.inner.sessions).values().cloned().collect()
+    }
+
+    /// Cancels the session's token and tracker and writes its file; the
+    /// session stays live. `false` for an unknown id.
+    pub fn cancel_session(&self, id: &str, reason: Option<String>) -> Result<bool> {
+        let Some(session) = self.get(id) else {
+            return Ok(false);
+        };
+        session.source.cancel(reason.clone());
+        session.tracker.cancel(reason);
+        self.inner.save(&session, true)?;
+        Ok(true)
+    }
+
+    /// Completes the session, writes its file and forgets it. `false` for
+    /// an unknown id. When the write fails the session stays live.
+    pub fn complete_session(&self, id: &str) -> Result<bool> {
+        self.finish(id, |tracker| tracker.complete())
+    }
+
+    /// Fails the session with `error`, writes its file and forgets it.
+    pub fn fail_session(&self, id: &str, error: String) -> Result<bool> {
+        self.finish(id, move |tracker| tracker.fail(error))
+    }
+
+    fn finish(&self, id: &str, change: impl FnOnce(&ProgressTracker)) -> Result<bool> {
+        let Some(session) = self.get(id) else {
+            return Ok(false);
+        };
+        change(&session.tracker);
+        self.inner.save(&session, true)?;
+        lock(&self.inner.sessions).shift_remove(id);
+        Ok(true)
+    }
+
+    /// Registers a listener for every session's changes.
+    pub fn on_progress(&self, listener: Arc<dyn Listener<ProgressState>>) -> ListenerId {
+        self.inner.listeners.add(listener)
+    }
+
+    /// Removes a listener; `false` when it was not registered.
+    pub fn remove_listener(&self, id: ListenerId) -> bool {
+        self.inner.listeners.remove(id)
+    }
+
+    /// Crashed sessions in this manager's folder (60 s threshold).
+    pub fn find_crashed(&self) -> Result<Vec<SessionState>> {
+        self.inner.store.find_crashed(60_000.0, clock::now_ms())
+    }
+
+    /// Removes finished sessions older than `max_age_days`.
+    pub fn cleanup(&self, max_age_days: f64) -> Result<u32> {
+        self.inner.store.cleanup(max_age_days, clock::now_ms())
+    }
+
+    /// Writes every live session. Every session is attempted; the first
+    /// error is returned.
+    pub fn save_all(&self) -> Result<()> {
+        self.inner.save_all()
+    }
+
+    /// Saves every live session each auto-save period. The timer runs on the
+    /// timer thread; the saves run wherever `executor` puts them (the
+    /// thread that owns the contexts). Calling it again changes nothing.
+    pub fn start_auto_save(&self, executor: Arc<dyn Executor>) {
+        let mut slot = lock(&self.inner.auto_save);
+        if slot.is_some() {
+            return;
+        }
+        let manager = Arc::downgrade(&self.inner);
+        *slot = Some(timer::every(self.inner.interval, move || {
+            let manager = manager.clone();
+            executor.execute(Box::new(move || {
+                if let Some(inner) = manager.upgrade() {
+                    let _ = inner.save_all();
+                }
+            }));
+        }));
+    }
+
+    /// Stops auto-save.
+    pub fn stop_auto_save(&self) {
+        if let Some(handle) = lock(&self.inner.auto_save).take() {
+            handle.cancel();
+        }
+    }
+
+    /// Whether auto-save is on.
+    pub fn is_auto_saving(&self) -> bool {
+        lock(&self.inner.auto_save).is_some()
+    }
+
+    /// Stops auto-save and writes every live session.
+    pub fn shutdown(&self) -> Result<()> {
+        self.stop_auto_save();
+        self.save_all()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::listeners::FnListener;
+    use crate::state::SessionStatus;
+    use std::sync::mpsc;
+
+    fn manager(dir: &tempfile::TempDir) -> SessionManager {
+        SessionManager::new(ManagerOptions::new(dir.path(), 5000.0).unwrap())
+    }
+
+    struct Shared(Arc<Mutex<std::result::Result<Option<String>, String>>>);
+    impl ContextProvider for Shared {
+        fn read(&self) -> std::result::Result<Option<String>, String> {
+            self.0.lock().unwrap().clone()
+        }
+    }
+
+    #[test]
+    fn seed_plan_create_update_file_complete() {
+        let dir = tempfile::tempdir().unwrap();
+        let m = manager(&dir);
+        let s = m
+            .create_session("index".into(), "{\"a\":1}".into(), None)
+            .unwrap();
+        let path = m.store().path_of(&SessionId::parse(s.id()).unwrap());
+        assert!(path.exists());
+        s.tracker().start(Some(2.0)).unwrap();
+        s.tracker().complete_step(Some("one".into()));
+        let on_disk = m.store().load(s.id()).unwrap().unwrap();
+        assert_eq!(on_disk.status, SessionStatus::Active);
+        assert_eq!(on_disk.progress.progress, 50.0);
+        assert_eq!(on_disk.context, serde_json::json!({"a": 1}));
+        assert!(m.complete_session(s.id()).unwrap());
+        assert!(m.get(s.id()).is_none());
+        assert!(!m.complete_session(s.id()).unwrap());
+        assert_eq!(
+            m.store().load(s.id()).unwrap().unwrap().status,
+            SessionStatus::Completed
+        );
+    }
+
+    #[test]
+    fn cancel_keeps_the_session_and_stores_cancelled() {
+        let dir = tempfile::tempdir().unwrap();
+        let m = manager(&dir);
+        let s = m.create_session("op".into(), "{}".into(), None).unwrap();
+        assert!(m.cancel_session(s.id(), Some("stop".into())).unwrap());
+        assert!(s.source().token().is_cancelled());
+        assert!(m.get(s.id()).is_some());
+        let on_disk = m.store().load(s.id()).unwrap().unwrap();
+        assert_eq!(on_disk.status, SessionStatus::Cancelled);
+        assert_eq!(on_disk.progress.error.as_deref(), Some("stop"));
+        assert!(!m.cancel_session("unknown", None).unwrap());
+    }
+
+    #[test]
+    fn a_refused_create_leaves_nothing_behind() {
+        let dir = tempfile::tempdir().unwrap();
+        let m = manager(&dir);
+        let err = m
+            .create_session("op".into(), "[1]".into(), None)
+            .err()
+            .unwrap();
+        assert_eq!(err.code(), "ERR_CONTEXT_NOT_SERIALIZABLE");
+        assert!(m.sessions().is_empty());
+        assert!(m.store().list().unwrap().is_empty());
+        m.shutdown().unwrap();
+    }
+
+    #[test]
+    fn context_is_read_anew_at_each_save() {
+        let dir = tempfile::tempdir().unwrap();
+        let m = manager(&dir);
+        let cell = Arc::new(Mutex::new(Ok(None)));
+        let s = m
+            .create_session(
+                "op".into(),
+                "{\"n\":1}".into(),
+                Some(Box::new(Shared(cell.clone()))),
+            )
+            .unwrap();
+        *cell.lock().unwrap() = Ok(Some("{\"n\":2}".into()));
+        s.tracker().set_progress(5.0, None).unwrap();
+        assert_eq!(m.store().load(s.id()).unwrap().unwrap().context["n"], 2);
+        *cell.lock().unwrap() = Err("Converting circular structure to JSON".into());
+        // A progress update keeps the last good context...
+        s.tracker().set_progress(6.0, None).unwrap();
+        let on_disk = m.store().load(s.id()).unwrap().unwrap();
+        assert_eq!(
+            (on_disk.context["n"].as_i64(), on_disk.progress.progress),
+            (Some(2), 6.0)
+        );
+        // ...an explicit save reports the error.
+        let err = m.save_all().unwrap_err();
+        assert_eq!(err.code(), "ERR_CONTEXT_NOT_SERIALIZABLE");
+        assert!(err.to_string().contains("circular"));
+    }
+
+    #[test]
+    fn manager_listeners_hear_every_session_before_saving() {
+        let dir = tempfile::tempdir().unwrap();
+        let m = manager(&dir);
+        let seen = Arc::new(Mutex::new(Vec::new()));
+        let s2 = seen.clone();
+        let id = m.on_progress(Arc::new(FnListener(move |st: &ProgressState| {
+            s2.lock()
+                .unwrap()
+                .push((st.session_id.clone(), st.progress))
+        })));
+        let a = m.create_session("a".into(), "{}".into(), None).unwrap();
+        let b = m.create_session("b".into(), "{}".into(), None).unwrap();
+        a.tracker().set_progress(10.0, None).unwrap();
+        b.tracker().set_progress(20.0, None).unwrap();
+        assert!(m.remove_listener(id));
+        a.tracker().set_progress(30.0, None).unwrap();
+        assert_eq!(
+            *seen.lock().unwrap(),
+            vec![(a.id().to_string(), 10.0), (b.id().to_string(), 20.0)]
+        );
+    }
+
+    #[test]
+    fn resume_restores_everything_and_writes_at_once() {
+        let dir = tempfile::tempdir().unwrap();
+        let m = manager(&dir);
+        let s = m
+            .create_session("op".into(), "{\"cursor\":7}".into(), None)
+            .unwrap();
+        s.tracker().start(Some(4.0)).unwrap();
+        s.tracker().complete_step(Some("one".into()));
+        let mut crashed = m.store().load(s.id()).unwrap().unwrap();
+        crashed.status = SessionStatus::Crashed;
+        let other = manager(&dir);
+        let resumed = other
+            .resume_session(crashed.clone(), None)
+            .unwrap()
+            .unwrap();
+        let st = resumed.tracker().state();
+        assert_eq!(st.status, ProgressStatus::Running);
+        assert_eq!(
+            (st.progress, st.total_steps, st.completed_steps),
+            (25.0, Some(4.0), Some(1.0))
+        );
+        assert_eq!(st.current_step.as_deref(), Some("one"));
+        assert_eq!(st.started_at, crashed.progress.started_at);
+        assert!(other.resume_session(crashed, None).unwrap().is_none());
+        let on_disk = m.store().load(s.id()).unwrap().unwrap();
+        assert_eq!(on_disk.status, SessionStatus::Active);
+        assert_eq!(on_disk.context["cursor"], 7);
+        assert_eq!(resumed.created_at_ms(), s.created_at_ms());
+    }
+
+    #[test]
+    fn auto_save_runs_on_the_executor_and_stops() {
+        struct Channel(Mutex<mpsc::Sender<Box<dyn FnOnce() + Send>>>);
+        impl Executor for Channel {
+            fn execute(&self, job: Box<dyn FnOnce() + Send>) {
+                let _ = lock(&self.0).send(job);
+            }
+        }
+        let dir = tempfile::tempdir().unwrap();
+        let m = SessionManager::new(ManagerOptions::new(dir.path(), 1.0).unwrap());
+        let cell = Arc::new(Mutex::new(Ok(Some("{\"v\":1}".to_string()))));
+        let s = m
+            .create_session(
+                "op".into(),
+                "{\"v\":0}".into(),
+                Some(Box::new(Shared(cell.clone()))),
+            )
+            .unwrap();
+        let (tx, rx) = mpsc::channel();
+        m.start_auto_save(Arc::new(Channel(Mutex::new(tx))));
+        m.start_auto_save(Arc::new(Channel(Mutex::new(mpsc::channel().0))));
+        let job = rx.recv().unwrap();
+        *cell.lock().unwrap() = Ok(Some("{\"v\":2}".into()));
+        job();
+        assert_eq!(m.store().load(s.id()).unwrap().unwrap().context["v"], 2);
+        assert!(m.is_auto_saving());
+        m.shutdown().unwrap();
+        assert!(!m.is_auto_saving());
+    }
+
+    #[test]
+    fn options_refuse_bad_intervals() {
+        for bad in [0.0, -1.0, f64::NAN, f64::INFINITY] {
+            assert_eq!(
+                ManagerOptions::new(".", bad).unwrap_err().code(),
+                "ERR_OUT_OF_RANGE"
+            );
+        }
+    }
+}

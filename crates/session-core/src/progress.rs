@@ -1,0 +1,421 @@
+//! The progress state machine of one operation.
+//!
+//! # Invariants
+//! - `progress` is always within 0..=100 and never NaN.
+//! - Every change replaces the state and stamps `updated_at`; listeners hear
+//!   each change exactly once, with the state right after it (see
+//!   [`listeners`](crate::listeners) for threads and order).
+
+use std::sync::{Arc, Mutex};
+
+use serde::{Deserialize, Serialize};
+
+use crate::clock;
+use crate::error::{CoreError, Result};
+use crate::listeners::{self, Listener, ListenerId, Listeners};
+use crate::state::json_number;
+use crate::sync::lock;
+
+/// The life cycle of an operation.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ProgressStatus {
+    /// Created, not started.
+    Pending,
+    /// Started and not finished.
+    Running,
+    /// Finished successfully.
+    Completed,
+    /// Finished with an error.
+    Failed,
+    /// Stopped on request.
+    Cancelled,
+}
+
+impl ProgressStatus {
+    /// The name JavaScript sees.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ProgressStatus::Pending => "pending",
+            ProgressStatus::Running => "running",
+            ProgressStatus::Completed => "completed",
+            ProgressStatus::Failed => "failed",
+            ProgressStatus::Cancelled => "cancelled",
+        }
+    }
+}
+
+/// A snapshot of a tracker, with the field names of the reference's
+/// `ProgressState`. Fields it does not know are kept in `extra`.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ProgressState {
+    /// The session the tracker belongs to.
+    pub session_id: String,
+    /// What is being done.
+    pub operation: String,
+    /// Where the operation is in its life cycle.
+    pub status: ProgressStatus,
+    /// Percentage done, 0..=100.
+    #[serde(with = "json_number")]
+    pub progress: f64,
+    /// The step being worked on.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub current_step: Option<String>,
+    /// Steps announced by `start`.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        with = "json_number::option"
+    )]
+    pub total_steps: Option<f64>,
+    /// Steps completed.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        with = "json_number::option"
+    )]
+    pub completed_steps: Option<f64>,
+    /// Creation time (ISO 8601).
+    pub started_at: String,
+    /// Time of the last change (ISO 8601).
+    pub updated_at: String,
+    /// Failure or cancellation message.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
+    /// Estimated time of completion (ISO 8601).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub eta: Option<String>,
+    /// Fields written by someone else, kept as they are.
+    #[serde(flatten)]
+    pub extra: serde_json::Map<String, serde_json::Value>,
+}
+
+impl ProgressState {
+    /// The state of a new tracker: pending, 0 %, both timestamps now.
+    pub fn new(session_id: String, operation: String) -> Self {
+        let now = clock::now_iso();
+        Self {
+            session_id,
+            operation,
+            status: ProgressStatus::Pending,
+            progress: 0.0,
+            current_step: None,
+            total_steps: None,
+            completed_steps: None,
+            started_at: now.clone(),
+            updated_at: now,
+            error: None,
+            eta: None,
+            extra: serde_json::Map::new(),
+        }
+    }
+}
+
+/// The largest whole number JavaScript represents exactly (2^53 - 1).
+pub const MAX_SAFE_INTEGER: f64 = 9_007_199_254_740_991.0;
+
+/// `Math.round`: the nearest integer, ties toward +∞.
+pub fn js_round(x: f64) -> f64 {
+    let floor = x.floor();
+    if x - floor >= 0.5 {
+        floor + 1.0
+    } else {
+        floor
+    }
+}
+
+struct Inner {
+    state: Mutex<ProgressState>,
+    listeners: Listeners<ProgressState>,
+}
+
+/// Tracks one operation. Clones share the same state.
+#[derive(Clone)]
+pub struct ProgressTracker {
+    inner: Arc<Inner>,
+}
+
+impl std::fmt::Debug for ProgressTracker {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_tuple("ProgressTracker")
+            .field(&self.state())
+            .finish()
+    }
+}
+
+impl ProgressTracker {
+    /// A pending tracker at 0 %.
+    ///
+    /// ```
+    /// use msw_session_core::{ProgressStatus, ProgressTracker};
+    /// let t = ProgressTracker::new("s1".into(), "index".into());
+    /// t.start(Some(4.0)).unwrap();
+    /// t.complete_step(Some("one".into()));
+    /// assert_eq!(t.state().progress, 25.0);
+    /// assert_eq!(t.state().status, ProgressStatus::Running);
+    /// ```
+    pub fn new(session_id: String, operation: String) -> Self {
+        Self::from_state(ProgressState::new(session_id, operation))
+    }
+
+    /// A tracker that continues from `state` (used to resume a session).
+    pub fn from_state(state: ProgressState) -> Self {
+        Self {
+            inner: Arc::new(Inner {
+                state: Mutex::new(state),
+                listeners: Listeners::default(),
+            }),
+        }
+    }
+
+    /// Registers a listener for every change.
+    pub fn on_progress(&self, listener: Arc<dyn Listener<ProgressState>>) -> ListenerId {
+        self.inner.listeners.add(listener)
+    }
+
+    /// Removes a listener; `false` when it was not registered.
+    pub fn remove_listener(&self, id: ListenerId) -> bool {
+        self.inner.listeners.remove(id)
+    }
+
+    /// A copy of the current state.
+    pub fn state(&self) -> ProgressState {
+        lock(&self.inner.state).clone()
+    }
+
+    /// The current status.
+    pub fn status(&self) -> ProgressStatus {
+        lock(&self.inner.state).status
+    }
+
+    /// Whether the status is `Running`.
+    pub fn is_running(&self) -> bool {
+        self.status() == ProgressStatus::Running
+    }
+
+    /// Starts the operation: `Running`, `completed_steps = 0`, `total_steps`
+    /// as given (a whole number from 0 to 2^53 - 1).
+    pub fn start(&self, total_steps: Option<f64>) -> Result<()> {
+        if let Some(total) = total_steps {
+            if !((0.0..=MAX_SAFE_INTEGER).contains(&total) && total.fract() == 0.0) {
+                return Err(CoreError::out_of_range(
+                    "totalSteps",
+                    "a whole number from 0 to 9007199254740991",
+                    js_display(total),
+                ));
+            }
+        }
+        self.update(|s| {
+            s.status = ProgressStatus::Running;
+            s.total_steps = total_steps;
+            s.completed_steps = Some(0.0);
+        });
+        Ok(())
+    }
+
+    /// Sets the percentage (clamped to 0..=100; NaN is refused) and the
+    /// current step (cleared when `None`).
+    pub fn set_progress(&self, progress: f64, current_step: Option<String>) -> Result<()> {
+        if progress.is_nan() {
+            return Err(CoreError::out_of_range("progress", "a number", "NaN"));
+        }
+        // `+ 0.0` turns -0 into +0, as Math.max(0, -0) does.
+        let progress = progress.clamp(0.0, 100.0) + 0.0;
+        self.update(|s| {
+            s.progress = progress;
+            s.current_step = current_step;
+        });
+        Ok(())
+    }
+
+    /// Counts one completed step; the percentage becomes
+    /// `Math.round(done / (total || done) * 100)`, at most 100.
+    pub fn complete_step(&self, step_name: Option<String>) {
+        self.update(|s| {
+            let done = s.completed_steps.unwrap_or(0.0) + 1.0;
+            let total = match s.total_steps {
+                Some(t) if t != 0.0 => t,
+                _ => done,
+            };
+            s.completed_steps = Some(done);
+            s.progress = js_round(done / total * 100.0).min(100.0);
+            s.current_step = step_name;
+        });
+    }
+
+    /// Finishes successfully: `Completed`, 100 %.
+    pub fn complete(&self) {
+        self.update(|s| {
+            s.status = ProgressStatus::Completed;
+            s.progress = 100.0;
+        });
+    }
+
+    /// Finishes with an error.
+    pub fn fail(&self, error: String) {
+        self.update(|s| {
+            s.status = ProgressStatus::Failed;
+            s.error = Some(error);
+        });
+    }
+
+    /// Stops on request; the error is the reason or `"Cancelled by user"`
+    /// (also for an empty reason, as `reason || default` does).
+    pub fn cancel(&self, reason: Option<String>) {
+        let error = reason
+            .filter(|r| !r.is_empty())
+            .unwrap_or_else(|| "Cancelled by user".to_string());
+        self.update(|s| {
+            s.status = ProgressStatus::Cancelled;
+            s.error = Some(error);
+        });
+    }
+
+    /// Sets the estimated time of completion from a JavaScript time value.
+    pub fn set_eta(&self, eta_ms: f64) -> Result<()> {
+        let iso = (eta_ms.is_finite())
+            .then(|| clock::iso_from_ms(eta_ms as i64))
+            .flatten()
+            .ok_or_else(|| CoreError::out_of_range("eta", "a valid Date", js_display(eta_ms)))?;
+        self.update(|s| s.eta = Some(iso));
+        Ok(())
+    }
+
+    fn update(&self, change: impl FnOnce(&mut ProgressState)) {
+        let (snapshot, local) = {
+            let mut state = lock(&self.inner.state);
+            change(&mut state);
+            state.updated_at = clock::now_iso();
+            let snapshot = state.clone();
+            let local = listeners::post_remote(self.inner.listeners.snapshot(), &snapshot);
+            (snapshot, local)
+        };
+        listeners::call_local(&local, &snapshot);
+    }
+}
+
+/// Prints a number for an error message the way JavaScript would for the
+/// common cases (integers without `.0`, NaN, Infinity).
+pub(crate) fn js_display(x: f64) -> String {
+    if x.is_nan() {
+        "NaN".into()
+    } else if x.is_infinite() {
+        if x > 0.0 { "Infinity" } else { "-Infinity" }.into()
+    } else if x.fract() == 0.0 && x.abs() < 1e21 {
+        format!("{}", x as i128)
+    } else {
+        format!("{x}")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::listeners::FnListener;
+
+    fn tracker() -> ProgressTracker {
+        ProgressTracker::new("id".into(), "op".into())
+    }
+
+    #[test]
+    fn starts_pending_at_zero() {
+        let s = tracker().state();
+        assert_eq!(s.status, ProgressStatus::Pending);
+        assert_eq!(s.progress, 0.0);
+        assert_eq!(s.started_at.len(), 24);
+    }
+
+    #[test]
+    fn complete_step_rounds_like_math_round_and_never_passes_100() {
+        let t = tracker();
+        t.start(Some(3.0)).unwrap();
+        t.complete_step(None);
+        assert_eq!(t.state().progress, 33.0);
+        t.complete_step(Some("two".into()));
+        assert_eq!(t.state().progress, 67.0);
+        assert_eq!(t.state().current_step.as_deref(), Some("two"));
+        t.complete_step(None);
+        t.complete_step(None);
+        assert_eq!(t.state().progress, 100.0);
+        assert_eq!(t.state().completed_steps, Some(4.0));
+        assert_eq!(t.state().current_step, None);
+    }
+
+    #[test]
+    fn without_a_total_each_step_is_all_of_it() {
+        let t = tracker();
+        t.complete_step(None);
+        assert_eq!(t.state().progress, 100.0);
+        t.start(Some(0.0)).unwrap();
+        t.complete_step(None);
+        assert_eq!(t.state().progress, 100.0);
+    }
+
+    #[test]
+    fn set_progress_clamps_and_refuses_nan() {
+        let t = tracker();
+        t.set_progress(150.0, Some("x".into())).unwrap();
+        assert_eq!(t.state().progress, 100.0);
+        t.set_progress(f64::NEG_INFINITY, None).unwrap();
+        assert_eq!(t.state().progress, 0.0);
+        assert!(t.state().progress.is_sign_positive());
+        t.set_progress(12.5, None).unwrap();
+        let before = t.state();
+        let err = t.set_progress(f64::NAN, None).unwrap_err();
+        assert_eq!(err.code(), "ERR_OUT_OF_RANGE");
+        assert!(err.to_string().contains("\"progress\""));
+        assert_eq!(t.state(), before);
+    }
+
+    #[test]
+    fn start_refuses_bad_totals_and_changes_nothing() {
+        let t = tracker();
+        for bad in [-1.0, 1.5, f64::NAN, f64::INFINITY, 2f64.powi(53)] {
+            assert_eq!(t.start(Some(bad)).unwrap_err().code(), "ERR_OUT_OF_RANGE");
+        }
+        assert_eq!(t.status(), ProgressStatus::Pending);
+    }
+
+    #[test]
+    fn terminal_states() {
+        let t = tracker();
+        t.start(None).unwrap();
+        assert!(t.is_running());
+        t.cancel(Some(String::new()));
+        assert_eq!(t.state().error.as_deref(), Some("Cancelled by user"));
+        t.fail("boom".into());
+        assert_eq!(t.state().status, ProgressStatus::Failed);
+        t.complete();
+        assert_eq!(t.state().progress, 100.0);
+        t.set_eta(0.0).unwrap();
+        assert_eq!(t.state().eta.as_deref(), Some("1970-01-01T00:00:00.000Z"));
+        assert!(t.set_eta(f64::NAN).is_err());
+        assert!(t.set_eta(9e15).is_err());
+    }
+
+    #[test]
+    fn listeners_hear_each_change_and_may_reenter() {
+        let t = tracker();
+        let seen = Arc::new(Mutex::new(Vec::new()));
+        let (s, t2) = (seen.clone(), t.clone());
+        let id = t.on_progress(Arc::new(FnListener(move |st: &ProgressState| {
+            s.lock().unwrap().push(st.progress);
+            if st.progress == 10.0 {
+                t2.set_progress(20.0, None).unwrap();
+            }
+        })));
+        t.set_progress(10.0, None).unwrap();
+        assert_eq!(*seen.lock().unwrap(), vec![10.0, 20.0]);
+        assert!(t.remove_listener(id));
+        t.complete();
+        assert_eq!(seen.lock().unwrap().len(), 2);
+    }
+
+    #[test]
+    fn js_round_ties_up() {
+        assert_eq!(js_round(2.5), 3.0);
+        assert_eq!(js_round(0.49999999999999994), 0.0);
+        assert_eq!(js_round(66.66666666666667), 67.0);
+    }
+}

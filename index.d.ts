@@ -1,0 +1,385 @@
+/**
+ * msw-session: cancellation tokens, progress tracking and crash-resilient
+ * session state, implemented in Rust. A drop-in for MSW's `src/session/`:
+ * `export * from "msw-session"`.
+ *
+ * Every error the package throws carries a stable `code` (see {@link ErrorCode}).
+ *
+ * @packageDocumentation
+ */
+
+/**
+ * The `code` property of every error the package throws.
+ *
+ * - `ERR_INVALID_ARG_TYPE` (`TypeError`): an argument has the wrong type.
+ * - `ERR_OUT_OF_RANGE` (`RangeError`): a number is NaN, negative or too large.
+ * - `ERR_INVALID_SESSION_ID` (`TypeError`): a session id that is not a plain file name.
+ * - `ERR_INVALID_SESSION_STATE` (`TypeError`): a malformed `SessionState` object.
+ * - `ERR_CONTEXT_NOT_SERIALIZABLE` (`TypeError`): `JSON.stringify` refused a context
+ *   (a cycle, a `BigInt`); the original error is the `cause`.
+ * - `ERR_SESSION_IO` (`Error`): the disk refused; the message names the path and
+ *   the OS reason, and `path` holds the path.
+ * - `ERR_INTERNAL` (`Error`): a bug in the package (a Rust panic or a poisoned lock),
+ *   caught before it could crash the process.
+ */
+export type ErrorCode =
+  | "ERR_INVALID_ARG_TYPE"
+  | "ERR_OUT_OF_RANGE"
+  | "ERR_INVALID_SESSION_ID"
+  | "ERR_INVALID_SESSION_STATE"
+  | "ERR_CONTEXT_NOT_SERIALIZABLE"
+  | "ERR_SESSION_IO"
+  | "ERR_INTERNAL";
+
+/**
+ * The read side of cooperative cancellation: operations check it, or register
+ * a callback, to learn that they should stop.
+ *
+ * `isCancelled` reads memory shared with the Rust core, so a cancel made on
+ * any thread (a timer, another session handle) is seen at once, without a
+ * call into native code.
+ */
+export declare class CancellationToken {
+  /** A token that is not cancelled; only a `CancellationSource` (or `_cancel`) cancels it. */
+  constructor();
+  /** Whether cancellation has been requested. */
+  get isCancelled(): boolean;
+  /** The reason given to the first `cancel`, or `undefined`. */
+  get reason(): string | undefined;
+  /**
+   * Registers `callback` to run once when the token is cancelled, with the
+   * reason. Callbacks run in registration order; one that throws does not stop
+   * the others. When the token is already cancelled the callback runs at once.
+   *
+   * @returns a function that removes the callback (calling it twice is harmless).
+   * @throws TypeError `ERR_INVALID_ARG_TYPE` when `callback` is not a function.
+   */
+  onCancelled(callback: (reason?: string) => void): () => void;
+  /**
+   * Throws a {@link CancellationError} carrying the reason when cancelled.
+   */
+  throwIfCancelled(): void;
+  /**
+   * Cancels the token. Kept because the reference module exposes it; prefer
+   * `CancellationSource#cancel`.
+   *
+   * @throws TypeError `ERR_INVALID_ARG_TYPE` when `reason` is neither a string nor undefined.
+   */
+  _cancel(reason?: string): void;
+}
+
+/**
+ * The write side of cancellation: the controller holds the source and hands
+ * `source.token` to the operation.
+ */
+export declare class CancellationSource {
+  /** A source with a fresh, uncancelled token. */
+  constructor();
+  /** The token of this source; the same object on every read. */
+  get token(): CancellationToken;
+  /**
+   * Requests cancellation. The first call wins: later calls change nothing.
+   *
+   * @throws TypeError `ERR_INVALID_ARG_TYPE` when `reason` is neither a string nor undefined.
+   */
+  cancel(reason?: string): void;
+  /** Whether the token is cancelled. */
+  get isCancelled(): boolean;
+}
+
+/**
+ * Thrown by `throwIfCancelled`. `name` is `"CancellationError"`; the message is
+ * the reason, or `"Operation was cancelled"` without one.
+ */
+export declare class CancellationError extends Error {
+  constructor(reason?: string);
+  /** The cancellation reason, or `undefined`. */
+  readonly reason: string | undefined;
+}
+
+/**
+ * Returns a source that cancels itself after `timeoutMs` milliseconds with the
+ * reason `` `Timeout after ${timeoutMs}ms` ``. The timer runs on the package's
+ * timer thread and does not keep Node's event loop alive; token callbacks are
+ * delivered on the thread that created the source.
+ *
+ * @throws TypeError `ERR_INVALID_ARG_TYPE` when `timeoutMs` is not a number.
+ * @throws RangeError `ERR_OUT_OF_RANGE` when it is NaN or negative.
+ */
+export declare function createTimeoutToken(timeoutMs: number): CancellationSource;
+
+/** The life cycle of a tracked operation. */
+export type ProgressStatus = "pending" | "running" | "completed" | "failed" | "cancelled";
+
+/** A snapshot of a tracker. Optional fields are absent (not `undefined`) when unset. */
+export interface ProgressState {
+  /** The session the tracker belongs to. */
+  sessionId: string;
+  /** What is being done. */
+  operation: string;
+  /** Where the operation is in its life cycle. */
+  status: ProgressStatus;
+  /** Percentage done, always within 0..100 (fractions are kept). */
+  progress: number;
+  /** The step being worked on, when one was named. */
+  currentStep?: string;
+  /** The number of steps announced by `start`. */
+  totalSteps?: number;
+  /** Steps completed so far. */
+  completedSteps?: number;
+  /** When the tracker was created (ISO 8601, as `Date#toISOString`). */
+  startedAt: string;
+  /** When the state last changed (ISO 8601). */
+  updatedAt: string;
+  /** The failure or cancellation message. */
+  error?: string;
+  /** Estimated time of completion (ISO 8601). */
+  eta?: string;
+}
+
+/** A progress listener. */
+export type ProgressCallback = (state: ProgressState) => void;
+
+/**
+ * Progress of one long-running operation. Each change notifies the listeners
+ * synchronously, in registration order, once per change; a listener that
+ * throws does not affect the others.
+ */
+export declare class ProgressTracker {
+  /**
+   * A tracker in status `pending` at 0 %.
+   *
+   * @throws TypeError `ERR_INVALID_ARG_TYPE` when an argument is not a string.
+   */
+  constructor(sessionId: string, operation: string);
+  /**
+   * Registers a listener for every change.
+   *
+   * @returns a function that removes the listener.
+   * @throws TypeError `ERR_INVALID_ARG_TYPE` when `callback` is not a function.
+   */
+  onProgress(callback: ProgressCallback): () => void;
+  /**
+   * Sets status `running`, `completedSteps` to 0 and `totalSteps` to the argument.
+   *
+   * @throws TypeError `ERR_INVALID_ARG_TYPE` for a non-number; RangeError
+   * `ERR_OUT_OF_RANGE` unless a whole number from 0 to 2^53 - 1.
+   */
+  start(totalSteps?: number): void;
+  /**
+   * Sets the percentage, clamped to 0..100, and the current step (cleared when omitted).
+   *
+   * @throws TypeError `ERR_INVALID_ARG_TYPE` for a non-number or a non-string step;
+   * RangeError `ERR_OUT_OF_RANGE` for NaN.
+   */
+  setProgress(progress: number, currentStep?: string): void;
+  /**
+   * Counts one completed step and sets the percentage to
+   * `Math.round(done / (total || done) * 100)`, never above 100.
+   *
+   * @throws TypeError `ERR_INVALID_ARG_TYPE` for a non-string step name.
+   */
+  completeStep(stepName?: string): void;
+  /** Sets status `completed` and progress 100. */
+  complete(): void;
+  /**
+   * Sets status `failed` with the message.
+   *
+   * @throws TypeError `ERR_INVALID_ARG_TYPE` when `error` is not a string.
+   */
+  fail(error: string): void;
+  /**
+   * Sets status `cancelled` with the reason (default `"Cancelled by user"`).
+   *
+   * @throws TypeError `ERR_INVALID_ARG_TYPE` when `reason` is neither a string nor undefined.
+   */
+  cancel(reason?: string): void;
+  /**
+   * Sets the estimated time of completion.
+   *
+   * @throws TypeError `ERR_INVALID_ARG_TYPE` when `eta` is not a `Date`;
+   * RangeError `ERR_OUT_OF_RANGE` for an invalid date.
+   */
+  setEta(eta: Date): void;
+  /** A copy of the current state. */
+  getState(): ProgressState;
+  /** Whether the status is `running`. */
+  isRunning(): boolean;
+}
+
+/**
+ * Formats a state as a 30-character bar, the percentage as JavaScript prints
+ * it, the operation and the step: `[###---…] 10% op - step`.
+ *
+ * @throws TypeError `ERR_INVALID_ARG_TYPE` when `state` is not an object with a
+ * numeric `progress`.
+ */
+export declare function formatProgress(state: ProgressState): string;
+
+/**
+ * The state of a session as stored in `.msw/sessions/<id>.json`.
+ *
+ * `status` is `active` for a pending or running session; `cancelled` is new
+ * in this package (the reference stored `completed` for every finished session).
+ */
+export interface SessionState {
+  /** The session id, also the file name. */
+  id: string;
+  /** What the session does. */
+  operation: string;
+  /** The stored status. */
+  status: "active" | "completed" | "failed" | "cancelled" | "crashed";
+  /** The tracker's state. */
+  progress: ProgressState;
+  /** Operation-specific data for resumption, stored with `JSON.stringify` semantics. */
+  context: Record<string, unknown>;
+  /** When the session was created (ISO 8601). */
+  createdAt: string;
+  /** When the file was written (ISO 8601). */
+  updatedAt: string;
+  /** Set on copies returned by `findCrashedSessions` (ISO 8601). */
+  crashedAt?: string;
+}
+
+/**
+ * Session files in `<basePath>/.msw/sessions/`. Every id is checked: one that
+ * is not a plain file name is refused with `ERR_INVALID_SESSION_ID`.
+ */
+export declare class SessionStateStore {
+  /**
+   * @param basePath the folder that holds `.msw/` (default `process.cwd()`).
+   * @throws TypeError `ERR_INVALID_ARG_TYPE` when `basePath` is not a string.
+   */
+  constructor(basePath?: string);
+  /**
+   * Writes the state (pretty-printed JSON), creating the folder when needed.
+   *
+   * @throws TypeError `ERR_INVALID_SESSION_STATE` for a malformed state,
+   * `ERR_INVALID_SESSION_ID` for a bad id; Error `ERR_SESSION_IO` when the disk refuses.
+   */
+  save(state: SessionState): void;
+  /**
+   * Reads a session file; `undefined` when it is missing or unreadable.
+   *
+   * @throws TypeError `ERR_INVALID_SESSION_ID` for a bad id.
+   */
+  load(sessionId: string): SessionState | undefined;
+  /**
+   * Deletes a session file; `true` when one was deleted.
+   *
+   * @throws TypeError `ERR_INVALID_SESSION_ID` for a bad id.
+   */
+  remove(sessionId: string): boolean;
+  /** The ids of all session files. */
+  listSessions(): string[];
+  /**
+   * Active sessions not updated for longer than `staleThresholdMs` (default
+   * 60000), as copies marked `status: "crashed"` with `crashedAt`.
+   *
+   * @throws RangeError `ERR_OUT_OF_RANGE` for NaN or a negative threshold.
+   */
+  findCrashedSessions(staleThresholdMs?: number): SessionState[];
+  /**
+   * Removes finished sessions older than `maxAgeDays` (default 7).
+   *
+   * @returns how many files were removed.
+   * @throws RangeError `ERR_OUT_OF_RANGE` for NaN or a negative age.
+   */
+  cleanup(maxAgeDays?: number): number;
+}
+
+/** A live session: what `SessionManager#createSession` returns. */
+export interface Session {
+  /** A random UUID, also the file name. */
+  id: string;
+  /** What the session does. */
+  operation: string;
+  /** The session's tracker; every change is saved. */
+  progress: ProgressTracker;
+  /** The session's cancellation source. */
+  cancellation: CancellationSource;
+  /** The object passed to `createSession`; in-place changes are written by the next save. */
+  context: Record<string, unknown>;
+  /** When the session was created. */
+  createdAt: Date;
+}
+
+/** Options of a `SessionManager`. */
+export interface SessionManagerOptions {
+  /** The folder that holds `.msw/` (default `process.cwd()`). */
+  basePath?: string;
+  /** How often `startAutoSave` saves every session, in ms (default 5000). */
+  autoSaveIntervalMs?: number;
+}
+
+/**
+ * Tracks live sessions, persists them and finds crashed ones.
+ */
+export declare class SessionManager {
+  /**
+   * @throws TypeError `ERR_INVALID_ARG_TYPE` for options of the wrong type;
+   * RangeError `ERR_OUT_OF_RANGE` for an interval that is not a positive number.
+   */
+  constructor(options?: SessionManagerOptions);
+  /**
+   * Saves every session each `autoSaveIntervalMs`, on this thread, without
+   * keeping the event loop alive. Calling it again changes nothing.
+   */
+  startAutoSave(): void;
+  /** Stops auto-save. */
+  stopAutoSave(): void;
+  /**
+   * Creates a session and writes its file.
+   *
+   * @throws TypeError `ERR_INVALID_ARG_TYPE`, `ERR_CONTEXT_NOT_SERIALIZABLE`;
+   * Error `ERR_SESSION_IO`. A refused call leaves nothing behind.
+   */
+  createSession(operation: string, context?: Record<string, unknown>): Session;
+  /** The session with that id (the object `createSession` returned), or `undefined`. */
+  getSession(id: string): Session | undefined;
+  /** Sessions whose tracker is running. */
+  getActiveSessions(): Session[];
+  /** All sessions of this manager, running or not. */
+  getAllSessions(): Session[];
+  /**
+   * Cancels the token and the tracker and saves; the session stays in memory.
+   *
+   * @returns `false` for an unknown id.
+   */
+  cancelSession(id: string, reason?: string): boolean;
+  /**
+   * Completes the tracker, saves and forgets the session.
+   *
+   * @returns `false` for an unknown id.
+   */
+  completeSession(id: string): boolean;
+  /**
+   * Fails the tracker with `error`, saves and forgets the session.
+   *
+   * @returns `false` for an unknown id.
+   */
+  failSession(id: string, error: string): boolean;
+  /**
+   * Registers a listener for every session's updates.
+   *
+   * @returns a function that removes the listener.
+   */
+  onProgress(callback: ProgressCallback): () => void;
+  /** Crashed sessions in this manager's folder (see `SessionStateStore#findCrashedSessions`). */
+  findCrashedSessions(): SessionState[];
+  /**
+   * Takes over a crashed session: same id, operation, context and progress.
+   *
+   * @throws TypeError `ERR_INVALID_SESSION_STATE` for a malformed state.
+   */
+  resumeSession(crashedState: SessionState): Session | undefined;
+  /** Removes finished sessions older than `maxAgeDays` (default 7). */
+  cleanup(maxAgeDays?: number): number;
+  /** Writes every session's file. */
+  saveAllSessions(): void;
+  /** Stops auto-save and writes every session's file. */
+  shutdown(): void;
+}
+
+/** The process-wide manager (in this thread), created on first use. */
+export declare function getSessionManager(): SessionManager;

@@ -1,0 +1,613 @@
+// @ts-check
+/**
+ * The JavaScript face of msw-session.
+ *
+ * This file holds only what must or should be JavaScript:
+ * - argument *type* checks (`typeof`, `instanceof`), which cost a nanosecond
+ *   here and a native call there; value checks (NaN, ranges, ids, state
+ *   shape) are the core's;
+ * - the `CancellationError` subclass of `Error`;
+ * - object identity: `source.token`, `session.progress`, the session objects
+ *   of a manager and their `context` are plain JavaScript objects made once;
+ * - building state objects from the values the core passes, and
+ *   `JSON.stringify`/`JSON.parse` at the boundary (the contract's context
+ *   semantics are JavaScript's own);
+ * - the hot-path read of the cancelled flag, from memory the core shares.
+ *
+ * Everything that decides behaviour — the state machine, persistence, timers
+ * and threads — is in the Rust core (`crates/session-core`), reached through
+ * the `Native*` classes of `binding.js`.
+ */
+"use strict";
+
+const { types } = require("node:util");
+const native = require("./binding.js");
+
+/** Marks internal construction around an existing native handle. */
+const kWrap = Symbol("msw-session.wrap");
+
+// ---------------------------------------------------------------------------
+// Errors
+
+/**
+ * @param {unknown} value
+ * @returns {string}
+ */
+function describe(value) {
+  if (value === null) return "null";
+  if (value === undefined) return "undefined";
+  if (typeof value === "function") return `function ${value.name || "<anonymous>"}`;
+  if (typeof value === "object") {
+    const name = value.constructor && value.constructor.name;
+    return name ? `an instance of ${name}` : "an object";
+  }
+  let shown = typeof value === "string" ? JSON.stringify(value) : String(value);
+  if (shown.length > 40) shown = `${shown.slice(0, 37)}...`;
+  return `type ${typeof value} (${shown})`;
+}
+
+/**
+ * @template {Error} E
+ * @param {E} error
+ * @param {string} code
+ * @returns {E & { code: string }}
+ */
+function withCode(error, code) {
+  return Object.assign(error, { code });
+}
+
+/**
+ * @param {string} name
+ * @param {string} expected
+ * @param {unknown} value
+ */
+function invalidArgType(name, expected, value) {
+  return withCode(
+    new TypeError(`The "${name}" argument must be ${expected}. Received ${describe(value)}`),
+    "ERR_INVALID_ARG_TYPE",
+  );
+}
+
+/** @param {unknown} value @param {string} name @returns {asserts value is string} */
+function checkString(value, name) {
+  if (typeof value !== "string") throw invalidArgType(name, "of type string", value);
+}
+
+/** @param {unknown} value @param {string} name @returns {asserts value is string | undefined} */
+function checkOptionalString(value, name) {
+  if (value !== undefined && typeof value !== "string") {
+    throw invalidArgType(name, "of type string or undefined", value);
+  }
+}
+
+/** @param {unknown} value @param {string} name @returns {asserts value is number} */
+function checkNumber(value, name) {
+  if (typeof value !== "number") throw invalidArgType(name, "of type number", value);
+}
+
+/** @param {unknown} value @param {string} name @returns {asserts value is Function} */
+function checkFunction(value, name) {
+  if (typeof value !== "function") throw invalidArgType(name, "of type function", value);
+}
+
+/** @param {unknown} value @param {string} name @returns {asserts value is Record<string, unknown>} */
+function checkObject(value, name) {
+  if (value === null || typeof value !== "object" || Array.isArray(value)) {
+    throw invalidArgType(name, "an object", value);
+  }
+}
+
+/**
+ * `JSON.stringify(value)`, with a refusal turned into a coded `TypeError`.
+ * @param {unknown} value
+ * @param {string} name
+ * @returns {string}
+ */
+function stringify(value, name) {
+  try {
+    return JSON.stringify(value);
+  } catch (cause) {
+    const reason = cause instanceof Error ? cause.message : String(cause);
+    throw withCode(
+      new TypeError(`The "${name}" argument cannot be stored as JSON: ${reason}`, { cause }),
+      "ERR_CONTEXT_NOT_SERIALIZABLE",
+    );
+  }
+}
+
+/**
+ * Wraps a removal into a function that runs it at most once.
+ * @param {() => unknown} remove
+ * @returns {() => void}
+ */
+function remover(remove) {
+  let removed = false;
+  return () => {
+    if (!removed) {
+      removed = true;
+      remove();
+    }
+  };
+}
+
+const noop = () => {};
+
+// ---------------------------------------------------------------------------
+// Cancellation
+
+/** Thrown by `throwIfCancelled`. */
+class CancellationError extends Error {
+  /** @param {string} [reason] */
+  constructor(reason) {
+    super(reason || "Operation was cancelled");
+    this.name = "CancellationError";
+    /** @readonly @type {string | undefined} */
+    this.reason = reason;
+  }
+}
+
+/** The read side of cancellation. */
+class CancellationToken {
+  /** @type {import("./binding.js").NativeToken} */
+  #native;
+  /** @type {Int32Array} memory shared with the core: 1 once cancelled */
+  #flag;
+
+  constructor() {
+    const handle = arguments[0] === kWrap ? arguments[1] : new native.NativeToken();
+    this.#native = handle;
+    this.#flag = new Int32Array(handle.flag());
+  }
+
+  get isCancelled() {
+    return this.#flag[0] !== 0;
+  }
+
+  get reason() {
+    return this.#flag[0] !== 0 ? (this.#native.reason ?? undefined) : undefined;
+  }
+
+  /**
+   * @param {(reason?: string) => void} callback
+   * @returns {() => void}
+   */
+  onCancelled(callback) {
+    checkFunction(callback, "callback");
+    const id = this.#native.onCancelled(callback);
+    if (id === null || id === undefined) return noop;
+    return remover(() => this.#native.removeCallback(id));
+  }
+
+  throwIfCancelled() {
+    if (this.#flag[0] !== 0) throw new CancellationError(this.reason);
+  }
+
+  /** @param {string} [reason] */
+  _cancel(reason) {
+    checkOptionalString(reason, "reason");
+    this.#native.cancel(reason);
+  }
+}
+
+/** The write side of cancellation. */
+class CancellationSource {
+  /** @type {CancellationToken} */
+  #token;
+
+  constructor() {
+    // @ts-ignore -- internal construction around an existing token
+    this.#token = arguments[0] === kWrap ? arguments[1] : new CancellationToken();
+  }
+
+  get token() {
+    return this.#token;
+  }
+
+  /** @param {string} [reason] */
+  cancel(reason) {
+    this.#token._cancel(reason);
+  }
+
+  get isCancelled() {
+    return this.#token.isCancelled;
+  }
+}
+
+/**
+ * @param {import("./binding.js").NativeToken} handle
+ * @returns {CancellationSource}
+ */
+function sourceOf(handle) {
+  // @ts-ignore -- internal construction
+  return new CancellationSource(kWrap, new CancellationToken(kWrap, handle));
+}
+
+/**
+ * @param {number} timeoutMs
+ * @returns {CancellationSource}
+ */
+function createTimeoutToken(timeoutMs) {
+  checkNumber(timeoutMs, "timeoutMs");
+  return sourceOf(native.NativeToken.withTimeout(timeoutMs, `Timeout after ${timeoutMs}ms`));
+}
+
+// ---------------------------------------------------------------------------
+// Progress
+
+/**
+ * Builds a state object from the core's positional values; absent fields
+ * stay absent.
+ * @returns {import("./index.js").ProgressState}
+ */
+function buildState(
+  /** @type {string} */ sessionId,
+  /** @type {string} */ operation,
+  /** @type {import("./index.js").ProgressStatus} */ status,
+  /** @type {number} */ progress,
+  /** @type {string | undefined} */ currentStep,
+  /** @type {number | undefined} */ totalSteps,
+  /** @type {number | undefined} */ completedSteps,
+  /** @type {string} */ startedAt,
+  /** @type {string} */ updatedAt,
+  /** @type {string | undefined} */ error,
+  /** @type {string | undefined} */ eta,
+) {
+  const state = /** @type {import("./index.js").ProgressState} */ ({ sessionId, operation, status, progress });
+  if (currentStep !== undefined) state.currentStep = currentStep;
+  if (totalSteps !== undefined) state.totalSteps = totalSteps;
+  if (completedSteps !== undefined) state.completedSteps = completedSteps;
+  state.startedAt = startedAt;
+  state.updatedAt = updatedAt;
+  if (error !== undefined) state.error = error;
+  if (eta !== undefined) state.eta = eta;
+  return state;
+}
+
+/**
+ * A native listener that builds the state and hands it to `callback`.
+ * @param {(state: import("./index.js").ProgressState) => void} callback
+ * @returns {(...args: any[]) => void}
+ */
+function stateListener(callback) {
+  // @ts-ignore -- the core passes exactly the parameters of buildState
+  return (a, b, c, d, e, f, g, h, i, j, k) => callback(buildState(a, b, c, d, e, f, g, h, i, j, k));
+}
+
+/** Progress of one operation. */
+class ProgressTracker {
+  /** @type {import("./binding.js").NativeTracker} */
+  #native;
+
+  /**
+   * @param {string} sessionId
+   * @param {string} operation
+   */
+  constructor(sessionId, operation) {
+    if (sessionId === /** @type {any} */ (kWrap)) {
+      this.#native = /** @type {any} */ (operation);
+      return;
+    }
+    checkString(sessionId, "sessionId");
+    checkString(operation, "operation");
+    this.#native = new native.NativeTracker(sessionId, operation);
+  }
+
+  /**
+   * @param {(state: import("./index.js").ProgressState) => void} callback
+   * @returns {() => void}
+   */
+  onProgress(callback) {
+    checkFunction(callback, "callback");
+    const id = this.#native.onProgress(stateListener(callback));
+    return remover(() => this.#native.removeListener(id));
+  }
+
+  /** @param {number} [totalSteps] */
+  start(totalSteps) {
+    if (totalSteps !== undefined) checkNumber(totalSteps, "totalSteps");
+    this.#native.start(totalSteps);
+  }
+
+  /**
+   * @param {number} progress
+   * @param {string} [currentStep]
+   */
+  setProgress(progress, currentStep) {
+    checkNumber(progress, "progress");
+    checkOptionalString(currentStep, "currentStep");
+    this.#native.setProgress(progress, currentStep);
+  }
+
+  /** @param {string} [stepName] */
+  completeStep(stepName) {
+    checkOptionalString(stepName, "stepName");
+    this.#native.completeStep(stepName);
+  }
+
+  complete() {
+    this.#native.complete();
+  }
+
+  /** @param {string} error */
+  fail(error) {
+    checkString(error, "error");
+    this.#native.fail(error);
+  }
+
+  /** @param {string} [reason] */
+  cancel(reason) {
+    checkOptionalString(reason, "reason");
+    this.#native.cancel(reason);
+  }
+
+  /** @param {Date} eta */
+  setEta(eta) {
+    if (!types.isDate(eta)) throw invalidArgType("eta", "an instance of Date", eta);
+    this.#native.setEta(eta.getTime());
+  }
+
+  /** @returns {import("./index.js").ProgressState} */
+  getState() {
+    return /** @type {any} */ (this.#native.state(buildState));
+  }
+
+  isRunning() {
+    return this.#native.isRunning();
+  }
+}
+
+/**
+ * Formats a state for display. Kept in JavaScript: it reads three fields of
+ * a JavaScript object, which costs more to hand to Rust than to format here.
+ * @param {import("./index.js").ProgressState} state
+ * @returns {string}
+ */
+function formatProgress(state) {
+  checkObject(state, "state");
+  checkNumber(state.progress, "state.progress");
+  const filled = Math.min(30, Math.max(0, Math.round((state.progress / 100) * 30))) || 0;
+  const step = state.currentStep ? ` - ${state.currentStep}` : "";
+  return `[${"#".repeat(filled)}${"-".repeat(30 - filled)}] ${state.progress}% ${state.operation}${step}`;
+}
+
+// ---------------------------------------------------------------------------
+// Store
+
+/** Session files in `<basePath>/.msw/sessions/`. */
+class SessionStateStore {
+  /** @type {import("./binding.js").NativeStore} */
+  #native;
+
+  /** @param {string} [basePath] */
+  constructor(basePath = process.cwd()) {
+    checkString(basePath, "basePath");
+    this.#native = new native.NativeStore(basePath);
+  }
+
+  /** @param {import("./index.js").SessionState} state */
+  save(state) {
+    checkObject(state, "state");
+    this.#native.save(stringify(state, "state"));
+  }
+
+  /**
+   * @param {string} sessionId
+   * @returns {import("./index.js").SessionState | undefined}
+   */
+  load(sessionId) {
+    checkString(sessionId, "sessionId");
+    const text = this.#native.load(sessionId);
+    return text == null ? undefined : JSON.parse(text);
+  }
+
+  /** @param {string} sessionId */
+  remove(sessionId) {
+    checkString(sessionId, "sessionId");
+    return this.#native.remove(sessionId);
+  }
+
+  listSessions() {
+    return this.#native.list();
+  }
+
+  /**
+   * @param {number} [staleThresholdMs]
+   * @returns {import("./index.js").SessionState[]}
+   */
+  findCrashedSessions(staleThresholdMs = 60000) {
+    checkNumber(staleThresholdMs, "staleThresholdMs");
+    return JSON.parse(this.#native.findCrashed(staleThresholdMs));
+  }
+
+  /** @param {number} [maxAgeDays] */
+  cleanup(maxAgeDays = 7) {
+    checkNumber(maxAgeDays, "maxAgeDays");
+    return this.#native.cleanup(maxAgeDays);
+  }
+}
+
+// ---------------------------------------------------------------------------
+// Manager
+
+/** Tracks live sessions and persists them. */
+class SessionManager {
+  /** @type {import("./binding.js").NativeManager} */
+  #native;
+  /** @type {Map<string, import("./index.js").Session>} the session objects, by id */
+  #sessions = new Map();
+
+  /** @param {import("./index.js").SessionManagerOptions} [options] */
+  constructor(options = {}) {
+    checkObject(options, "options");
+    const { basePath = process.cwd(), autoSaveIntervalMs = 5000 } = options;
+    checkString(basePath, "options.basePath");
+    checkNumber(autoSaveIntervalMs, "options.autoSaveIntervalMs");
+    this.#native = new native.NativeManager(basePath, autoSaveIntervalMs);
+  }
+
+  startAutoSave() {
+    this.#native.startAutoSave();
+  }
+
+  stopAutoSave() {
+    this.#native.stopAutoSave();
+  }
+
+  /**
+   * @param {string} operation
+   * @param {Record<string, unknown>} [context]
+   * @returns {import("./index.js").Session}
+   */
+  createSession(operation, context = {}) {
+    checkString(operation, "operation");
+    checkObject(context, "context");
+    const json = stringify(context, "context");
+    const session = this.#newSession(operation, context);
+    return this.#adopt(
+      session,
+      this.#native.createSession(operation, json, () => JSON.stringify(session.context)),
+    );
+  }
+
+  /**
+   * A session object with its fields in the reference's order, filled in by #adopt.
+   * @param {string} operation
+   * @param {Record<string, unknown>} context
+   * @returns {import("./index.js").Session}
+   */
+  #newSession(operation, context) {
+    return /** @type {any} */ ({
+      id: "",
+      operation,
+      progress: undefined,
+      cancellation: undefined,
+      context,
+      createdAt: undefined,
+    });
+  }
+
+  /**
+   * @param {import("./index.js").Session} session
+   * @param {import("./binding.js").NativeSession} handle
+   */
+  #adopt(session, handle) {
+    session.id = handle.id;
+    session.progress = new ProgressTracker(/** @type {any} */ (kWrap), /** @type {any} */ (handle.tracker()));
+    session.cancellation = sourceOf(handle.token());
+    session.createdAt = new Date(handle.createdAtMs);
+    this.#sessions.set(session.id, session);
+    return session;
+  }
+
+  /** @param {string} id */
+  getSession(id) {
+    checkString(id, "id");
+    return this.#sessions.get(id);
+  }
+
+  getActiveSessions() {
+    return Array.from(this.#sessions.values()).filter((s) => s.progress.isRunning());
+  }
+
+  getAllSessions() {
+    return Array.from(this.#sessions.values());
+  }
+
+  /**
+   * @param {string} id
+   * @param {string} [reason]
+   */
+  cancelSession(id, reason) {
+    checkString(id, "id");
+    checkOptionalString(reason, "reason");
+    return this.#native.cancelSession(id, reason);
+  }
+
+  /** @param {string} id */
+  completeSession(id) {
+    checkString(id, "id");
+    return this.#forgetIf(id, this.#native.completeSession(id));
+  }
+
+  /**
+   * @param {string} id
+   * @param {string} error
+   */
+  failSession(id, error) {
+    checkString(id, "id");
+    checkString(error, "error");
+    return this.#forgetIf(id, this.#native.failSession(id, error));
+  }
+
+  /**
+   * The core forgot the session: forget its object too.
+   * @param {string} id
+   * @param {boolean} forgotten
+   */
+  #forgetIf(id, forgotten) {
+    if (forgotten) this.#sessions.delete(id);
+    return forgotten;
+  }
+
+  /**
+   * @param {(state: import("./index.js").ProgressState) => void} callback
+   * @returns {() => void}
+   */
+  onProgress(callback) {
+    checkFunction(callback, "callback");
+    const id = this.#native.onProgress(stateListener(callback));
+    return remover(() => this.#native.removeListener(id));
+  }
+
+  /** @returns {import("./index.js").SessionState[]} */
+  findCrashedSessions() {
+    return JSON.parse(this.#native.findCrashed());
+  }
+
+  /**
+   * @param {import("./index.js").SessionState} crashedState
+   * @returns {import("./index.js").Session | undefined}
+   */
+  resumeSession(crashedState) {
+    checkObject(crashedState, "crashedState");
+    const json = stringify(crashedState, "crashedState");
+    const session = this.#newSession(crashedState.operation, crashedState.context);
+    const handle = this.#native.resumeSession(json, () => JSON.stringify(session.context));
+    return handle == null ? undefined : this.#adopt(session, handle);
+  }
+
+  /** @param {number} [maxAgeDays] */
+  cleanup(maxAgeDays = 7) {
+    checkNumber(maxAgeDays, "maxAgeDays");
+    return this.#native.cleanup(maxAgeDays);
+  }
+
+  saveAllSessions() {
+    this.#native.saveAll();
+  }
+
+  shutdown() {
+    this.#native.shutdown();
+  }
+}
+
+/** @type {SessionManager | undefined} */
+let globalManager;
+
+/** The shared manager of this thread, created on first use. */
+function getSessionManager() {
+  if (!globalManager) globalManager = new SessionManager();
+  return globalManager;
+}
+
+module.exports = {
+  CancellationToken,
+  CancellationSource,
+  CancellationError,
+  createTimeoutToken,
+  ProgressTracker,
+  formatProgress,
+  SessionStateStore,
+  SessionManager,
+  getSessionManager,
+};

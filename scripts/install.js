@@ -1,0 +1,85 @@
+#!/usr/bin/env node
+// Runs on `npm install`: makes sure a native addon for this machine exists.
+//
+// 1. A binary that already loads (built before, or a prebuilt per-platform
+//    package `msw-session-<platform>`) is used as it is.
+// 2. Otherwise the addon is built from source with cargo: through the napi-rs
+//    CLI when it is installed (a clone), or with plain `cargo build` (a
+//    tarball or git install, where devDependencies are absent).
+// Set MSW_SESSION_SKIP_BUILD=1 to skip this step.
+"use strict";
+
+const { spawnSync } = require("node:child_process");
+const fs = require("node:fs");
+const path = require("node:path");
+
+const root = path.join(__dirname, "..");
+
+function loads() {
+  try {
+    require(path.join(root, "binding.js"));
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+function run(command, args) {
+  const result = spawnSync(command, args, { cwd: root, stdio: "inherit", shell: process.platform === "win32" });
+  return result.status === 0;
+}
+
+function platformSuffix() {
+  const { platform, arch } = process;
+  if (platform === "linux") {
+    const report = /** @type {any} */ (process.report?.getReport?.());
+    const glibc = report?.header?.glibcVersionRuntime;
+    return `linux-${arch}-${glibc ? "gnu" : "musl"}`;
+  }
+  if (platform === "win32") return `win32-${arch}-msvc`;
+  return `${platform}-${arch}`;
+}
+
+function buildWithCargo() {
+  if (!run("cargo", ["build", "--release", "--lib", "-p", "msw-session"])) return false;
+  const lib = { win32: "msw_session.dll", darwin: "libmsw_session.dylib" }[process.platform] ?? "libmsw_session.so";
+  fs.copyFileSync(path.join(root, "target", "release", lib), path.join(root, `msw-session.${platformSuffix()}.node`));
+  return true;
+}
+
+function main() {
+  if (process.env.MSW_SESSION_SKIP_BUILD) return 0;
+  if (loads()) return 0;
+  const cargo = spawnSync("cargo", ["--version"], { stdio: "ignore", shell: process.platform === "win32" });
+  if (cargo.status !== 0) {
+    console.error(
+      "msw-session: no prebuilt binary for this platform, and `cargo` was not found to build one.\n" +
+        "Install Rust (https://rustup.rs, 1.89 or newer) and run `npm install` again.",
+    );
+    return 1;
+  }
+  console.error("msw-session: building the native addon from source with cargo (a minute or two)...");
+  let cli = null;
+  try {
+    cli = require.resolve("@napi-rs/cli/package.json", { paths: [root] });
+  } catch {}
+  const built = cli
+    ? run(process.execPath, [
+        path.join(path.dirname(cli), "dist", "cli.js"),
+        "build",
+        "--platform",
+        "--release",
+        "--js",
+        "binding.js",
+        "--dts",
+        "binding.d.ts",
+      ])
+    : buildWithCargo();
+  if (!built || !loads()) {
+    console.error("msw-session: the native build failed; see the cargo output above.");
+    return 1;
+  }
+  return 0;
+}
+
+process.exitCode = main();

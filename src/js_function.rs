@@ -1,0 +1,103 @@
+//! A JavaScript function held by Rust, callable from its home thread.
+//!
+//! # Invariants
+//! - The reference is created, used and deleted on the home thread only; a
+//!   `JsFunction` dropped elsewhere posts the deletion home (or, when the
+//!   home thread is gone, leaves it to the env's teardown).
+//! - A call never leaves an exception pending: a throw is caught, cleared and
+//!   returned as `Err` with the exception, so one listener cannot disturb
+//!   another or the caller.
+
+use std::ptr;
+use std::sync::Arc;
+
+use napi::{sys, Env, JsValue};
+
+use crate::js_thread::JsThread;
+
+/// A persistent reference to a JavaScript function.
+pub(crate) struct JsFunction {
+    home: Arc<JsThread>,
+    reference: usize,
+}
+
+// SAFETY: `reference` is only dereferenced on `home`'s thread (every use
+// goes through `home.env()`), and deletion is routed there.
+unsafe impl Send for JsFunction {}
+// SAFETY: as above.
+unsafe impl Sync for JsFunction {}
+
+impl JsFunction {
+    /// Holds `function`, at home on the calling thread.
+    pub(crate) fn new<'env, V: JsValue<'env>>(env: &Env, function: &V) -> napi::Result<Self> {
+        let home = JsThread::current(env)?;
+        let mut reference = ptr::null_mut();
+        // SAFETY: env and value come from the running #[napi] call.
+        napi::check_status!(unsafe {
+            sys::napi_create_reference(env.raw(), function.value().value, 1, &mut reference)
+        })?;
+        Ok(Self {
+            home,
+            reference: reference as usize,
+        })
+    }
+
+    /// The thread this function belongs to.
+    pub(crate) fn home(&self) -> &Arc<JsThread> {
+        &self.home
+    }
+
+    /// Calls the function with `args`, on the home thread only (`None`
+    /// elsewhere). `Some(Err(exception))` when it threw.
+    pub(crate) fn call(
+        &self,
+        args: impl FnOnce(sys::napi_env) -> Vec<sys::napi_value>,
+    ) -> Option<Result<sys::napi_value, sys::napi_value>> {
+        let env = self.home.env()?;
+        // SAFETY: we are on the home thread, inside a call from JavaScript or
+        // a job of the thread-safe function, so `env` is live and a handle
+        // scope is open.
+        unsafe {
+            let mut function = ptr::null_mut();
+            sys::napi_get_reference_value(env, self.reference as sys::napi_ref, &mut function);
+            if function.is_null() {
+                return None;
+            }
+            let argv = args(env);
+            let receiver = crate::convert::js_undefined(env);
+            let mut result = ptr::null_mut();
+            let status = sys::napi_call_function(
+                env,
+                receiver,
+                function,
+                argv.len(),
+                argv.as_ptr(),
+                &mut result,
+            );
+            let mut pending = false;
+            sys::napi_is_exception_pending(env, &mut pending);
+            if status != sys::Status::napi_ok || pending {
+                let mut exception = ptr::null_mut();
+                sys::napi_get_and_clear_last_exception(env, &mut exception);
+                return Some(Err(exception));
+            }
+            Some(Ok(result))
+        }
+    }
+}
+
+impl Drop for JsFunction {
+    fn drop(&mut self) {
+        let reference = self.reference;
+        let delete = move |env: sys::napi_env| {
+            // SAFETY: runs on the home thread with its live env.
+            unsafe { sys::napi_delete_reference(env, reference as sys::napi_ref) };
+        };
+        match self.home.env() {
+            Some(env) => delete(env),
+            None => {
+                self.home.post(Box::new(move |env: Env| delete(env.raw())));
+            }
+        }
+    }
+}

@@ -1,0 +1,145 @@
+//! JavaScript callbacks as core listeners. Each is at home on the thread that
+//! registered it: called in place there, posted there from anywhere else.
+
+use std::ptr;
+use std::sync::Arc;
+use std::thread::ThreadId;
+
+use msw_session_core::{ContextProvider, Listener, ProgressState};
+use napi::{sys, Env};
+
+use crate::convert;
+use crate::js_function::JsFunction;
+
+/// A progress callback; receives the state as [`convert::state_args`].
+pub(crate) struct JsProgressListener(Arc<JsFunction>);
+
+impl JsProgressListener {
+    pub(crate) fn new(function: JsFunction) -> Arc<Self> {
+        Arc::new(Self(Arc::new(function)))
+    }
+}
+
+fn call_with_state(function: &JsFunction, state: &ProgressState) {
+    // SAFETY: `call` runs the closure on the home thread with its live env.
+    let _ = function.call(|env| unsafe { convert::state_args(env, state) }.to_vec());
+}
+
+impl Listener<ProgressState> for JsProgressListener {
+    fn call(&self, state: &ProgressState) {
+        call_with_state(&self.0, state);
+    }
+
+    fn home(&self) -> Option<ThreadId> {
+        Some(self.0.home().id())
+    }
+
+    fn post(&self, state: &ProgressState) {
+        let function = self.0.clone();
+        let state = state.clone();
+        self.0
+            .home()
+            .post(Box::new(move |_: Env| call_with_state(&function, &state)));
+    }
+}
+
+/// A cancellation callback; receives the reason or `undefined`.
+pub(crate) struct JsCancelListener(Arc<JsFunction>);
+
+impl JsCancelListener {
+    pub(crate) fn new(function: JsFunction) -> Arc<Self> {
+        Arc::new(Self(Arc::new(function)))
+    }
+}
+
+fn call_with_reason(function: &JsFunction, reason: &Option<String>) {
+    // SAFETY: `call` runs the closure on the home thread with its live env.
+    let _ = function.call(|env| vec![unsafe { convert::js_opt_string(env, reason.as_deref()) }]);
+}
+
+impl Listener<Option<String>> for JsCancelListener {
+    fn call(&self, reason: &Option<String>) {
+        call_with_reason(&self.0, reason);
+    }
+
+    fn home(&self) -> Option<ThreadId> {
+        Some(self.0.home().id())
+    }
+
+    fn post(&self, reason: &Option<String>) {
+        let function = self.0.clone();
+        let reason = reason.clone();
+        self.0
+            .home()
+            .post(Box::new(move |_: Env| call_with_reason(&function, &reason)));
+    }
+}
+
+/// Reads a session's context through a JavaScript function that returns
+/// `JSON.stringify(session.context)`; only on its home thread.
+pub(crate) struct JsContextProvider(JsFunction);
+
+impl JsContextProvider {
+    pub(crate) fn new(function: JsFunction) -> Box<Self> {
+        Box::new(Self(function))
+    }
+}
+
+impl ContextProvider for JsContextProvider {
+    fn read(&self) -> Result<Option<String>, String> {
+        let Some(env) = self.0.home().env() else {
+            return Ok(None);
+        };
+        match self.0.call(|_| Vec::new()) {
+            None => Ok(None),
+            // SAFETY: on the home thread with its live env (checked above).
+            Some(Ok(value)) => unsafe { read_string(env, value) }
+                .map(Some)
+                .ok_or_else(|| "JSON.stringify did not return a string".to_string()),
+            // SAFETY: as above.
+            Some(Err(exception)) => Err(unsafe { message_of(env, exception) }),
+        }
+    }
+}
+
+unsafe fn read_string(env: sys::napi_env, value: sys::napi_value) -> Option<String> {
+    // SAFETY: `env` is live on this thread (caller's contract).
+    unsafe {
+        let mut kind = 0;
+        sys::napi_typeof(env, value, &mut kind);
+        if kind != sys::ValueType::napi_string {
+            return None;
+        }
+        let mut len = 0;
+        sys::napi_get_value_string_utf8(env, value, ptr::null_mut(), 0, &mut len);
+        let mut buf = vec![0u8; len + 1];
+        sys::napi_get_value_string_utf8(env, value, buf.as_mut_ptr().cast(), len + 1, &mut len);
+        buf.truncate(len);
+        String::from_utf8(buf).ok()
+    }
+}
+
+/// The `message` of a thrown error, or a generic text.
+unsafe fn message_of(env: sys::napi_env, exception: sys::napi_value) -> String {
+    // SAFETY: `env` is live on this thread (caller's contract).
+    unsafe {
+        let mut kind = 0;
+        if !exception.is_null() {
+            sys::napi_typeof(env, exception, &mut kind);
+        }
+        if kind == sys::ValueType::napi_object {
+            let mut message = ptr::null_mut();
+            if sys::napi_get_named_property(env, exception, c"message".as_ptr(), &mut message)
+                == sys::Status::napi_ok
+            {
+                if let Some(text) = read_string(env, message) {
+                    return text;
+                }
+            }
+            // A property read may throw (a getter); leave nothing pending.
+            let mut ignored = ptr::null_mut();
+            sys::napi_get_and_clear_last_exception(env, &mut ignored);
+        }
+        "the context's serializer threw".to_string()
+    }
+}

@@ -1,0 +1,184 @@
+//! `NativeManager` and `NativeSession`: the session manager for JavaScript.
+
+use std::sync::Arc;
+
+use msw_session_core::{ManagerOptions, Session, SessionManager, SessionState};
+use napi::bindgen_prelude::Function;
+use napi::Env;
+use napi_derive::napi;
+
+use crate::error::OrThrow;
+use crate::js_function::JsFunction;
+use crate::js_thread::JsThread;
+use crate::listeners::{JsContextProvider, JsProgressListener};
+use crate::store::states_json;
+use crate::token::NativeToken;
+use crate::tracker::NativeTracker;
+
+/// A live session as the manager made it.
+#[napi]
+pub struct NativeSession {
+    session: Arc<Session>,
+}
+
+#[napi]
+impl NativeSession {
+    /// The session id.
+    #[napi(getter)]
+    pub fn id(&self) -> String {
+        self.session.id().to_string()
+    }
+
+    /// Creation time, ms since the epoch.
+    #[napi(getter)]
+    pub fn created_at_ms(&self) -> f64 {
+        self.session.created_at_ms() as f64
+    }
+
+    /// A handle on the session's cancellation token.
+    #[napi]
+    pub fn token(&self) -> NativeToken {
+        NativeToken::from_core(self.session.source().token().clone())
+    }
+
+    /// A handle on the session's tracker.
+    #[napi]
+    pub fn tracker(&self) -> NativeTracker {
+        NativeTracker::from_core(self.session.tracker().clone())
+    }
+}
+
+/// The session manager.
+#[napi]
+pub struct NativeManager {
+    manager: SessionManager,
+}
+
+#[napi]
+impl NativeManager {
+    /// A manager below `basePath`; `autoSaveIntervalMs` must be positive.
+    #[napi(constructor, catch_unwind)]
+    pub fn new(env: Env, base_path: String, auto_save_interval_ms: f64) -> napi::Result<Self> {
+        let options = ManagerOptions::new(base_path, auto_save_interval_ms).or_throw(&env)?;
+        Ok(Self {
+            manager: SessionManager::new(options),
+        })
+    }
+
+    /// Creates a session and writes its file. `contextJson` is
+    /// `JSON.stringify(context)`; `readContext()` returns it anew at each save.
+    #[napi(
+        catch_unwind,
+        ts_args_type = "operation: string, contextJson: string, readContext: () => string | undefined"
+    )]
+    pub fn create_session(
+        &self,
+        env: Env,
+        operation: String,
+        context_json: String,
+        read_context: Function<'_>,
+    ) -> napi::Result<NativeSession> {
+        let provider = JsContextProvider::new(JsFunction::new(&env, &read_context)?);
+        let session = self
+            .manager
+            .create_session(operation, context_json, Some(provider))
+            .or_throw(&env)?;
+        Ok(NativeSession { session })
+    }
+
+    /// Resumes a crashed session given as JSON text; `null` when it is live here.
+    #[napi(
+        catch_unwind,
+        ts_args_type = "stateJson: string, readContext: () => string | undefined"
+    )]
+    pub fn resume_session(
+        &self,
+        env: Env,
+        state_json: String,
+        read_context: Function<'_>,
+    ) -> napi::Result<Option<NativeSession>> {
+        let state = SessionState::from_json(&state_json).or_throw(&env)?;
+        let provider = JsContextProvider::new(JsFunction::new(&env, &read_context)?);
+        let session = self
+            .manager
+            .resume_session(state, Some(provider))
+            .or_throw(&env)?;
+        Ok(session.map(|session| NativeSession { session }))
+    }
+
+    /// Cancels a session; `false` for an unknown id.
+    #[napi(catch_unwind)]
+    pub fn cancel_session(
+        &self,
+        env: Env,
+        id: String,
+        reason: Option<String>,
+    ) -> napi::Result<bool> {
+        self.manager.cancel_session(&id, reason).or_throw(&env)
+    }
+
+    /// Completes and forgets a session; `false` for an unknown id.
+    #[napi(catch_unwind)]
+    pub fn complete_session(&self, env: Env, id: String) -> napi::Result<bool> {
+        self.manager.complete_session(&id).or_throw(&env)
+    }
+
+    /// Fails and forgets a session; `false` for an unknown id.
+    #[napi(catch_unwind)]
+    pub fn fail_session(&self, env: Env, id: String, error: String) -> napi::Result<bool> {
+        self.manager.fail_session(&id, error).or_throw(&env)
+    }
+
+    /// Registers a listener for every session; returns its id.
+    #[napi(
+        catch_unwind,
+        ts_args_type = "listener: (sessionId: string, operation: string, status: \"pending\" | \"running\" | \"completed\" | \"failed\" | \"cancelled\", progress: number, currentStep: string | undefined, totalSteps: number | undefined, completedSteps: number | undefined, startedAt: string, updatedAt: string, error: string | undefined, eta: string | undefined) => void"
+    )]
+    pub fn on_progress(&self, env: Env, listener: Function<'_>) -> napi::Result<i64> {
+        let listener = JsProgressListener::new(JsFunction::new(&env, &listener)?);
+        Ok(self.manager.on_progress(listener) as i64)
+    }
+
+    /// Removes a listener; `false` when it was not registered.
+    #[napi(catch_unwind)]
+    pub fn remove_listener(&self, id: i64) -> bool {
+        self.manager.remove_listener(id as u64)
+    }
+
+    /// Crashed sessions as a JSON array.
+    #[napi(catch_unwind)]
+    pub fn find_crashed(&self, env: Env) -> napi::Result<String> {
+        Ok(states_json(&self.manager.find_crashed().or_throw(&env)?))
+    }
+
+    /// Removes old finished sessions; returns the count.
+    #[napi(catch_unwind)]
+    pub fn cleanup(&self, env: Env, max_age_days: f64) -> napi::Result<u32> {
+        self.manager.cleanup(max_age_days).or_throw(&env)
+    }
+
+    /// Writes every session.
+    #[napi(catch_unwind)]
+    pub fn save_all(&self, env: Env) -> napi::Result<()> {
+        self.manager.save_all().or_throw(&env)
+    }
+
+    /// Saves every session periodically, on this thread.
+    #[napi(catch_unwind)]
+    pub fn start_auto_save(&self, env: Env) -> napi::Result<()> {
+        self.manager.start_auto_save(JsThread::current(&env)?);
+        Ok(())
+    }
+
+    /// Stops auto-save.
+    #[napi(catch_unwind)]
+    pub fn stop_auto_save(&self) {
+        self.manager.stop_auto_save()
+    }
+
+    /// Stops auto-save and writes every session.
+    #[napi(catch_unwind)]
+    pub fn shutdown(&self, env: Env) -> napi::Result<()> {
+        self.manager.shutdown().or_throw(&env)
+    }
+}

@@ -1,0 +1,84 @@
+//! `NativeStore`: session files for JavaScript. States cross the boundary as
+//! JSON text: one string instead of dozens of property reads and writes.
+
+use msw_session_core::{clock, SessionState, SessionStore};
+use napi::Env;
+use napi_derive::napi;
+
+use crate::error::OrThrow;
+
+/// Session files in `<basePath>/.msw/sessions/`.
+#[napi]
+pub struct NativeStore {
+    store: SessionStore,
+}
+
+/// States as a JSON array.
+pub(crate) fn states_json(states: &[SessionState]) -> String {
+    serde_json_array(states.iter().map(SessionState::to_compact_json))
+}
+
+fn serde_json_array(items: impl Iterator<Item = String>) -> String {
+    let mut out = String::from("[");
+    for (i, item) in items.enumerate() {
+        if i > 0 {
+            out.push(',');
+        }
+        out.push_str(&item);
+    }
+    out.push(']');
+    out
+}
+
+#[napi]
+impl NativeStore {
+    /// A store below `basePath`.
+    #[napi(constructor)]
+    pub fn new(base_path: String) -> Self {
+        Self {
+            store: SessionStore::new(base_path),
+        }
+    }
+
+    /// Checks and writes a state given as JSON text.
+    #[napi(catch_unwind)]
+    pub fn save(&self, env: Env, state_json: String) -> napi::Result<()> {
+        self.store.save_json(&state_json).or_throw(&env)
+    }
+
+    /// The text of a session file, or `undefined` when missing or unreadable.
+    #[napi(catch_unwind)]
+    pub fn load(&self, env: Env, id: String) -> napi::Result<Option<String>> {
+        self.store.load_text(&id).or_throw(&env)
+    }
+
+    /// Deletes a session file; `false` when there was none.
+    #[napi(catch_unwind)]
+    pub fn remove(&self, env: Env, id: String) -> napi::Result<bool> {
+        self.store.remove(&id).or_throw(&env)
+    }
+
+    /// The ids of all session files.
+    #[napi(catch_unwind)]
+    pub fn list(&self, env: Env) -> napi::Result<Vec<String>> {
+        self.store.list().or_throw(&env)
+    }
+
+    /// Crashed sessions as a JSON array.
+    #[napi(catch_unwind)]
+    pub fn find_crashed(&self, env: Env, stale_threshold_ms: f64) -> napi::Result<String> {
+        let states = self
+            .store
+            .find_crashed(stale_threshold_ms, clock::now_ms())
+            .or_throw(&env)?;
+        Ok(states_json(&states))
+    }
+
+    /// Removes old finished sessions; returns the count.
+    #[napi(catch_unwind)]
+    pub fn cleanup(&self, env: Env, max_age_days: f64) -> napi::Result<u32> {
+        self.store
+            .cleanup(max_age_days, clock::now_ms())
+            .or_throw(&env)
+    }
+}

@@ -1,0 +1,139 @@
+//! `NativeTracker`: a progress tracker for JavaScript.
+
+use msw_session_core::ProgressTracker;
+use napi::bindgen_prelude::{Function, Unknown};
+use napi::Env;
+use napi_derive::napi;
+
+use crate::convert;
+use crate::error::OrThrow;
+use crate::js_function::JsFunction;
+use crate::listeners::JsProgressListener;
+
+/// A progress tracker. Argument types are checked by the JavaScript layer;
+/// values (NaN, ranges) are checked by the core.
+#[napi]
+pub struct NativeTracker {
+    tracker: ProgressTracker,
+}
+
+impl NativeTracker {
+    /// Wraps a core tracker (a session's).
+    pub(crate) fn from_core(tracker: ProgressTracker) -> Self {
+        Self { tracker }
+    }
+}
+
+#[napi]
+impl NativeTracker {
+    /// A pending tracker at 0 %.
+    #[napi(constructor)]
+    pub fn new(session_id: String, operation: String) -> Self {
+        Self::from_core(ProgressTracker::new(session_id, operation))
+    }
+
+    /// Registers `listener`, called with the state as positional arguments
+    /// (see `state`); returns its id.
+    #[napi(
+        catch_unwind,
+        ts_args_type = "listener: (sessionId: string, operation: string, status: \"pending\" | \"running\" | \"completed\" | \"failed\" | \"cancelled\", progress: number, currentStep: string | undefined, totalSteps: number | undefined, completedSteps: number | undefined, startedAt: string, updatedAt: string, error: string | undefined, eta: string | undefined) => void"
+    )]
+    pub fn on_progress(&self, env: Env, listener: Function<'_>) -> napi::Result<i64> {
+        let listener = JsProgressListener::new(JsFunction::new(&env, &listener)?);
+        Ok(self.tracker.on_progress(listener) as i64)
+    }
+
+    /// Removes a listener; `false` when it was not registered.
+    #[napi(catch_unwind)]
+    pub fn remove_listener(&self, id: i64) -> bool {
+        self.tracker.remove_listener(id as u64)
+    }
+
+    /// Calls `build(sessionId, operation, status, progress, currentStep,
+    /// totalSteps, completedSteps, startedAt, updatedAt, error, eta)` with
+    /// the current state and returns what it returns.
+    #[napi(
+        catch_unwind,
+        ts_generic_types = "T",
+        ts_args_type = "build: (sessionId: string, operation: string, status: \"pending\" | \"running\" | \"completed\" | \"failed\" | \"cancelled\", progress: number, currentStep: string | undefined, totalSteps: number | undefined, completedSteps: number | undefined, startedAt: string, updatedAt: string, error: string | undefined, eta: string | undefined) => T",
+        ts_return_type = "T"
+    )]
+    pub fn state<'env>(
+        &self,
+        env: &'env Env,
+        build: Function<'env>,
+    ) -> napi::Result<Unknown<'env>> {
+        let state = self.tracker.state();
+        // SAFETY: `env` is the live env of this call.
+        let args = unsafe { convert::state_args(env.raw(), &state) };
+        let mut result = std::ptr::null_mut();
+        // SAFETY: as above; `build` is a function of this env.
+        napi::check_status!(unsafe {
+            napi::sys::napi_call_function(
+                env.raw(),
+                convert::js_undefined(env.raw()),
+                napi::JsValue::value(&build).value,
+                args.len(),
+                args.as_ptr(),
+                &mut result,
+            )
+        })?;
+        // SAFETY: `result` was returned by the call above.
+        Ok(unsafe { Unknown::from_raw_unchecked(env.raw(), result) })
+    }
+
+    /// Whether the status is `running`.
+    #[napi(catch_unwind)]
+    pub fn is_running(&self) -> bool {
+        self.tracker.is_running()
+    }
+
+    /// Starts; `totalSteps` must be a whole number from 0 to 2^53 - 1.
+    #[napi(catch_unwind)]
+    pub fn start(&self, env: Env, total_steps: Option<f64>) -> napi::Result<()> {
+        self.tracker.start(total_steps).or_throw(&env)
+    }
+
+    /// Sets the percentage (clamped; NaN refused) and the current step.
+    #[napi(catch_unwind)]
+    pub fn set_progress(
+        &self,
+        env: Env,
+        progress: f64,
+        current_step: Option<String>,
+    ) -> napi::Result<()> {
+        self.tracker
+            .set_progress(progress, current_step)
+            .or_throw(&env)
+    }
+
+    /// Counts one completed step.
+    #[napi(catch_unwind)]
+    pub fn complete_step(&self, step_name: Option<String>) {
+        self.tracker.complete_step(step_name)
+    }
+
+    /// Finishes successfully.
+    #[napi(catch_unwind)]
+    pub fn complete(&self) {
+        self.tracker.complete()
+    }
+
+    /// Finishes with an error.
+    #[napi(catch_unwind)]
+    pub fn fail(&self, error: String) {
+        self.tracker.fail(error)
+    }
+
+    /// Stops on request.
+    #[napi(catch_unwind)]
+    pub fn cancel(&self, reason: Option<String>) {
+        self.tracker.cancel(reason)
+    }
+
+    /// Sets the estimated completion from a time value in ms.
+    #[napi(catch_unwind)]
+    pub fn set_eta(&self, env: Env, eta_ms: f64) -> napi::Result<()> {
+        self.tracker.set_eta(eta_ms).or_throw(&env)
+    }
+}
