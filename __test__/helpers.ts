@@ -1,0 +1,138 @@
+import fs from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+import { afterEach, expect } from "vitest";
+
+/** True when the suite runs against the reference TypeScript module (`MSW_IMPL=reference`). */
+export const isReference = process.env.MSW_IMPL === "reference";
+
+/** The package folder (the parent of `__test__/`). */
+export const packageRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
+
+/** The package's ESM entry, as a child process imports it. */
+export const packageEntry = path.join(packageRoot, "index.mjs");
+
+/** The reference module's barrel, beside the package folder. */
+export const referenceEntry = path.resolve(packageRoot, "..", "shared", "reference", "session", "index.ts");
+
+/** `Date#toISOString()` output. */
+export const ISO_TIMESTAMP = /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/;
+
+/** A random UUID as `crypto.randomUUID()` makes it. */
+export const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/;
+
+/**
+ * Registers an `afterEach` that removes every folder made by the returned factory.
+ * Call once at the top of a spec file; call the factory in each test that writes.
+ */
+export function tempDirs(): () => string {
+  const made: string[] = [];
+  afterEach(() => {
+    for (const dir of made.splice(0)) fs.rmSync(dir, { recursive: true, force: true });
+  });
+  return () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "msw-session-test-"));
+    made.push(dir);
+    return dir;
+  };
+}
+
+/** The folder that holds session files under `basePath`. */
+export function sessionsDir(basePath: string): string {
+  return path.join(basePath, ".msw", "sessions");
+}
+
+/** The file of session `id` under `basePath`. */
+export function sessionFile(basePath: string, id: string): string {
+  return path.join(sessionsDir(basePath), `${id}.json`);
+}
+
+/** The parsed session file of `id` under `basePath`. */
+export function readSession(basePath: string, id: string): any {
+  return JSON.parse(fs.readFileSync(sessionFile(basePath, id), "utf8"));
+}
+
+/** The entries of the sessions folder (empty when it does not exist), sorted. */
+export function sessionFiles(basePath: string): string[] {
+  const dir = sessionsDir(basePath);
+  return fs.existsSync(dir) ? fs.readdirSync(dir).sort() : [];
+}
+
+/** An ISO timestamp `ms` milliseconds before now. */
+export function isoAgo(ms: number): string {
+  return new Date(Date.now() - ms).toISOString();
+}
+
+export const MINUTE = 60_000;
+export const DAY = 24 * 60 * MINUTE;
+
+/** A well-formed session state, as the reference manager writes it; `overrides` replace top-level keys. */
+export function makeState(id: string, overrides: Record<string, unknown> = {}): any {
+  const at = "2026-11-24T12:00:00.000Z";
+  return {
+    id,
+    operation: "index",
+    status: "active",
+    progress: {
+      sessionId: id,
+      operation: "index",
+      status: "running",
+      progress: 40,
+      currentStep: "parse",
+      totalSteps: 5,
+      completedSteps: 2,
+      startedAt: at,
+      updatedAt: at,
+    },
+    context: { cursor: 17, files: ["a.md", "b.md"] },
+    createdAt: at,
+    updatedAt: new Date().toISOString(),
+    ...overrides,
+  };
+}
+
+/**
+ * Waits, one event-loop turn at a time, until `condition()` holds. The test timeout bounds it;
+ * nothing is asserted about how long it takes.
+ */
+export async function waitFor(condition: () => boolean): Promise<void> {
+  while (!condition()) {
+    await new Promise((resolve) => setTimeout(resolve, 2));
+  }
+}
+
+/**
+ * Lets `ms` pass. Only to show that something does NOT happen (a stopped timer stays quiet);
+ * never to wait for something that does.
+ */
+export function quietPeriod(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}
+
+/** What a package error must be. */
+export interface ExpectedError {
+  type: ErrorConstructor | TypeErrorConstructor | RangeErrorConstructor;
+  code: string;
+  /** Text the message must contain (the argument's name, a path). */
+  message?: string | RegExp;
+}
+
+/** Asserts that `fn` throws the expected package error and returns it. */
+export function expectError(fn: () => unknown, expected: ExpectedError): Error & { code?: string; cause?: unknown; path?: string } {
+  let thrown: unknown;
+  let threw = false;
+  try {
+    fn();
+  } catch (err) {
+    threw = true;
+    thrown = err;
+  }
+  expect(threw, "expected the call to throw").toBe(true);
+  expect(thrown).toBeInstanceOf(expected.type);
+  const err = thrown as Error & { code?: string };
+  expect(err.code).toBe(expected.code);
+  if (typeof expected.message === "string") expect(err.message).toContain(expected.message);
+  else if (expected.message) expect(err.message).toMatch(expected.message);
+  return err;
+}

@@ -1,0 +1,191 @@
+// Contract §1 "Store": SessionStateStore files, loading, listing, crash detection and cleanup.
+import fs from "node:fs";
+import path from "node:path";
+import { describe, expect, it } from "vitest";
+import { SessionStateStore } from "msw-session";
+import {
+  DAY,
+  ISO_TIMESTAMP,
+  MINUTE,
+  isoAgo,
+  makeState,
+  sessionFile,
+  sessionFiles,
+  sessionsDir,
+  tempDirs,
+} from "./helpers";
+
+const tempDir = tempDirs();
+
+describe("SessionStateStore save/load/remove", () => {
+  it("save writes pretty JSON (2-space indent) at <basePath>/.msw/sessions/<id>.json", () => {
+    const base = tempDir();
+    const store = new SessionStateStore(base);
+    const state = makeState("abc");
+    store.save(state);
+    const text = fs.readFileSync(sessionFile(base, "abc"), "utf8");
+    const parsed = JSON.parse(text);
+    expect(parsed).toEqual(state);
+    // pretty-printed exactly as JSON.stringify(…, null, 2) prints what it holds
+    expect(text.trimEnd()).toBe(JSON.stringify(parsed, null, 2));
+    expect(text.startsWith('{\n  "')).toBe(true);
+  });
+
+  it("save creates the folders when needed and overwrites an existing file", () => {
+    const base = path.join(tempDir(), "not", "yet");
+    const store = new SessionStateStore(base);
+    store.save(makeState("s1", { operation: "first" }));
+    store.save(makeState("s1", { operation: "second" }));
+    expect(store.load("s1")?.operation).toBe("second");
+    expect(sessionFiles(base)).toEqual(["s1.json"]);
+  });
+
+  it("load returns what save wrote, including crashedAt", () => {
+    const base = tempDir();
+    const store = new SessionStateStore(base);
+    const state = makeState("s2", { status: "crashed", crashedAt: "2026-11-24T13:00:00.000Z" });
+    store.save(state);
+    expect(store.load("s2")).toEqual(state);
+  });
+
+  it("load returns undefined for a missing session", () => {
+    const store = new SessionStateStore(tempDir());
+    expect(store.load("nope")).toBeUndefined();
+  });
+
+  it("load returns undefined for a file that is not JSON", () => {
+    const base = tempDir();
+    fs.mkdirSync(sessionsDir(base), { recursive: true });
+    fs.writeFileSync(sessionFile(base, "torn"), '{"id": "torn", "opera');
+    expect(new SessionStateStore(base).load("torn")).toBeUndefined();
+  });
+
+  it("remove deletes the file and returns true, then false", () => {
+    const base = tempDir();
+    const store = new SessionStateStore(base);
+    store.save(makeState("gone"));
+    expect(store.remove("gone")).toBe(true);
+    expect(fs.existsSync(sessionFile(base, "gone"))).toBe(false);
+    expect(store.remove("gone")).toBe(false);
+    expect(store.load("gone")).toBeUndefined();
+  });
+
+  it("ids that are plain file names with dots are accepted", () => {
+    const base = tempDir();
+    const store = new SessionStateStore(base);
+    store.save(makeState("release-1.2..3"));
+    expect(store.load("release-1.2..3")?.id).toBe("release-1.2..3");
+    expect(fs.existsSync(sessionFile(base, "release-1.2..3"))).toBe(true);
+  });
+
+  it("basePath defaults to process.cwd()", () => {
+    const base = tempDir();
+    const cwd = process.cwd();
+    let store: SessionStateStore;
+    process.chdir(base);
+    try {
+      store = new SessionStateStore();
+    } finally {
+      process.chdir(cwd);
+    }
+    store.save(makeState("here"));
+    expect(fs.existsSync(sessionFile(base, "here"))).toBe(true);
+    expect(fs.existsSync(sessionFile(cwd, "here"))).toBe(false);
+  });
+});
+
+describe("SessionStateStore listSessions", () => {
+  it("is empty when the folder does not exist", () => {
+    expect(new SessionStateStore(tempDir()).listSessions()).toEqual([]);
+  });
+
+  it("lists the ids of the .json files only", () => {
+    const base = tempDir();
+    const store = new SessionStateStore(base);
+    store.save(makeState("one"));
+    store.save(makeState("two"));
+    fs.writeFileSync(path.join(sessionsDir(base), "notes.txt"), "not a session");
+    expect(store.listSessions().sort()).toEqual(["one", "two"]);
+  });
+});
+
+describe("SessionStateStore findCrashedSessions", () => {
+  function seed(base: string) {
+    const store = new SessionStateStore(base);
+    store.save(makeState("active-old", { updatedAt: isoAgo(2 * MINUTE) }));
+    store.save(makeState("active-fresh", { updatedAt: isoAgo(0) }));
+    store.save(makeState("completed-old", { status: "completed", updatedAt: isoAgo(2 * MINUTE) }));
+    store.save(makeState("failed-old", { status: "failed", updatedAt: isoAgo(2 * MINUTE) }));
+    return store;
+  }
+
+  it("returns only active sessions not updated for longer than 60 s by default, as crashed copies", () => {
+    const base = tempDir();
+    const store = seed(base);
+    const saved = store.load("active-old");
+    const before = Date.now();
+    const crashed = store.findCrashedSessions();
+    expect(crashed).toHaveLength(1);
+    const [found] = crashed;
+    expect(found).toEqual({ ...saved, status: "crashed", crashedAt: expect.stringMatching(ISO_TIMESTAMP) });
+    expect(Date.parse(found.crashedAt!)).toBeGreaterThanOrEqual(before);
+    // the file itself is left as it was
+    expect(store.load("active-old")).toEqual(saved);
+  });
+
+  it("uses the threshold it is given", () => {
+    const store = seed(tempDir());
+    expect(store.findCrashedSessions(DAY)).toEqual([]);
+    expect(
+      store
+        .findCrashedSessions(MINUTE / 2)
+        .map((s) => s.id)
+        .sort(),
+    ).toEqual(["active-old"]);
+    const stale = makeState("active-10min", { updatedAt: isoAgo(10 * MINUTE) });
+    store.save(stale);
+    expect(
+      store
+        .findCrashedSessions(5 * MINUTE)
+        .map((s) => s.id)
+        .sort(),
+    ).toEqual(["active-10min"]);
+  });
+
+  it("skips files it cannot read and returns [] without a folder", () => {
+    const base = tempDir();
+    expect(new SessionStateStore(base).findCrashedSessions()).toEqual([]);
+    const store = seed(base);
+    fs.writeFileSync(sessionFile(base, "torn"), "{");
+    expect(store.findCrashedSessions().map((s) => s.id)).toEqual(["active-old"]);
+  });
+});
+
+describe("SessionStateStore cleanup", () => {
+  function seed(base: string) {
+    const store = new SessionStateStore(base);
+    store.save(makeState("completed-10d", { status: "completed", updatedAt: isoAgo(10 * DAY) }));
+    store.save(makeState("failed-10d", { status: "failed", updatedAt: isoAgo(10 * DAY) }));
+    store.save(makeState("active-10d", { updatedAt: isoAgo(10 * DAY) }));
+    store.save(makeState("completed-1d", { status: "completed", updatedAt: isoAgo(DAY) }));
+    store.save(makeState("active-now"));
+    return store;
+  }
+
+  it("removes finished sessions older than 7 days by default and returns the count", () => {
+    const store = seed(tempDir());
+    expect(store.cleanup()).toBe(2);
+    expect(store.listSessions().sort()).toEqual(["active-10d", "active-now", "completed-1d"]);
+    expect(store.cleanup()).toBe(0);
+  });
+
+  it("uses the age it is given, and never removes active sessions", () => {
+    const store = seed(tempDir());
+    expect(store.cleanup(0.5)).toBe(3);
+    expect(store.listSessions().sort()).toEqual(["active-10d", "active-now"]);
+  });
+
+  it("returns 0 without a folder", () => {
+    expect(new SessionStateStore(tempDir()).cleanup()).toBe(0);
+  });
+});
