@@ -11,8 +11,11 @@ export declare const __napiBindingTarget: 'native' | 'wasm32-wasi' | 'wasm32-was
 
 /** The session manager. */
 export declare class NativeManager {
-  /** A manager below `basePath`; `autoSaveIntervalMs` must be positive. */
-  constructor(basePath: string, autoSaveIntervalMs: number)
+  /**
+   * A manager below `basePath`; `autoSaveIntervalMs` must be positive,
+   * `persistIntervalMs` a finite number >= 0.
+   */
+  constructor(basePath: string, autoSaveIntervalMs: number, persistIntervalMs: number)
   /**
    * Creates a session and writes its file. `contextJson` is
    * `JSON.stringify(context)`; `readContext()` returns it anew at each save.
@@ -40,6 +43,8 @@ export declare class NativeManager {
   startAutoSave(): void
   /** Stops auto-save. */
   stopAutoSave(): void
+  /** Writes every change not written yet. */
+  flush(): void
   /** Stops auto-save and writes every session. */
   shutdown(): void
 }
@@ -144,3 +149,9 @@ export declare class NativeTracker {
   /** Sets the estimated completion from a time value in ms. */
   setEta(etaMs: number): void
 }
+
+/**
+ * Writes what every manager of the process has not written yet (called at
+ * process exit by the JavaScript layer).
+ */
+export declare function flushAll(): void

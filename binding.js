@@ -840,3 +840,4 @@ module.exports.NativeSession = nativeBinding.NativeSession
 module.exports.NativeStore = nativeBinding.NativeStore
 module.exports.NativeToken = nativeBinding.NativeToken
 module.exports.NativeTracker = nativeBinding.NativeTracker
+module.exports.flushAll = nativeBinding.flushAll

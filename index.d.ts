@@ -310,6 +310,13 @@ export interface SessionManagerOptions {
   basePath?: string;
   /** How often `startAutoSave` saves every session, in ms (default 5000). */
   autoSaveIntervalMs?: number;
+  /**
+   * The longest the disk may lag behind a progress update, in ms (default
+   * 100). Updates return without waiting for the disk; a background writer
+   * writes each changed session's latest state. `0` writes every update
+   * before it returns, as the reference does.
+   */
+  persistIntervalMs?: number;
 }
 
 /**
@@ -377,6 +384,13 @@ export declare class SessionManager {
   cleanup(maxAgeDays?: number): number;
   /** Writes every session's file. */
   saveAllSessions(): void;
+  /**
+   * Writes every update not written yet. Throws the first error, including
+   * one of a background write since the last flush.
+   *
+   * @throws Error `ERR_SESSION_IO` when the disk refused.
+   */
+  flush(): void;
   /** Stops auto-save and writes every session's file. */
   shutdown(): void;
 }

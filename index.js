@@ -429,6 +429,15 @@ class SessionStateStore {
 // ---------------------------------------------------------------------------
 // Manager
 
+let exitHookInstalled = false;
+
+/** Makes a normal exit write what the managers have not written yet. */
+function flushAtExit() {
+  if (exitHookInstalled) return;
+  exitHookInstalled = true;
+  process.on("exit", () => native.flushAll());
+}
+
 /** Tracks live sessions and persists them. */
 class SessionManager {
   /** @type {import("./binding.js").NativeManager} */
@@ -439,10 +448,12 @@ class SessionManager {
   /** @param {import("./index.js").SessionManagerOptions} [options] */
   constructor(options = {}) {
     checkObject(options, "options");
-    const { basePath = process.cwd(), autoSaveIntervalMs = 5000 } = options;
+    const { basePath = process.cwd(), autoSaveIntervalMs = 5000, persistIntervalMs = 100 } = options;
     checkString(basePath, "options.basePath");
     checkNumber(autoSaveIntervalMs, "options.autoSaveIntervalMs");
-    this.#native = new native.NativeManager(basePath, autoSaveIntervalMs);
+    checkNumber(persistIntervalMs, "options.persistIntervalMs");
+    this.#native = new native.NativeManager(basePath, autoSaveIntervalMs, persistIntervalMs);
+    flushAtExit();
   }
 
   startAutoSave() {
@@ -584,6 +595,10 @@ class SessionManager {
 
   saveAllSessions() {
     this.#native.saveAll();
+  }
+
+  flush() {
+    this.#native.flush();
   }
 
   shutdown() {

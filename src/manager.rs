@@ -56,10 +56,18 @@ pub struct NativeManager {
 
 #[napi]
 impl NativeManager {
-    /// A manager below `basePath`; `autoSaveIntervalMs` must be positive.
+    /// A manager below `basePath`; `autoSaveIntervalMs` must be positive,
+    /// `persistIntervalMs` a finite number >= 0.
     #[napi(constructor, catch_unwind)]
-    pub fn new(env: Env, base_path: String, auto_save_interval_ms: f64) -> napi::Result<Self> {
-        let options = ManagerOptions::new(base_path, auto_save_interval_ms).or_throw(&env)?;
+    pub fn new(
+        env: Env,
+        base_path: String,
+        auto_save_interval_ms: f64,
+        persist_interval_ms: f64,
+    ) -> napi::Result<Self> {
+        let options = ManagerOptions::new(base_path, auto_save_interval_ms)
+            .and_then(|o| o.with_persist_interval_ms(persist_interval_ms))
+            .or_throw(&env)?;
         Ok(Self {
             manager: SessionManager::new(options),
         })
@@ -176,9 +184,22 @@ impl NativeManager {
         self.manager.stop_auto_save()
     }
 
+    /// Writes every change not written yet.
+    #[napi(catch_unwind)]
+    pub fn flush(&self, env: Env) -> napi::Result<()> {
+        self.manager.flush().or_throw(&env)
+    }
+
     /// Stops auto-save and writes every session.
     #[napi(catch_unwind)]
     pub fn shutdown(&self, env: Env) -> napi::Result<()> {
         self.manager.shutdown().or_throw(&env)
     }
+}
+
+/// Writes what every manager of the process has not written yet (called at
+/// process exit by the JavaScript layer).
+#[napi(catch_unwind)]
+pub fn flush_all() {
+    msw_session_core::manager::flush_all()
 }

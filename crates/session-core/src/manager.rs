@@ -1,5 +1,16 @@
 //! Live sessions: each a tracker, a cancellation source and a context, kept
-//! in memory and written to the [`SessionStore`] on every change.
+//! in memory and written to the [`SessionStore`].
+//!
+//! # When a session reaches the disk
+//! - `create_session`, `resume_session`, `cancel_session`,
+//!   `complete_session`, `fail_session`, `save_all`, `flush` and `shutdown`
+//!   write before they return.
+//! - A tracker change marks the session dirty; the writer thread
+//!   ([`Lane::Writes`]) writes the latest state of every dirty session at most
+//!   `persist_interval` after the first change (coalescing what came between).
+//!   With a zero interval the change is written before it returns.
+//! - A write never goes back in time: each session remembers the version of
+//!   the state it last wrote, and writes are serialized per session.
 //!
 //! # Invariants
 //! - A session is in the manager only after its file was written: a create
@@ -28,7 +39,7 @@ use crate::progress::{ProgressState, ProgressStatus, ProgressTracker};
 use crate::state::SessionState;
 use crate::store::SessionStore;
 use crate::sync::lock;
-use crate::timer::{self, TimerHandle};
+use crate::timer::{self, Lane, TimerHandle};
 
 /// Reads a session's context where it lives (a JavaScript object, say).
 pub trait ContextProvider: Send + Sync {
@@ -44,6 +55,8 @@ pub struct ManagerOptions {
     pub base_path: PathBuf,
     /// The period of auto-save.
     pub auto_save_interval: Duration,
+    /// How long the disk may lag behind a tracker change (zero: no lag).
+    pub persist_interval: Duration,
 }
 
 impl ManagerOptions {
@@ -59,8 +72,34 @@ impl ManagerOptions {
         Ok(Self {
             base_path: base_path.into(),
             auto_save_interval: timer::millis(auto_save_interval_ms),
+            persist_interval: Duration::from_millis(100),
         })
     }
+
+    /// Sets the largest lag of the disk behind a tracker change, in ms (a
+    /// finite number >= 0; 0 writes every change before it returns).
+    pub fn with_persist_interval_ms(mut self, ms: f64) -> Result<Self> {
+        if !(ms.is_finite() && ms >= 0.0) {
+            return Err(CoreError::out_of_range(
+                "persistIntervalMs",
+                "a finite number >= 0",
+                crate::progress::js_display(ms),
+            ));
+        }
+        self.persist_interval = timer::millis(ms);
+        Ok(self)
+    }
+}
+
+/// How a save reads the context.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Read {
+    /// Read it anew; a context that cannot be serialized is an error.
+    Strict,
+    /// Read it anew; keep the last good one when it cannot be serialized.
+    Lenient,
+    /// Use the last one read (off the context's thread, or at teardown).
+    Cached,
 }
 
 struct ContextCell {
@@ -82,13 +121,12 @@ impl ContextCell {
         })
     }
 
-    /// The context to write: read anew where possible. `strict` turns a
-    /// context that cannot be serialized into an error; otherwise the last
-    /// good one is written.
-    fn current(&self, id: &SessionId, strict: bool) -> Result<Value> {
+    /// The context to write (see [`Read`]).
+    fn current(&self, id: &SessionId, how: Read) -> Result<Value> {
+        let strict = how == Read::Strict;
         let read = match &self.provider {
-            Some(provider) => provider.read(),
-            None => Ok(None),
+            Some(provider) if how != Read::Cached => provider.read(),
+            _ => Ok(None),
         };
         let fresh = match read {
             Ok(fresh) => fresh,
@@ -136,6 +174,8 @@ pub struct Session {
     tracker: ProgressTracker,
     source: CancellationSource,
     context: ContextCell,
+    /// The tracker version last written; the lock serializes writes.
+    written: Mutex<Option<u64>>,
 }
 
 impl Session {
@@ -164,10 +204,8 @@ impl Session {
         &self.source
     }
 
-    fn to_state(&self, strict: bool) -> Result<SessionState> {
-        let context = self.context.current(&self.id, strict)?;
-        let progress = self.tracker.state();
-        Ok(SessionState {
+    fn to_state(&self, context: Value, progress: ProgressState) -> SessionState {
+        SessionState {
             id: self.id.to_string(),
             operation: self.operation.clone(),
             status: progress.status.into(),
@@ -177,16 +215,24 @@ impl Session {
             updated_at: clock::now_iso(),
             crashed_at: None,
             extra: Default::default(),
-        })
+        }
     }
 }
+
+type Dirty = IndexMap<String, Weak<Session>>;
 
 struct Inner {
     store: SessionStore,
     interval: Duration,
+    persist_interval: Duration,
     sessions: Mutex<IndexMap<String, Arc<Session>>>,
     listeners: Listeners<ProgressState>,
     auto_save: Mutex<Option<TimerHandle>>,
+    /// Sessions changed since their last write; a write is scheduled
+    /// whenever this is not empty.
+    dirty: Mutex<Dirty>,
+    /// The first error of a background write, reported by the next flush.
+    background_error: Mutex<Option<CoreError>>,
 }
 
 impl Drop for Inner {
@@ -194,23 +240,118 @@ impl Drop for Inner {
         if let Some(handle) = lock(&self.auto_save).take() {
             handle.cancel();
         }
+        // A manager that goes away loses no change.
+        let _ = self.write_batch(std::mem::take(&mut *lock(&self.dirty)), Read::Cached);
     }
 }
 
 impl Inner {
-    fn save(&self, session: &Session, strict: bool) -> Result<()> {
-        self.store.save(&session.to_state(strict)?)
+    /// Writes a session's current state. Unless `force`d, a state already
+    /// written (same version) is not written again.
+    fn write(&self, session: &Session, how: Read, force: bool) -> Result<()> {
+        // The context is read before the write lock is taken: reading it runs
+        // JavaScript, which may change the tracker and write again.
+        let context = session.context.current(&session.id, how)?;
+        let mut written = lock(&session.written);
+        let (progress, version) = session.tracker.snapshot();
+        if !force && written.is_some_and(|w| w >= version) {
+            return Ok(());
+        }
+        self.store.save(&session.to_state(context, progress))?;
+        *written = Some(version);
+        Ok(())
+    }
+
+    fn write_batch(&self, batch: Dirty, how: Read) -> Result<()> {
+        let mut first_error = None;
+        for session in batch.values().filter_map(Weak::upgrade) {
+            if let Err(err) = self.write(&session, how, false) {
+                first_error.get_or_insert(err);
+            }
+        }
+        first_error.map_or(Ok(()), Err)
+    }
+
+    /// Called on every tracker change of a session.
+    fn changed(self: &Arc<Self>, session: &Arc<Session>) {
+        if self.persist_interval.is_zero() {
+            // As in the reference, a failed write on a progress update does
+            // not reach the caller; the next explicit save reports it.
+            if let Err(err) = self.write(session, Read::Lenient, false) {
+                lock(&self.background_error).get_or_insert(err);
+            }
+            return;
+        }
+        // Read the context now, on the thread that made the change, so the
+        // writer thread writes what the context was at this change.
+        let _ = session.context.current(&session.id, Read::Lenient);
+        let first = {
+            let mut dirty = lock(&self.dirty);
+            let first = dirty.is_empty();
+            dirty.insert(session.id.to_string(), Arc::downgrade(session));
+            first
+        };
+        if first {
+            let manager = Arc::downgrade(self);
+            timer::after_on(Lane::Writes, self.persist_interval, move || {
+                if let Some(inner) = manager.upgrade() {
+                    inner.write_dirty(Read::Cached);
+                }
+            });
+        }
+    }
+
+    /// Writes every dirty session; an error is kept for the next flush.
+    fn write_dirty(&self, how: Read) {
+        let batch = std::mem::take(&mut *lock(&self.dirty));
+        if let Err(err) = self.write_batch(batch, how) {
+            lock(&self.background_error).get_or_insert(err);
+        }
+    }
+
+    fn forget_dirty(&self, id: &str) {
+        lock(&self.dirty).shift_remove(id);
+    }
+
+    fn flush(&self) -> Result<()> {
+        let batch = std::mem::take(&mut *lock(&self.dirty));
+        let result = self.write_batch(batch, Read::Strict);
+        let earlier = lock(&self.background_error).take();
+        match (earlier, result) {
+            (Some(err), _) | (None, Err(err)) => Err(err),
+            (None, Ok(())) => Ok(()),
+        }
     }
 
     fn save_all(&self) -> Result<()> {
         let sessions: Vec<_> = lock(&self.sessions).values().cloned().collect();
         let mut first_error = None;
         for session in sessions {
-            if let Err(err) = self.save(&session, true) {
+            self.forget_dirty(session.id());
+            if let Err(err) = self.write(&session, Read::Strict, true) {
                 first_error.get_or_insert(err);
             }
         }
+        // Finished sessions changed since their last write, too.
+        if let Err(err) = self.flush() {
+            first_error.get_or_insert(err);
+        }
         first_error.map_or(Ok(()), Err)
+    }
+}
+
+/// Every manager of the process, for [`flush_all`].
+fn registry() -> &'static Mutex<Vec<Weak<Inner>>> {
+    static REGISTRY: std::sync::OnceLock<Mutex<Vec<Weak<Inner>>>> = std::sync::OnceLock::new();
+    REGISTRY.get_or_init(|| Mutex::new(Vec::new()))
+}
+
+/// Writes what every manager of the process has not written yet. Meant for
+/// process exit; errors are ignored (there is no one left to tell).
+pub fn flush_all() {
+    let managers: Vec<_> = lock(registry()).iter().filter_map(Weak::upgrade).collect();
+    for manager in managers {
+        let _ = manager.flush();
     }
 }
 
@@ -231,7 +372,7 @@ impl Listener<ProgressState> for SaveOnChange {
         listeners::call_local(&local, state);
         // As in the reference, a failed write on a progress update does not
         // reach the caller; explicit saves report it.
-        let _ = manager.save(&session, false);
+        manager.changed(&session);
     }
 }
 
@@ -244,15 +385,21 @@ pub struct SessionManager {
 impl SessionManager {
     /// A manager over `<base_path>/.msw/sessions`.
     pub fn new(options: ManagerOptions) -> Self {
-        Self {
-            inner: Arc::new(Inner {
-                store: SessionStore::new(&options.base_path),
-                interval: options.auto_save_interval,
-                sessions: Mutex::new(IndexMap::new()),
-                listeners: Listeners::default(),
-                auto_save: Mutex::new(None),
-            }),
-        }
+        let inner = Arc::new(Inner {
+            store: SessionStore::new(&options.base_path),
+            interval: options.auto_save_interval,
+            persist_interval: options.persist_interval,
+            sessions: Mutex::new(IndexMap::new()),
+            listeners: Listeners::default(),
+            auto_save: Mutex::new(None),
+            dirty: Mutex::new(IndexMap::new()),
+            background_error: Mutex::new(None),
+        });
+        let mut managers = lock(registry());
+        managers.retain(|m| m.strong_count() > 0);
+        managers.push(Arc::downgrade(&inner));
+        drop(managers);
+        Self { inner }
     }
 
     /// The store this manager writes to.
@@ -280,6 +427,7 @@ impl SessionManager {
             tracker,
             source: CancellationSource::new(),
             context,
+            written: Mutex::new(None),
         });
         self.admit(session)
     }
@@ -312,12 +460,13 @@ impl SessionManager {
             tracker: ProgressTracker::from_state(progress),
             source: CancellationSource::new(),
             context,
+            written: Mutex::new(None),
         });
         self.admit(session).map(Some)
     }
 
     fn admit(&self, session: Arc<Session>) -> Result<Arc<Session>> {
-        self.inner.save(&session, true)?;
+        self.inner.write(&session, Read::Strict, true)?;
         session.tracker.on_progress(Arc::new(SaveOnChange {
             manager: Arc::downgrade(&self.inner),
             session: Arc::downgrade(&session),
@@ -345,7 +494,8 @@ impl SessionManager {
         };
         session.source.cancel(reason.clone());
         session.tracker.cancel(reason);
-        self.inner.save(&session, true)?;
+        self.inner.forget_dirty(id);
+        self.inner.write(&session, Read::Strict, true)?;
         Ok(true)
     }
 
@@ -365,7 +515,8 @@ impl SessionManager {
             return Ok(false);
         };
         change(&session.tracker);
-        self.inner.save(&session, true)?;
+        self.inner.forget_dirty(id);
+        self.inner.write(&session, Read::Strict, true)?;
         lock(&self.inner.sessions).shift_remove(id);
         Ok(true)
     }
@@ -390,10 +541,17 @@ impl SessionManager {
         self.inner.store.cleanup(max_age_days, clock::now_ms())
     }
 
-    /// Writes every live session. Every session is attempted; the first
-    /// error is returned.
+    /// Writes every live session (and any finished one with unwritten
+    /// changes). Every session is attempted; the first error is returned.
     pub fn save_all(&self) -> Result<()> {
         self.inner.save_all()
+    }
+
+    /// Writes every change not written yet, reading contexts anew. Returns
+    /// the first error, including one of a background write since the last
+    /// flush.
+    pub fn flush(&self) -> Result<()> {
+        self.inner.flush()
     }
 
     /// Saves every live session each auto-save period. The timer runs on the
@@ -427,7 +585,7 @@ impl SessionManager {
         lock(&self.inner.auto_save).is_some()
     }
 
-    /// Stops auto-save and writes every live session.
+    /// Stops auto-save and writes every live session and every change.
     pub fn shutdown(&self) -> Result<()> {
         self.stop_auto_save();
         self.save_all()
@@ -440,9 +598,75 @@ mod tests {
     use crate::listeners::FnListener;
     use crate::state::SessionStatus;
     use std::sync::mpsc;
+    use std::time::Duration;
 
+    /// A manager that writes every change before it returns.
     fn manager(dir: &tempfile::TempDir) -> SessionManager {
-        SessionManager::new(ManagerOptions::new(dir.path(), 5000.0).unwrap())
+        lagging(dir, 0.0)
+    }
+
+    fn lagging(dir: &tempfile::TempDir, persist_ms: f64) -> SessionManager {
+        let options = ManagerOptions::new(dir.path(), 5000.0)
+            .unwrap()
+            .with_persist_interval_ms(persist_ms)
+            .unwrap();
+        SessionManager::new(options)
+    }
+
+    fn progress_on_disk(m: &SessionManager, id: &str) -> f64 {
+        m.store().load(id).unwrap().unwrap().progress.progress
+    }
+
+    #[test]
+    fn changes_reach_the_disk_within_the_interval_coalesced() {
+        let dir = tempfile::tempdir().unwrap();
+        let m = lagging(&dir, 20.0);
+        let s = m.create_session("op".into(), "{}".into(), None).unwrap();
+        for p in 1..=50 {
+            s.tracker().set_progress(p as f64, None).unwrap();
+        }
+        // The call returned before the write; the writer thread catches up.
+        let deadline = std::time::Instant::now() + Duration::from_secs(10);
+        while progress_on_disk(&m, s.id()) != 50.0 {
+            assert!(
+                std::time::Instant::now() < deadline,
+                "the writer never caught up"
+            );
+            std::thread::sleep(Duration::from_millis(5));
+        }
+    }
+
+    #[test]
+    fn flush_writes_what_is_pending_and_drop_loses_nothing() {
+        let dir = tempfile::tempdir().unwrap();
+        let m = lagging(&dir, 3_600_000.0);
+        let s = m.create_session("op".into(), "{}".into(), None).unwrap();
+        s.tracker().set_progress(10.0, None).unwrap();
+        assert_eq!(progress_on_disk(&m, s.id()), 0.0);
+        m.flush().unwrap();
+        assert_eq!(progress_on_disk(&m, s.id()), 10.0);
+        s.tracker().set_progress(20.0, None).unwrap();
+        let store = m.store().clone();
+        drop(m);
+        assert_eq!(store.load(s.id()).unwrap().unwrap().progress.progress, 20.0);
+    }
+
+    #[test]
+    fn a_failed_background_write_is_reported_by_flush_and_the_manager_goes_on() {
+        let dir = tempfile::tempdir().unwrap();
+        let m = lagging(&dir, 3_600_000.0);
+        let s = m.create_session("op".into(), "{}".into(), None).unwrap();
+        let folder = m.store().dir().to_path_buf();
+        std::fs::rename(&folder, dir.path().join("moved")).unwrap();
+        std::fs::write(&folder, "in the way").unwrap();
+        s.tracker().set_progress(10.0, None).unwrap();
+        let err = m.flush().unwrap_err();
+        assert_eq!(err.code(), "ERR_SESSION_IO");
+        assert!(err.to_string().contains("sessions"), "{err}");
+        assert_eq!(s.tracker().state().progress, 10.0);
+        std::fs::remove_file(&folder).unwrap();
+        m.save_all().unwrap();
+        assert_eq!(progress_on_disk(&m, s.id()), 10.0);
     }
 
     struct Shared(Arc<Mutex<std::result::Result<Option<String>, String>>>);

@@ -126,7 +126,8 @@ pub fn js_round(x: f64) -> f64 {
 }
 
 struct Inner {
-    state: Mutex<ProgressState>,
+    /// The state and how many changes made it (0 for a new tracker).
+    state: Mutex<(ProgressState, u64)>,
     listeners: Listeners<ProgressState>,
 }
 
@@ -163,7 +164,7 @@ impl ProgressTracker {
     pub fn from_state(state: ProgressState) -> Self {
         Self {
             inner: Arc::new(Inner {
-                state: Mutex::new(state),
+                state: Mutex::new((state, 0)),
                 listeners: Listeners::default(),
             }),
         }
@@ -181,12 +182,18 @@ impl ProgressTracker {
 
     /// A copy of the current state.
     pub fn state(&self) -> ProgressState {
+        lock(&self.inner.state).0.clone()
+    }
+
+    /// A copy of the current state and its version: the number of changes
+    /// made so far, which only grows.
+    pub fn snapshot(&self) -> (ProgressState, u64) {
         lock(&self.inner.state).clone()
     }
 
     /// The current status.
     pub fn status(&self) -> ProgressStatus {
-        lock(&self.inner.state).status
+        lock(&self.inner.state).0.status
     }
 
     /// Whether the status is `Running`.
@@ -284,9 +291,11 @@ impl ProgressTracker {
 
     fn update(&self, change: impl FnOnce(&mut ProgressState)) {
         let (snapshot, local) = {
-            let mut state = lock(&self.inner.state);
-            change(&mut state);
+            let mut guard = lock(&self.inner.state);
+            let (state, version) = &mut *guard;
+            change(state);
             state.updated_at = clock::now_iso();
+            *version += 1;
             let snapshot = state.clone();
             let local = listeners::post_remote(self.inner.listeners.snapshot(), &snapshot);
             (snapshot, local)

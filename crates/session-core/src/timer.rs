@@ -1,6 +1,8 @@
-//! One background thread that runs delayed and repeating jobs.
+//! Background threads that run delayed and repeating jobs: one for timers
+//! (timeout tokens, auto-save ticks) and one for background file writes, so
+//! that a slow disk never delays a timeout.
 //!
-//! The thread is started on first use and sleeps on a condition variable until
+//! Each thread is started on first use and sleeps on a condition variable until
 //! the earliest deadline. A job runs on this thread, so it must only touch
 //! thread-safe state and hand anything else to an [`Executor`](crate::Executor).
 //! Cancelling a [`TimerHandle`] stops a job that has not run yet (and every
@@ -75,17 +77,32 @@ struct Timer {
     wake: Condvar,
 }
 
-fn timer() -> &'static Timer {
-    static TIMER: OnceLock<&'static Timer> = OnceLock::new();
-    TIMER.get_or_init(|| {
+/// Which background thread runs a job.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Lane {
+    /// Timeouts and periodic ticks: short jobs only.
+    Timers,
+    /// Background writes of session files.
+    Writes,
+}
+
+fn timer(lane: Lane) -> &'static Timer {
+    static TIMERS: OnceLock<&'static Timer> = OnceLock::new();
+    static WRITES: OnceLock<&'static Timer> = OnceLock::new();
+    let (slot, name) = match lane {
+        Lane::Timers => (&TIMERS, "msw-session-timer"),
+        Lane::Writes => (&WRITES, "msw-session-writer"),
+    };
+    slot.get_or_init(|| {
         let timer: &'static Timer = Box::leak(Box::new(Timer {
             queue: Mutex::new(Queue::default()),
             wake: Condvar::new(),
         }));
-        thread::Builder::new()
-            .name("msw-session-timer".into())
-            .spawn(move || run(timer))
-            .expect("cannot start the msw-session timer thread");
+        // A thread that cannot start leaves its jobs queued, never run: the
+        // callers' synchronous paths (flush, shutdown) still work.
+        let _ = thread::Builder::new()
+            .name(name.into())
+            .spawn(move || run(timer));
         timer
     })
 }
@@ -149,14 +166,14 @@ fn push(queue: &mut Queue, due: Instant, active: Arc<AtomicBool>, job: Job) {
     }));
 }
 
-fn schedule(delay: Duration, job: Job) -> TimerHandle {
+fn schedule(lane: Lane, delay: Duration, job: Job) -> TimerHandle {
     let active = Arc::new(AtomicBool::new(true));
     let handle = TimerHandle {
         active: active.clone(),
     };
     // A deadline beyond what `Instant` can hold never comes: nothing to schedule.
     if let Some(due) = Instant::now().checked_add(delay) {
-        let timer = timer();
+        let timer = timer(lane);
         push(&mut lock(&timer.queue), due, active, job);
         timer.wake.notify_one();
     }
@@ -165,13 +182,18 @@ fn schedule(delay: Duration, job: Job) -> TimerHandle {
 
 /// Runs `job` once on the timer thread after `delay`.
 pub fn after(delay: Duration, job: impl FnOnce() + Send + 'static) -> TimerHandle {
-    schedule(delay, Job::Once(Box::new(job)))
+    after_on(Lane::Timers, delay, job)
+}
+
+/// Runs `job` once on the thread of `lane` after `delay`.
+pub fn after_on(lane: Lane, delay: Duration, job: impl FnOnce() + Send + 'static) -> TimerHandle {
+    schedule(lane, delay, Job::Once(Box::new(job)))
 }
 
 /// Runs `job` on the timer thread every `period` (the first run after one
 /// period) until the handle is cancelled.
 pub fn every(period: Duration, job: impl Fn() + Send + Sync + 'static) -> TimerHandle {
-    schedule(period, Job::Every(period, Arc::new(job)))
+    schedule(Lane::Timers, period, Job::Every(period, Arc::new(job)))
 }
 
 /// Converts a JavaScript millisecond count (finite or `+Infinity`, not
