@@ -19,6 +19,7 @@ pub mod error;
 pub mod id;
 pub mod listeners;
 pub mod manager;
+pub mod owner;
 pub mod progress;
 pub mod state;
 pub mod store;

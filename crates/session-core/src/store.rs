@@ -6,8 +6,13 @@
 //! - A write never leaves a partial file: the text goes to a new temporary
 //!   file in the same folder (created exclusively, never an existing file or
 //!   link), which is then renamed over `<id>.json`.
-//! - On Unix the folder is created `0700` and files `0600`: contexts may hold
-//!   secrets.
+//! - On Unix the folder is created `0700` and files `0600` (contexts may hold
+//!   secrets), unless [`StoreOptions::file_mode`] widens them.
+//! - A file that cannot be read as a session state is never deleted: it is
+//!   moved aside to `<id>.json.corrupt` (`.corrupt.1`, … when taken) and
+//!   listed by [`SessionStore::corrupt_files`].
+//! - With [`StoreOptions::fsync`], the file is flushed to the device before
+//!   the rename and the folder after it, so a write survives power loss.
 
 use std::fs::{self, OpenOptions};
 use std::io::{self, Write};
@@ -17,23 +22,141 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use crate::clock;
 use crate::error::{CoreError, Result};
 use crate::id::SessionId;
+use crate::owner::{self, Liveness, Owner, OwnerLock};
 use crate::state::{SessionState, SessionStatus};
 
 /// The folder below the base path that holds the session files.
 pub const SESSIONS_DIR: &str = ".msw/sessions";
 
+/// How files are written.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct StoreOptions {
+    /// Flush each file and its folder to the device (survives power loss;
+    /// costs a device flush per write).
+    pub fsync: bool,
+    /// The mode of new session and lock files (Unix); the folder gets the
+    /// same bits plus search (`x`) wherever read is allowed.
+    pub file_mode: u32,
+}
+
+impl Default for StoreOptions {
+    fn default() -> Self {
+        Self {
+            fsync: false,
+            file_mode: 0o600,
+        }
+    }
+}
+
+impl StoreOptions {
+    /// Checks a file mode given by JavaScript (0 to 0o777, owner read and
+    /// write included).
+    pub fn with_file_mode(mut self, mode: f64) -> Result<Self> {
+        let valid =
+            mode.fract() == 0.0 && (0.0..=511.0).contains(&mode) && (mode as u32) & 0o600 == 0o600;
+        if !valid {
+            return Err(CoreError::out_of_range(
+                "fileMode",
+                "a file mode from 0o600 to 0o777 that lets the owner read and write",
+                crate::progress::js_display(mode),
+            ));
+        }
+        self.file_mode = mode as u32;
+        Ok(self)
+    }
+
+    fn dir_mode(&self) -> u32 {
+        self.file_mode | ((self.file_mode & 0o444) >> 2)
+    }
+}
+
 /// Reads and writes session files.
 #[derive(Clone, Debug)]
 pub struct SessionStore {
     dir: PathBuf,
+    options: StoreOptions,
 }
 
 impl SessionStore {
     /// A store for `<base_path>/.msw/sessions`. Nothing is created until the
     /// first save.
     pub fn new(base_path: impl AsRef<Path>) -> Self {
+        Self::with_options(base_path, StoreOptions::default())
+    }
+
+    /// A store with the given options.
+    pub fn with_options(base_path: impl AsRef<Path>, options: StoreOptions) -> Self {
         Self {
             dir: base_path.as_ref().join(SESSIONS_DIR),
+            options,
+        }
+    }
+
+    /// The lock file of a session (see [`owner`](crate::owner)).
+    pub fn lock_path(&self, id: &SessionId) -> PathBuf {
+        self.dir.join(format!("{id}.lock"))
+    }
+
+    /// Takes the owner lock of a session; `None` when someone holds it.
+    pub fn acquire(&self, id: &SessionId) -> Result<Option<OwnerLock>> {
+        let path = self.lock_path(id);
+        let mut attempt = OwnerLock::try_acquire(&path, self.options.file_mode);
+        if matches!(&attempt, Err(e) if e.kind() == io::ErrorKind::NotFound) {
+            self.ensure_dir()?;
+            attempt = OwnerLock::try_acquire(&path, self.options.file_mode);
+        }
+        attempt.map_err(|e| CoreError::io("lock session", path, e))
+    }
+
+    /// Whether the owner recorded in `state` is alive.
+    pub fn liveness(&self, state: &SessionState) -> Liveness {
+        let owner = state
+            .extra
+            .get("owner")
+            .and_then(|v| serde_json::from_value::<Owner>(v.clone()).ok());
+        match (owner, SessionId::parse(&state.id)) {
+            (Some(owner), Ok(id)) if owner.is_local() => owner::probe(&self.lock_path(&id)),
+            _ => Liveness::Unknown,
+        }
+    }
+
+    /// The files moved aside because they could not be read, as paths.
+    pub fn corrupt_files(&self) -> Result<Vec<PathBuf>> {
+        let mut found: Vec<PathBuf> = self
+            .entries()?
+            .into_iter()
+            .filter(|name| name.contains(".json.corrupt"))
+            .map(|name| self.dir.join(name))
+            .collect();
+        found.sort();
+        Ok(found)
+    }
+
+    fn entries(&self) -> Result<Vec<String>> {
+        match fs::read_dir(&self.dir) {
+            Ok(entries) => Ok(entries
+                .filter_map(|entry| entry.ok())
+                .filter_map(|entry| entry.file_name().into_string().ok())
+                .collect()),
+            Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(Vec::new()),
+            Err(e) => Err(CoreError::io("read session folder", &self.dir, e)),
+        }
+    }
+
+    /// Moves an unreadable file aside, never over another.
+    fn quarantine(&self, id: &SessionId) {
+        let from = self.path_of(id);
+        for n in 0..1000 {
+            let name = match n {
+                0 => format!("{id}.json.corrupt"),
+                n => format!("{id}.json.corrupt.{n}"),
+            };
+            let to = self.dir.join(name);
+            if to.exists() {
+                continue;
+            }
+            let _ = fs::rename(&from, &to);
+            return;
         }
     }
 
@@ -72,9 +195,16 @@ impl SessionStore {
     }
 
     fn read(&self, id: &SessionId) -> Option<(String, SessionState)> {
-        let text = fs::read_to_string(self.path_of(id)).ok()?;
-        let state = SessionState::from_json(&text).ok()?;
-        Some((text, state))
+        let bytes = fs::read(self.path_of(id)).ok()?;
+        let parsed = String::from_utf8(bytes).ok().and_then(|text| {
+            SessionState::from_json(&text)
+                .ok()
+                .map(|state| (text, state))
+        });
+        if parsed.is_none() {
+            self.quarantine(id);
+        }
+        parsed
     }
 
     /// Deletes a session file; `false` when there was none.
@@ -90,15 +220,10 @@ impl SessionStore {
 
     /// The ids of all session files, sorted.
     pub fn list(&self) -> Result<Vec<String>> {
-        let entries = match fs::read_dir(&self.dir) {
-            Ok(entries) => entries,
-            Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(Vec::new()),
-            Err(e) => return Err(CoreError::io("read session folder", &self.dir, e)),
-        };
-        let mut ids: Vec<String> = entries
-            .filter_map(|entry| entry.ok())
-            .filter_map(|entry| {
-                let name = entry.file_name().into_string().ok()?;
+        let mut ids: Vec<String> = self
+            .entries()?
+            .into_iter()
+            .filter_map(|name| {
                 let id = name.strip_suffix(".json")?;
                 SessionId::parse(id).ok().map(|_| id.to_string())
             })
@@ -107,8 +232,10 @@ impl SessionStore {
         Ok(ids)
     }
 
-    /// Active sessions whose `updatedAt` is more than `stale_ms` before
-    /// `now_ms`, as copies with status `crashed` and `crashedAt` set.
+    /// Active sessions whose owner is gone — at once when its lock shows it,
+    /// otherwise (another host, a file without an owner) when `updatedAt` is
+    /// more than `stale_ms` before `now_ms` — as copies with status `crashed`
+    /// and `crashedAt` set. A live owner is never reported.
     pub fn find_crashed(&self, stale_ms: f64, now_ms: i64) -> Result<Vec<SessionState>> {
         check_non_negative("staleThresholdMs", stale_ms)?;
         let crashed_at = clock::iso_from_ms(now_ms).unwrap_or_default();
@@ -117,7 +244,21 @@ impl SessionStore {
             let Ok(Some(mut state)) = self.load(&id) else {
                 continue;
             };
-            if state.status == SessionStatus::Active && is_older(&state, stale_ms, now_ms) {
+            if state.status != SessionStatus::Active {
+                continue;
+            }
+            let crashed = match self.liveness(&state) {
+                Liveness::Alive => false,
+                // The owner may have finished between the read and the
+                // probe: only a file still active counts.
+                Liveness::Gone => self
+                    .load(&id)
+                    .ok()
+                    .flatten()
+                    .is_some_and(|again| again.status == SessionStatus::Active),
+                Liveness::Unknown => is_older(&state, stale_ms, now_ms),
+            };
+            if crashed {
                 state.status = SessionStatus::Crashed;
                 state.crashed_at = Some(crashed_at.clone());
                 found.push(state);
@@ -141,6 +282,13 @@ impl SessionStore {
                 && self.remove(&id)?
             {
                 removed += 1;
+                // A lock file nobody holds is left over from a crash.
+                let lock = SessionId::parse(&id).map(|id| self.lock_path(&id));
+                if let Ok(lock) = lock {
+                    if owner::probe(&lock) == Liveness::Gone {
+                        let _ = fs::remove_file(lock);
+                    }
+                }
             }
         }
         Ok(removed)
@@ -150,7 +298,7 @@ impl SessionStore {
         let mut builder = fs::DirBuilder::new();
         builder.recursive(true);
         #[cfg(unix)]
-        std::os::unix::fs::DirBuilderExt::mode(&mut builder, 0o700);
+        std::os::unix::fs::DirBuilderExt::mode(&mut builder, self.options.dir_mode());
         builder
             .create(&self.dir)
             .map_err(|e| CoreError::io("create session folder", &self.dir, e))
@@ -168,9 +316,12 @@ impl SessionStore {
             let mut options = OpenOptions::new();
             options.write(true).create_new(true);
             #[cfg(unix)]
-            std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+            std::os::unix::fs::OpenOptionsExt::mode(&mut options, self.options.file_mode);
             let mut file = options.open(temp)?;
             file.write_all(bytes)?;
+            if self.options.fsync {
+                file.sync_all()?;
+            }
             Ok(())
         };
         let mut first = write(&temp);
@@ -179,10 +330,19 @@ impl SessionStore {
             first = write(&temp);
         }
         let renamed = first.and_then(|()| fs::rename(&temp, &target));
-        renamed.map_err(|e| {
+        renamed.and_then(|()| self.sync_dir()).map_err(|e| {
             let _ = fs::remove_file(&temp);
             CoreError::io("write session file", target, e)
         })
+    }
+
+    /// Makes a rename durable: flushes the folder (Unix, with `fsync` only).
+    fn sync_dir(&self) -> io::Result<()> {
+        #[cfg(unix)]
+        if self.options.fsync {
+            fs::File::open(&self.dir)?.sync_all()?;
+        }
+        Ok(())
     }
 }
 
@@ -261,7 +421,7 @@ mod tests {
     }
 
     #[test]
-    fn unreadable_files_load_as_none() {
+    fn unreadable_files_load_as_none_and_are_moved_aside_not_deleted() {
         let dir = tempfile::tempdir().unwrap();
         let store = SessionStore::new(dir.path());
         store
@@ -272,8 +432,89 @@ mod tests {
             ))
             .unwrap();
         fs::write(store.dir().join("torn.json"), "{\"id\": \"to").unwrap();
-        assert_eq!(store.load("torn").unwrap(), None);
         assert_eq!(store.list().unwrap(), vec!["a", "torn"]);
+        assert_eq!(store.load("torn").unwrap(), None);
+        assert_eq!(store.list().unwrap(), vec!["a"]);
+        let aside = store.corrupt_files().unwrap();
+        assert_eq!(aside, vec![store.dir().join("torn.json.corrupt")]);
+        assert_eq!(fs::read_to_string(&aside[0]).unwrap(), "{\"id\": \"to");
+        // A second corrupt file of the same id does not replace the first.
+        fs::write(store.dir().join("torn.json"), [0xff, 0xfe]).unwrap();
+        let crashed = store.find_crashed(0.0, clock::now_ms()).unwrap();
+        assert_eq!(
+            crashed.iter().map(|s| s.id.as_str()).collect::<Vec<_>>(),
+            vec!["a"]
+        );
+        assert_eq!(store.corrupt_files().unwrap().len(), 2);
+        assert_eq!(store.cleanup(0.0, clock::now_ms()).unwrap(), 0);
+        assert_eq!(store.corrupt_files().unwrap().len(), 2);
+    }
+
+    #[test]
+    fn a_live_owner_is_never_reported_and_a_gone_one_at_once() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = SessionStore::new(dir.path());
+        let now = clock::now_ms();
+        let long_ago = clock::iso_from_ms(now - 86_400_000).unwrap();
+        let me = serde_json::to_value(Owner::this_process()).unwrap();
+        let mut quiet = state("quiet", SessionStatus::Active, &long_ago);
+        quiet.extra.insert("owner".into(), me.clone());
+        let mut gone = state(
+            "gone",
+            SessionStatus::Active,
+            &clock::iso_from_ms(now).unwrap(),
+        );
+        gone.extra.insert("owner".into(), me);
+        let lock = store
+            .acquire(&SessionId::parse("quiet").unwrap())
+            .unwrap()
+            .unwrap();
+        store.save(&quiet).unwrap();
+        store.save(&gone).unwrap();
+        let found = store.find_crashed(60_000.0, now).unwrap();
+        assert_eq!(
+            found.iter().map(|s| s.id.as_str()).collect::<Vec<_>>(),
+            vec!["gone"]
+        );
+        drop(lock);
+        assert_eq!(store.find_crashed(60_000.0, now).unwrap().len(), 2);
+    }
+
+    #[test]
+    fn the_owner_lock_is_exclusive() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = SessionStore::new(dir.path());
+        let id = SessionId::parse("x").unwrap();
+        let held = store.acquire(&id).unwrap();
+        assert!(held.is_some());
+        assert!(store.acquire(&id).unwrap().is_none());
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn fsync_and_wider_modes_are_options() {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = tempfile::tempdir().unwrap();
+        let options = StoreOptions {
+            fsync: true,
+            ..Default::default()
+        }
+        .with_file_mode(f64::from(0o640))
+        .unwrap();
+        let store = SessionStore::with_options(dir.path(), options);
+        store
+            .save(&state(
+                "a",
+                SessionStatus::Active,
+                "2026-01-01T00:00:00.000Z",
+            ))
+            .unwrap();
+        let mode = |p: &Path| fs::metadata(p).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode(store.dir()), 0o750);
+        assert_eq!(mode(&store.path_of(&SessionId::parse("a").unwrap())), 0o640);
+        for bad in [f64::from(0o400), f64::from(0o1000), 1.5, f64::NAN] {
+            assert!(StoreOptions::default().with_file_mode(bad).is_err());
+        }
     }
 
     #[test]

@@ -1,0 +1,163 @@
+//! Who owns a live session, and whether that owner is still alive.
+//!
+//! The owner of a session holds an exclusive OS lock (`flock` on Unix,
+//! `LockFileEx` on Windows, through `File::try_lock`) on `<id>.lock` beside
+//! the session file for as long as the session is live in it — the lock-file
+//! approach of SQLite and LevelDB. The OS drops the lock when the process
+//! dies, however it dies, so any process on the machine can tell at once
+//! whether the owner is alive: if it can take the lock, nobody holds it.
+//!
+//! The session file records the owner (`owner`: pid, host, a random id of
+//! the owning process, and when it took the session), which survives pid
+//! reuse and names owners on other hosts, whose liveness cannot be checked.
+//!
+//! # Invariants
+//! - A session is written with an `owner` only while that owner holds its lock.
+//! - A lock file is only deleted by the owner that holds it, after the
+//!   session's final state was written; whoever takes a lock re-reads the
+//!   session file before acting on it.
+
+use std::fs::{File, OpenOptions};
+use std::io;
+use std::path::{Path, PathBuf};
+use std::sync::OnceLock;
+
+use serde::{Deserialize, Serialize};
+
+use crate::clock;
+
+/// The owner record stored in a session file.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Owner {
+    /// The owning process id.
+    pub pid: u32,
+    /// The host name of the owner's machine.
+    pub host: String,
+    /// A random id of the owning process (pids are reused; this is not).
+    pub instance: String,
+    /// When the owner took the session (ISO 8601).
+    pub since: String,
+}
+
+impl Owner {
+    /// This process, now.
+    pub fn this_process() -> Self {
+        Self {
+            pid: std::process::id(),
+            host: this_host().to_string(),
+            instance: this_instance().to_string(),
+            since: clock::now_iso(),
+        }
+    }
+
+    /// Whether the owner runs on this machine.
+    pub fn is_local(&self) -> bool {
+        self.host == this_host()
+    }
+}
+
+/// This machine's host name.
+pub fn this_host() -> &'static str {
+    static HOST: OnceLock<String> = OnceLock::new();
+    HOST.get_or_init(|| gethostname::gethostname().to_string_lossy().into_owned())
+}
+
+/// The random id of this process.
+pub fn this_instance() -> &'static str {
+    static INSTANCE: OnceLock<String> = OnceLock::new();
+    INSTANCE.get_or_init(|| uuid::Uuid::new_v4().to_string())
+}
+
+/// What can be said of an owner.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Liveness {
+    /// Its lock is held.
+    Alive,
+    /// Nobody holds its lock (or it has none): the owner is gone.
+    Gone,
+    /// It cannot be checked from here (another host, no owner record).
+    Unknown,
+}
+
+/// An exclusive lock on a session, held while it lives; released when
+/// dropped (and by the OS when the process dies).
+#[derive(Debug)]
+pub struct OwnerLock {
+    file: File,
+    path: PathBuf,
+}
+
+impl OwnerLock {
+    /// Tries to take the lock at `path`, creating the file (mode `mode`);
+    /// `Ok(None)` when someone else holds it.
+    pub fn try_acquire(path: &Path, mode: u32) -> io::Result<Option<OwnerLock>> {
+        let mut options = OpenOptions::new();
+        options.read(true).write(true).create(true).truncate(false);
+        #[cfg(unix)]
+        std::os::unix::fs::OpenOptionsExt::mode(&mut options, mode);
+        #[cfg(not(unix))]
+        let _ = mode;
+        let file = options.open(path)?;
+        match file.try_lock() {
+            Ok(()) => Ok(Some(OwnerLock {
+                file,
+                path: path.to_path_buf(),
+            })),
+            Err(std::fs::TryLockError::WouldBlock) => Ok(None),
+            Err(std::fs::TryLockError::Error(e)) => Err(e),
+        }
+    }
+
+    /// Releases the lock and deletes its file (after the final write).
+    pub fn release_and_remove(self) {
+        let _ = std::fs::remove_file(&self.path);
+        let _ = self.file.unlock();
+    }
+}
+
+/// Whether whoever should hold the lock at `path` is alive.
+pub fn probe(path: &Path) -> Liveness {
+    let file = match OpenOptions::new().read(true).write(true).open(path) {
+        Ok(file) => file,
+        Err(e) if e.kind() == io::ErrorKind::NotFound => return Liveness::Gone,
+        Err(_) => return Liveness::Unknown,
+    };
+    match file.try_lock() {
+        Ok(()) => {
+            let _ = file.unlock();
+            Liveness::Gone
+        }
+        Err(std::fs::TryLockError::WouldBlock) => Liveness::Alive,
+        Err(std::fs::TryLockError::Error(_)) => Liveness::Unknown,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_held_lock_is_alive_and_a_released_one_gone() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("s.lock");
+        assert_eq!(probe(&path), Liveness::Gone);
+        let lock = OwnerLock::try_acquire(&path, 0o600).unwrap().unwrap();
+        assert_eq!(probe(&path), Liveness::Alive);
+        // A second taker in the same process is refused too.
+        assert!(OwnerLock::try_acquire(&path, 0o600).unwrap().is_none());
+        drop(lock);
+        assert_eq!(probe(&path), Liveness::Gone);
+        let again = OwnerLock::try_acquire(&path, 0o600).unwrap().unwrap();
+        again.release_and_remove();
+        assert!(!path.exists());
+    }
+
+    #[test]
+    fn the_owner_record_names_this_process() {
+        let me = Owner::this_process();
+        assert_eq!(me.pid, std::process::id());
+        assert!(me.is_local());
+        assert_eq!(me.instance, this_instance());
+    }
+}
