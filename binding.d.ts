@@ -15,7 +15,7 @@ export declare class NativeManager {
    * A manager below `basePath`; `autoSaveIntervalMs` must be positive,
    * `persistIntervalMs` a finite number >= 0.
    */
-  constructor(basePath: string, autoSaveIntervalMs: number, persistIntervalMs: number)
+  constructor(basePath: string, autoSaveIntervalMs: number, persistIntervalMs: number, fsync: boolean, fileMode: number)
   /**
    * Creates a session and writes its file. `contextJson` is
    * `JSON.stringify(context)`; `readContext()` returns it anew at each save.
@@ -33,6 +33,8 @@ export declare class NativeManager {
   onProgress(listener: (sessionId: string, operation: string, status: "pending" | "running" | "completed" | "failed" | "cancelled", progress: number, currentStep: string | undefined, totalSteps: number | undefined, completedSteps: number | undefined, startedAt: string, updatedAt: string, error: string | undefined, eta: string | undefined) => void): number
   /** Removes a listener; `false` when it was not registered. */
   removeListener(id: number): boolean
+  /** The paths of files moved aside because they could not be read. */
+  corruptFiles(): Array<string>
   /** Crashed sessions as a JSON array. */
   findCrashed(): string
   /** Removes old finished sessions; returns the count. */
@@ -63,8 +65,13 @@ export declare class NativeSession {
 
 /** Session files in `<basePath>/.msw/sessions/`. */
 export declare class NativeStore {
-  /** A store below `basePath`. */
-  constructor(basePath: string)
+  /**
+   * A store below `basePath`; `fileMode` (default 0o600) must let the
+   * owner read and write.
+   */
+  constructor(basePath: string, fsync: boolean, fileMode: number)
+  /** The paths of files moved aside because they could not be read. */
+  corruptFiles(): Array<string>
   /** Checks and writes a state given as JSON text. */
   save(stateJson: string): void
   /** The text of a session file, or `undefined` when missing or unreadable. */

@@ -239,6 +239,39 @@ export interface SessionState {
   updatedAt: string;
   /** Set on copies returned by `findCrashedSessions` (ISO 8601). */
   crashedAt?: string;
+  /**
+   * The process that owns the live session (written by this package; absent
+   * in files written by the reference module, which ignores it).
+   */
+  owner?: SessionOwner;
+}
+
+/** The owner of a live session, as recorded in its file. */
+export interface SessionOwner {
+  /** The owning process id. */
+  pid: number;
+  /** The host name of the owner's machine. */
+  host: string;
+  /** A random id of the owning process: unlike a pid, never reused. */
+  instance: string;
+  /** When the owner took the session (ISO 8601). */
+  since: string;
+}
+
+/** How session files are written. */
+export interface StoreOptions {
+  /**
+   * Flush every file, and its folder after the rename, to the device before a
+   * write counts as done: survives power loss, at the cost of a device flush
+   * per write (see the README for measured costs). Default `false`.
+   */
+  fsync?: boolean;
+  /**
+   * The mode of new session and lock files (default `0o600`); the folder gets
+   * the same bits plus search wherever read is allowed (`0o700`). Must let
+   * the owner read and write.
+   */
+  fileMode?: number;
 }
 
 /**
@@ -248,9 +281,18 @@ export interface SessionState {
 export declare class SessionStateStore {
   /**
    * @param basePath the folder that holds `.msw/` (default `process.cwd()`).
-   * @throws TypeError `ERR_INVALID_ARG_TYPE` when `basePath` is not a string.
+   * @param options how files are written.
+   * @throws TypeError `ERR_INVALID_ARG_TYPE` when `basePath` is not a string;
+   * RangeError `ERR_OUT_OF_RANGE` for a `fileMode` that does not let the owner
+   * read and write.
    */
-  constructor(basePath?: string);
+  constructor(basePath?: string, options?: StoreOptions);
+  /**
+   * Files that could not be read as a session state. Such a file is never
+   * deleted: the first read that fails moves it aside to
+   * `<id>.json.corrupt` (`.corrupt.1`, … when taken) and this lists their paths.
+   */
+  corruptFiles(): string[];
   /**
    * Writes the state (pretty-printed JSON), creating the folder when needed.
    *
@@ -259,7 +301,8 @@ export declare class SessionStateStore {
    */
   save(state: SessionState): void;
   /**
-   * Reads a session file; `undefined` when it is missing or unreadable.
+   * Reads a session file; `undefined` when it is missing or unreadable (an
+   * unreadable file is moved aside; see `corruptFiles`).
    *
    * @throws TypeError `ERR_INVALID_SESSION_ID` for a bad id.
    */
@@ -273,8 +316,13 @@ export declare class SessionStateStore {
   /** The ids of all session files. */
   listSessions(): string[];
   /**
-   * Active sessions not updated for longer than `staleThresholdMs` (default
-   * 60000), as copies marked `status: "crashed"` with `crashedAt`.
+   * Active sessions whose owner is gone, as copies marked `status: "crashed"`
+   * with `crashedAt`. A session whose owner on this machine has exited (or
+   * was killed) is found at once; one whose owner is alive is never reported,
+   * however long it has been quiet. Only where liveness cannot be checked —
+   * an owner on another host, a file written by the reference module — a
+   * session counts as crashed when not updated for longer than
+   * `staleThresholdMs` (default 60000).
    *
    * @throws RangeError `ERR_OUT_OF_RANGE` for NaN or a negative threshold.
    */
@@ -305,7 +353,7 @@ export interface Session {
 }
 
 /** Options of a `SessionManager`. */
-export interface SessionManagerOptions {
+export interface SessionManagerOptions extends StoreOptions {
   /** The folder that holds `.msw/` (default `process.cwd()`). */
   basePath?: string;
   /** How often `startAutoSave` saves every session, in ms (default 5000). */
@@ -374,8 +422,17 @@ export declare class SessionManager {
   onProgress(callback: ProgressCallback): () => void;
   /** Crashed sessions in this manager's folder (see `SessionStateStore#findCrashedSessions`). */
   findCrashedSessions(): SessionState[];
+  /** Files of this manager's folder moved aside as unreadable (see `SessionStateStore#corruptFiles`). */
+  corruptFiles(): string[];
   /**
-   * Takes over a crashed session: same id, operation, context and progress.
+   * Takes over a crashed session: same id, operation and context; status
+   * `running` with its progress, current step, step counts and start time.
+   * The file is written at once with this process as its owner.
+   *
+   * Exclusive: when several processes (or managers) resume the same session
+   * at the same moment, exactly one gets it; the others get `undefined`. So
+   * does a call for a session whose owner is still alive, or that has
+   * finished meanwhile.
    *
    * @throws TypeError `ERR_INVALID_SESSION_STATE` for a malformed state.
    */

@@ -373,15 +373,36 @@ function formatProgress(state) {
 // ---------------------------------------------------------------------------
 // Store
 
+/**
+ * @param {import("./index.js").StoreOptions} options
+ * @returns {{ fsync: boolean, fileMode: number }}
+ */
+function storeOptions(options) {
+  const { fsync = false, fileMode = 0o600 } = options;
+  if (typeof fsync !== "boolean") throw invalidArgType("options.fsync", "of type boolean", fsync);
+  checkNumber(fileMode, "options.fileMode");
+  return { fsync, fileMode };
+}
+
 /** Session files in `<basePath>/.msw/sessions/`. */
 class SessionStateStore {
   /** @type {import("./binding.js").NativeStore} */
   #native;
 
-  /** @param {string} [basePath] */
-  constructor(basePath = process.cwd()) {
+  /**
+   * @param {string} [basePath]
+   * @param {import("./index.js").StoreOptions} [options]
+   */
+  constructor(basePath = process.cwd(), options = {}) {
     checkString(basePath, "basePath");
-    this.#native = new native.NativeStore(basePath);
+    checkObject(options, "options");
+    const { fsync, fileMode } = storeOptions(options);
+    this.#native = new native.NativeStore(basePath, fsync, fileMode);
+  }
+
+  /** @returns {string[]} */
+  corruptFiles() {
+    return this.#native.corruptFiles();
   }
 
   /** @param {import("./index.js").SessionState} state */
@@ -452,7 +473,8 @@ class SessionManager {
     checkString(basePath, "options.basePath");
     checkNumber(autoSaveIntervalMs, "options.autoSaveIntervalMs");
     checkNumber(persistIntervalMs, "options.persistIntervalMs");
-    this.#native = new native.NativeManager(basePath, autoSaveIntervalMs, persistIntervalMs);
+    const { fsync, fileMode } = storeOptions(options);
+    this.#native = new native.NativeManager(basePath, autoSaveIntervalMs, persistIntervalMs, fsync, fileMode);
     flushAtExit();
   }
 
@@ -568,6 +590,11 @@ class SessionManager {
     checkFunction(callback, "callback");
     const id = this.#native.onProgress(stateListener(callback));
     return remover(() => this.#native.removeListener(id));
+  }
+
+  /** @returns {string[]} */
+  corruptFiles() {
+    return this.#native.corruptFiles();
   }
 
   /** @returns {import("./index.js").SessionState[]} */

@@ -63,6 +63,8 @@ describe("createSession", () => {
       context: { vault: "notes" },
       createdAt: session.createdAt.toISOString(),
       updatedAt: expect.stringMatching(ISO_TIMESTAMP),
+      // the package records the owning process (issue 3); the reference does not
+      ...(isReference ? {} : { owner: expect.objectContaining({ pid: process.pid }) }),
     });
   });
 

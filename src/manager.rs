@@ -11,7 +11,7 @@ use crate::error::OrThrow;
 use crate::js_function::JsFunction;
 use crate::js_thread::JsThread;
 use crate::listeners::{JsContextProvider, JsProgressListener};
-use crate::store::states_json;
+use crate::store::{states_json, store_options};
 use crate::token::NativeToken;
 use crate::tracker::NativeTracker;
 
@@ -64,9 +64,12 @@ impl NativeManager {
         base_path: String,
         auto_save_interval_ms: f64,
         persist_interval_ms: f64,
+        fsync: bool,
+        file_mode: f64,
     ) -> napi::Result<Self> {
         let options = ManagerOptions::new(base_path, auto_save_interval_ms)
             .and_then(|o| o.with_persist_interval_ms(persist_interval_ms))
+            .and_then(|o| Ok(o.with_store_options(store_options(fsync, file_mode)?)))
             .or_throw(&env)?;
         Ok(Self {
             manager: SessionManager::new(options),
@@ -151,6 +154,13 @@ impl NativeManager {
     #[napi(catch_unwind)]
     pub fn remove_listener(&self, id: i64) -> bool {
         self.manager.remove_listener(id as u64)
+    }
+
+    /// The paths of files moved aside because they could not be read.
+    #[napi(catch_unwind)]
+    pub fn corrupt_files(&self, env: Env) -> napi::Result<Vec<String>> {
+        let paths = self.manager.store().corrupt_files().or_throw(&env)?;
+        Ok(paths.iter().map(|p| p.display().to_string()).collect())
     }
 
     /// Crashed sessions as a JSON array.

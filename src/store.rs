@@ -1,7 +1,7 @@
 //! `NativeStore`: session files for JavaScript. States cross the boundary as
 //! JSON text: one string instead of dozens of property reads and writes.
 
-use msw_session_core::{clock, SessionState, SessionStore};
+use msw_session_core::{clock, SessionState, SessionStore, StoreOptions};
 use napi::Env;
 use napi_derive::napi;
 
@@ -11,6 +11,15 @@ use crate::error::OrThrow;
 #[napi]
 pub struct NativeStore {
     store: SessionStore,
+}
+
+/// Store options from JavaScript values.
+pub(crate) fn store_options(fsync: bool, file_mode: f64) -> msw_session_core::Result<StoreOptions> {
+    StoreOptions {
+        fsync,
+        ..StoreOptions::default()
+    }
+    .with_file_mode(file_mode)
 }
 
 /// States as a JSON array.
@@ -32,12 +41,21 @@ fn serde_json_array(items: impl Iterator<Item = String>) -> String {
 
 #[napi]
 impl NativeStore {
-    /// A store below `basePath`.
-    #[napi(constructor)]
-    pub fn new(base_path: String) -> Self {
-        Self {
-            store: SessionStore::new(base_path),
-        }
+    /// A store below `basePath`; `fileMode` (default 0o600) must let the
+    /// owner read and write.
+    #[napi(constructor, catch_unwind)]
+    pub fn new(env: Env, base_path: String, fsync: bool, file_mode: f64) -> napi::Result<Self> {
+        let options = store_options(fsync, file_mode).or_throw(&env)?;
+        Ok(Self {
+            store: SessionStore::with_options(base_path, options),
+        })
+    }
+
+    /// The paths of files moved aside because they could not be read.
+    #[napi(catch_unwind)]
+    pub fn corrupt_files(&self, env: Env) -> napi::Result<Vec<String>> {
+        let paths = self.store.corrupt_files().or_throw(&env)?;
+        Ok(paths.iter().map(|p| p.display().to_string()).collect())
     }
 
     /// Checks and writes a state given as JSON text.

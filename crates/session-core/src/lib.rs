@@ -34,4 +34,4 @@ pub use listeners::{Executor, Listener, ListenerId};
 pub use manager::{ContextProvider, ManagerOptions, Session, SessionManager};
 pub use progress::{ProgressState, ProgressStatus, ProgressTracker};
 pub use state::{SessionState, SessionStatus};
-pub use store::SessionStore;
+pub use store::{SessionStore, StoreOptions};

@@ -22,6 +22,10 @@
 //!   kind; where the provider cannot be read (another thread) the last
 //!   context read is written.
 //! - No lock is held while listeners run or files are written.
+//! - A live session holds its owner lock ([`owner`](crate::owner)) from
+//!   before its first write until after its final one, and every write
+//!   records this process as its owner. Resuming takes the lock first, so of
+//!   several processes (or managers) resuming one session, exactly one wins.
 
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex, Weak};
@@ -35,9 +39,10 @@ use crate::clock;
 use crate::error::{CoreError, Result};
 use crate::id::SessionId;
 use crate::listeners::{self, Executor, Listener, ListenerId, Listeners};
+use crate::owner::{Owner, OwnerLock};
 use crate::progress::{ProgressState, ProgressStatus, ProgressTracker};
-use crate::state::SessionState;
-use crate::store::SessionStore;
+use crate::state::{SessionState, SessionStatus};
+use crate::store::{SessionStore, StoreOptions};
 use crate::sync::lock;
 use crate::timer::{self, Lane, TimerHandle};
 
@@ -57,6 +62,8 @@ pub struct ManagerOptions {
     pub auto_save_interval: Duration,
     /// How long the disk may lag behind a tracker change (zero: no lag).
     pub persist_interval: Duration,
+    /// How files are written.
+    pub store: StoreOptions,
 }
 
 impl ManagerOptions {
@@ -73,7 +80,14 @@ impl ManagerOptions {
             base_path: base_path.into(),
             auto_save_interval: timer::millis(auto_save_interval_ms),
             persist_interval: Duration::from_millis(100),
+            store: StoreOptions::default(),
         })
+    }
+
+    /// Sets how files are written.
+    pub fn with_store_options(mut self, store: StoreOptions) -> Self {
+        self.store = store;
+        self
     }
 
     /// Sets the largest lag of the disk behind a tracker change, in ms (a
@@ -176,6 +190,12 @@ pub struct Session {
     context: ContextCell,
     /// The tracker version last written; the lock serializes writes.
     written: Mutex<Option<u64>>,
+    /// This process as the owner, as written in the file.
+    owner: Value,
+    /// The owner lock, held while the session is live here.
+    lock: Mutex<Option<OwnerLock>>,
+    /// Fields of a resumed file that this version does not know, kept.
+    extra: serde_json::Map<String, Value>,
 }
 
 impl Session {
@@ -214,9 +234,23 @@ impl Session {
             created_at: clock::iso_from_ms(self.created_at_ms).unwrap_or_default(),
             updated_at: clock::now_iso(),
             crashed_at: None,
-            extra: Default::default(),
+            extra: {
+                let mut extra = self.extra.clone();
+                extra.insert("owner".into(), self.owner.clone());
+                extra
+            },
         }
     }
+
+    fn release(&self) {
+        if let Some(lock) = lock(&self.lock).take() {
+            lock.release_and_remove();
+        }
+    }
+}
+
+fn owner_record() -> Value {
+    serde_json::to_value(Owner::this_process()).unwrap_or(Value::Null)
 }
 
 type Dirty = IndexMap<String, Weak<Session>>;
@@ -386,7 +420,7 @@ impl SessionManager {
     /// A manager over `<base_path>/.msw/sessions`.
     pub fn new(options: ManagerOptions) -> Self {
         let inner = Arc::new(Inner {
-            store: SessionStore::new(&options.base_path),
+            store: SessionStore::with_options(&options.base_path, options.store),
             interval: options.auto_save_interval,
             persist_interval: options.persist_interval,
             sessions: Mutex::new(IndexMap::new()),
@@ -419,6 +453,10 @@ impl SessionManager {
     ) -> Result<Arc<Session>> {
         let id = SessionId::random();
         let context = ContextCell::new(context_json, provider, &id)?;
+        let lock =
+            self.inner.store.acquire(&id)?.ok_or_else(|| {
+                CoreError::Internal(format!("the lock of new session {id} is taken"))
+            })?;
         let tracker = ProgressTracker::new(id.to_string(), operation.clone());
         let session = Arc::new(Session {
             created_at_ms: clock::now_ms(),
@@ -428,6 +466,9 @@ impl SessionManager {
             source: CancellationSource::new(),
             context,
             written: Mutex::new(None),
+            owner: owner_record(),
+            lock: Mutex::new(Some(lock)),
+            extra: Default::default(),
         });
         self.admit(session)
     }
@@ -446,6 +487,21 @@ impl SessionManager {
         }
         let context_json = state.context.to_string();
         let context = ContextCell::new(context_json, provider, &id)?;
+        // Exclusive: whoever holds the lock owns the session. Re-read the file
+        // under the lock: a session finished meanwhile is not resumed.
+        let Some(lock) = self.inner.store.acquire(&id)? else {
+            return Ok(None);
+        };
+        if let Some(on_disk) = self.inner.store.load(id.as_str())? {
+            if !matches!(
+                on_disk.status,
+                SessionStatus::Active | SessionStatus::Crashed
+            ) {
+                return Ok(None);
+            }
+        }
+        let mut extra = state.extra;
+        extra.remove("owner");
         let mut progress = state.progress;
         progress.session_id = id.to_string();
         progress.operation = state.operation.clone();
@@ -461,6 +517,9 @@ impl SessionManager {
             source: CancellationSource::new(),
             context,
             written: Mutex::new(None),
+            owner: owner_record(),
+            lock: Mutex::new(Some(lock)),
+            extra,
         });
         self.admit(session).map(Some)
     }
@@ -518,6 +577,7 @@ impl SessionManager {
         self.inner.forget_dirty(id);
         self.inner.write(&session, Read::Strict, true)?;
         lock(&self.inner.sessions).shift_remove(id);
+        session.release();
         Ok(true)
     }
 
@@ -789,9 +849,18 @@ mod tests {
             .unwrap();
         s.tracker().start(Some(4.0)).unwrap();
         s.tracker().complete_step(Some("one".into()));
-        let mut crashed = m.store().load(s.id()).unwrap().unwrap();
+        let (id, created_at_ms) = (s.id().to_string(), s.created_at_ms());
+        let store = m.store().clone();
+        let mut crashed = store.load(&id).unwrap().unwrap();
         crashed.status = SessionStatus::Crashed;
+        // While the owner lives, nobody else can take the session.
         let other = manager(&dir);
+        assert!(other
+            .resume_session(crashed.clone(), None)
+            .unwrap()
+            .is_none());
+        // The owner goes away (as a crash would): its lock is free.
+        drop((s, m));
         let resumed = other
             .resume_session(crashed.clone(), None)
             .unwrap()
@@ -804,11 +873,56 @@ mod tests {
         );
         assert_eq!(st.current_step.as_deref(), Some("one"));
         assert_eq!(st.started_at, crashed.progress.started_at);
-        assert!(other.resume_session(crashed, None).unwrap().is_none());
-        let on_disk = m.store().load(s.id()).unwrap().unwrap();
+        assert!(other
+            .resume_session(crashed.clone(), None)
+            .unwrap()
+            .is_none());
+        assert!(manager(&dir)
+            .resume_session(crashed.clone(), None)
+            .unwrap()
+            .is_none());
+        let on_disk = store.load(&id).unwrap().unwrap();
         assert_eq!(on_disk.status, SessionStatus::Active);
         assert_eq!(on_disk.context["cursor"], 7);
-        assert_eq!(resumed.created_at_ms(), s.created_at_ms());
+        assert_eq!(on_disk.extra["owner"]["pid"], std::process::id());
+        assert_eq!(resumed.created_at_ms(), created_at_ms);
+        // A finished session is not resumed again, and its lock file is gone.
+        assert!(other.complete_session(&id).unwrap());
+        assert!(!store.lock_path(&SessionId::parse(&id).unwrap()).exists());
+        assert!(manager(&dir)
+            .resume_session(crashed, None)
+            .unwrap()
+            .is_none());
+    }
+
+    #[test]
+    fn of_many_racing_resumers_exactly_one_wins() {
+        let dir = tempfile::tempdir().unwrap();
+        let state = {
+            let m = manager(&dir);
+            let s = m.create_session("op".into(), "{}".into(), None).unwrap();
+            m.store().load(s.id()).unwrap().unwrap()
+        };
+        let managers: Vec<_> = (0..8).map(|_| manager(&dir)).collect();
+        let barrier = std::sync::Barrier::new(managers.len());
+        let winners = std::thread::scope(|scope| {
+            let handles: Vec<_> = managers
+                .iter()
+                .map(|m| {
+                    let (state, barrier) = (state.clone(), &barrier);
+                    scope.spawn(move || {
+                        barrier.wait();
+                        m.resume_session(state, None).unwrap().is_some()
+                    })
+                })
+                .collect();
+            handles
+                .into_iter()
+                .map(|h| h.join().unwrap())
+                .filter(|won| *won)
+                .count()
+        });
+        assert_eq!(winners, 1);
     }
 
     #[test]
