@@ -10,14 +10,14 @@ import os from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 
-import { SessionManager, SessionStateStore, formatProgress } from "../index.mjs";
+import { SessionManager, formatProgress } from "../index.mjs";
 
 const basePath = process.argv[3] ?? fs.mkdtempSync(path.join(os.tmpdir(), "msw-session-demo-"));
 const sessionsDir = path.join(basePath, ".msw", "sessions");
 
 if (process.argv[2] === "--child") {
   // The child: start a session, do half the work, die without a word.
-  const manager = new SessionManager({ basePath });
+  const manager = new SessionManager({ basePath, persistIntervalMs: 0 });
   const session = manager.createSession("reindex corpus", { cursor: 0, corpus: "docs/" });
   session.progress.start(6);
   for (let i = 1; i <= 3; i++) {
@@ -61,10 +61,9 @@ const child = spawnSync(process.execPath, [fileURLToPath(import.meta.url), "--ch
   stdio: "inherit",
 });
 console.log(`  child ended by ${child.signal}`);
-const store = new SessionStateStore(basePath);
-// The owner is gone; the reference needs 60 s of silence to say so. A
-// threshold of 0 ms finds it now (safe here: every other session is finished).
-const crashed = store.findCrashedSessions(0);
+// The child held the session's lock; the OS released it when the child died,
+// so the crash is seen at once (the reference waited for 60 s of silence).
+const crashed = manager.findCrashedSessions();
 for (const state of crashed) {
   console.log(`  found crashed: ${state.operation} at ${state.progress.progress}% ` +
     `(step ${state.progress.completedSteps}/${state.progress.totalSteps}, cursor ${state.context.cursor})`);
