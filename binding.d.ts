@@ -57,6 +57,10 @@ export declare class NativeSession {
   get id(): string
   /** Creation time, ms since the epoch. */
   get createdAtMs(): number
+  /** What the session does. */
+  get operation(): string
+  /** The context as last read on its own thread, as JSON text. */
+  get contextJson(): string
   /** A handle on the session's cancellation token. */
   token(): NativeToken
   /** A handle on the session's tracker. */
@@ -156,6 +160,12 @@ export declare class NativeTracker {
   /** Sets the estimated completion from a time value in ms. */
   setEta(etaMs: number): void
 }
+
+/**
+ * The live session `id` that a manager of this process created below
+ * `basePath`, from any thread; `null` when there is none.
+ */
+export declare function attachSession(basePath: string, id: string): NativeSession | null
 
 /**
  * Writes what every manager of the process has not written yet (called at

@@ -840,4 +840,5 @@ module.exports.NativeSession = nativeBinding.NativeSession
 module.exports.NativeStore = nativeBinding.NativeStore
 module.exports.NativeToken = nativeBinding.NativeToken
 module.exports.NativeTracker = nativeBinding.NativeTracker
+module.exports.attachSession = nativeBinding.attachSession
 module.exports.flushAll = nativeBinding.flushAll

@@ -633,6 +633,30 @@ class SessionManager {
   }
 }
 
+/**
+ * A handle, in any thread of this process, on a live session that a manager
+ * of this process created below `basePath`; `undefined` when there is none.
+ * @param {string} id
+ * @param {{ basePath?: string }} [options]
+ * @returns {import("./index.js").Session | undefined}
+ */
+function attachSession(id, options = {}) {
+  checkString(id, "id");
+  checkObject(options, "options");
+  const { basePath = process.cwd() } = options;
+  checkString(basePath, "options.basePath");
+  const handle = native.attachSession(basePath, id);
+  if (handle == null) return undefined;
+  return {
+    id: handle.id,
+    operation: handle.operation,
+    progress: new ProgressTracker(/** @type {any} */ (kWrap), /** @type {any} */ (handle.tracker())),
+    cancellation: sourceOf(handle.token()),
+    context: JSON.parse(handle.contextJson),
+    createdAt: new Date(handle.createdAtMs),
+  };
+}
+
 /** @type {SessionManager | undefined} */
 let globalManager;
 
@@ -652,4 +676,5 @@ module.exports = {
   SessionStateStore,
   SessionManager,
   getSessionManager,
+  attachSession,
 };

@@ -12,4 +12,5 @@ export const {
   SessionStateStore,
   SessionManager,
   getSessionManager,
+  attachSession,
 } = session;

@@ -35,6 +35,18 @@ impl NativeSession {
         self.session.created_at_ms() as f64
     }
 
+    /// What the session does.
+    #[napi(getter)]
+    pub fn operation(&self) -> String {
+        self.session.operation().to_string()
+    }
+
+    /// The context as last read on its own thread, as JSON text.
+    #[napi(getter)]
+    pub fn context_json(&self) -> String {
+        self.session.context_json()
+    }
+
     /// A handle on the session's cancellation token.
     #[napi]
     pub fn token(&self) -> NativeToken {
@@ -212,4 +224,12 @@ impl NativeManager {
 #[napi(catch_unwind)]
 pub fn flush_all() {
     msw_session_core::manager::flush_all()
+}
+
+/// The live session `id` that a manager of this process created below
+/// `basePath`, from any thread; `null` when there is none.
+#[napi(catch_unwind)]
+pub fn attach_session(base_path: String, id: String) -> Option<NativeSession> {
+    msw_session_core::registry::attach(std::path::Path::new(&base_path), &id)
+        .map(|session| NativeSession { session })
 }

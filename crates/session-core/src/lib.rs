@@ -21,6 +21,7 @@ pub mod listeners;
 pub mod manager;
 pub mod owner;
 pub mod progress;
+pub mod registry;
 pub mod state;
 pub mod store;
 pub mod timer;

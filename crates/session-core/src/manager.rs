@@ -214,6 +214,11 @@ impl Session {
         self.created_at_ms
     }
 
+    /// The context as last read, as JSON text (a copy for other threads).
+    pub fn context_json(&self) -> String {
+        lock(&self.context.last).0.clone()
+    }
+
     /// The session's tracker.
     pub fn tracker(&self) -> &ProgressTracker {
         &self.tracker
@@ -532,6 +537,7 @@ impl SessionManager {
         }));
         let id = session.id.to_string();
         lock(&self.inner.sessions).insert(id, session.clone());
+        crate::registry::register(self.inner.store.dir(), &session);
         Ok(session)
     }
 
@@ -577,6 +583,7 @@ impl SessionManager {
         self.inner.forget_dirty(id);
         self.inner.write(&session, Read::Strict, true)?;
         lock(&self.inner.sessions).shift_remove(id);
+        crate::registry::unregister(self.inner.store.dir(), id);
         session.release();
         Ok(true)
     }
@@ -893,6 +900,26 @@ mod tests {
             .resume_session(crashed, None)
             .unwrap()
             .is_none());
+    }
+
+    #[test]
+    fn other_threads_attach_to_live_sessions_only() {
+        let dir = tempfile::tempdir().unwrap();
+        let m = manager(&dir);
+        let s = m
+            .create_session("op".into(), "{\"a\":1}".into(), None)
+            .unwrap();
+        let id = s.id().to_string();
+        let base = dir.path().to_path_buf();
+        let attached = std::thread::spawn(move || crate::registry::attach(&base, &id))
+            .join()
+            .unwrap()
+            .unwrap();
+        assert!(Arc::ptr_eq(&attached, &s));
+        assert_eq!(attached.context_json(), "{\"a\":1}");
+        assert!(crate::registry::attach(dir.path(), "unknown").is_none());
+        m.complete_session(s.id()).unwrap();
+        assert!(crate::registry::attach(dir.path(), s.id()).is_none());
     }
 
     #[test]

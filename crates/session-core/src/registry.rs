@@ -1,0 +1,43 @@
+//! The live sessions of this process, by folder and id, so that any thread
+//! of the process (a worker) can attach to a session a manager created.
+//!
+//! Entries are weak: the manager owns its sessions. A session leaves the
+//! registry when it finishes (complete or fail) or when its manager drops it.
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex, OnceLock, Weak};
+
+use crate::manager::Session;
+use crate::store::SESSIONS_DIR;
+use crate::sync::lock;
+
+type Key = (PathBuf, String);
+
+fn live() -> &'static Mutex<HashMap<Key, Weak<Session>>> {
+    static LIVE: OnceLock<Mutex<HashMap<Key, Weak<Session>>>> = OnceLock::new();
+    LIVE.get_or_init(|| Mutex::new(HashMap::new()))
+}
+
+/// The folder as the registry names it: canonical when it exists.
+fn canonical(sessions_dir: &Path) -> PathBuf {
+    std::fs::canonicalize(sessions_dir).unwrap_or_else(|_| sessions_dir.to_path_buf())
+}
+
+pub(crate) fn register(sessions_dir: &Path, session: &Arc<Session>) {
+    let key = (canonical(sessions_dir), session.id().to_string());
+    let mut map = lock(live());
+    map.retain(|_, s| s.strong_count() > 0);
+    map.insert(key, Arc::downgrade(session));
+}
+
+pub(crate) fn unregister(sessions_dir: &Path, id: &str) {
+    lock(live()).remove(&(canonical(sessions_dir), id.to_string()));
+}
+
+/// The live session `id` that a manager of this process created below
+/// `base_path`, if any.
+pub fn attach(base_path: &Path, id: &str) -> Option<Arc<Session>> {
+    let key = (canonical(&base_path.join(SESSIONS_DIR)), id.to_string());
+    lock(live()).get(&key).and_then(Weak::upgrade)
+}
