@@ -91,8 +91,8 @@ export declare class NativeStore {
 }
 
 /**
- * A cancellation token. JavaScript reads `isCancelled` from the memory
- * returned by `flag()`; everything else goes through these methods.
+ * A cancellation token and its source. JavaScript reads `isCancelled` from
+ * the memory returned by `flag()`; everything else goes through these methods.
  */
 export declare class NativeToken {
   /** A token that is not cancelled. */
@@ -119,8 +119,13 @@ export declare class NativeToken {
   onCancelled(callback: (reason?: string) => void): number | null
   /** Removes a callback; `false` when it was not registered. */
   removeCallback(id: number): boolean
-  /** Stops the timer of a timeout token (nothing for other tokens). */
-  clearTimer(): void
+  /**
+   * Cancels this token when `parent` is cancelled (at once when it is),
+   * with the parent's reason.
+   */
+  link(parent: NativeToken): void
+  /** Releases the links to parents and stops the timer. */
+  dispose(): void
 }
 
 /**
@@ -143,6 +148,11 @@ export declare class NativeTracker {
    * the current state and returns what it returns.
    */
   state<T>(build: (sessionId: string, operation: string, status: "pending" | "running" | "completed" | "failed" | "cancelled", progress: number, currentStep: string | undefined, totalSteps: number | undefined, completedSteps: number | undefined, startedAt: string, updatedAt: string, error: string | undefined, eta: string | undefined) => T): T
+  /**
+   * `[ratePerSec, remainingMs, etaMs, inSteps (1 or 0)]`, or `null`
+   * until the rate is known.
+   */
+  estimate(): Array<number> | null
   /** Whether the status is `running`. */
   isRunning(): boolean
   /** Starts; `totalSteps` must be a whole number from 0 to 2^53 - 1. */
@@ -172,3 +182,9 @@ export declare function attachSession(basePath: string, id: string): NativeSessi
  * process exit by the JavaScript layer).
  */
 export declare function flushAll(): void
+
+/**
+ * Asks the owner of session `id` below `basePath`, in any process on this
+ * machine, to cancel it; returns whether a live owner exists.
+ */
+export declare function requestCancellation(basePath: string, id: string, reason?: string | undefined | null): boolean

@@ -842,3 +842,4 @@ module.exports.NativeToken = nativeBinding.NativeToken
 module.exports.NativeTracker = nativeBinding.NativeTracker
 module.exports.attachSession = nativeBinding.attachSession
 module.exports.flushAll = nativeBinding.flushAll
+module.exports.requestCancellation = nativeBinding.requestCancellation

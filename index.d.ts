@@ -47,6 +47,14 @@ export declare class CancellationToken {
   /** The reason given to the first `cancel`, or `undefined`. */
   get reason(): string | undefined;
   /**
+   * An `AbortSignal` (the same object on every read) aborted with a
+   * {@link CancellationError} carrying the reason when the token is
+   * cancelled — for `fetch`, streams and every API that takes a signal. A
+   * cancellation made on another thread aborts it when this thread's event
+   * loop next turns (`isCancelled` sees it at once).
+   */
+  get signal(): AbortSignal;
+  /**
    * Registers `callback` to run once when the token is cancelled, with the
    * reason. Callbacks run in registration order; one that throws does not stop
    * the others. When the token is already cancelled the callback runs at once.
@@ -75,6 +83,21 @@ export declare class CancellationToken {
 export declare class CancellationSource {
   /** A source with a fresh, uncancelled token. */
   constructor();
+  /**
+   * A source cancelled when any parent is — at once if one already is — with
+   * that parent's reason (an `AbortSignal`'s reason becomes a string: a
+   * `CancellationError`'s reason, an `Error`'s message, or `String(reason)`).
+   * Cancelling the new source never cancels a parent. Call `dispose()` when
+   * done to release the links.
+   *
+   * @throws TypeError `ERR_INVALID_ARG_TYPE` for a parent of another kind.
+   */
+  static linked(...parents: Array<CancellationToken | CancellationSource | AbortSignal>): CancellationSource;
+  /**
+   * Releases this source's links to its parents and the timer of a
+   * `createTimeoutToken` source. The token keeps its state.
+   */
+  dispose(): void;
   /** The token of this source; the same object on every read. */
   get token(): CancellationToken;
   /**
@@ -205,6 +228,26 @@ export declare class ProgressTracker {
   getState(): ProgressState;
   /** Whether the status is `running`. */
   isRunning(): boolean;
+  /**
+   * What the measured rate predicts: by steps when `start` gave a step total,
+   * else by percent. The rate is smoothed over time (a plain average over the
+   * first 10 s, then an exponentially weighted one with a 10 s time
+   * constant), so bursts and pauses move it gradually. `undefined` until
+   * progress has been seen twice. `getState()` is unchanged by it.
+   */
+  estimate(): ProgressEstimate | undefined;
+}
+
+/** What `ProgressTracker#estimate` returns. */
+export interface ProgressEstimate {
+  /** Steps per second (`unit: "steps"`) or percent per second (`unit: "percent"`). */
+  ratePerSec: number;
+  /** Time left at that rate, in ms. */
+  remainingMs: number;
+  /** The estimated time of completion. */
+  eta: Date;
+  /** What the rate counts. */
+  unit: "steps" | "percent";
 }
 
 /**
@@ -454,3 +497,31 @@ export declare class SessionManager {
 
 /** The process-wide manager (in this thread), created on first use. */
 export declare function getSessionManager(): SessionManager;
+
+/**
+ * A handle, in any thread of this process (a worker, say), on a live session
+ * that a manager of this process created below `basePath` (default
+ * `process.cwd()`); `undefined` when there is none. The handle shares the
+ * session's state: its token (`isCancelled` sees a cancel from any thread at
+ * once, even in a busy loop) and its tracker (updates made through it are
+ * heard by every listener on its own thread and saved). Its `context` is a
+ * copy, taken when attached: a worker changes the context by asking the
+ * thread that owns it (for example with `postMessage`).
+ *
+ * @throws TypeError `ERR_INVALID_ARG_TYPE` for arguments of the wrong type.
+ */
+export declare function attachSession(id: string, options?: { basePath?: string }): Session | undefined;
+
+/**
+ * Asks the owner of a session below `basePath` (default `process.cwd()`), in
+ * any process on this machine, to cancel it: within 250 ms the owner's token
+ * is cancelled with `reason`, its tracker too, and the file says so.
+ *
+ * @returns whether a live owner exists (`false`: nothing was asked).
+ * @throws TypeError `ERR_INVALID_ARG_TYPE`, `ERR_INVALID_SESSION_ID`.
+ */
+export declare function requestCancellation(
+  id: string,
+  reason?: string,
+  options?: { basePath?: string },
+): boolean;

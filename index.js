@@ -146,12 +146,34 @@ class CancellationError extends Error {
   }
 }
 
+/**
+ * A cancellation reason from whatever an `AbortSignal` was aborted with.
+ * @param {unknown} reason
+ * @returns {string | undefined}
+ */
+function reasonOf(reason) {
+  if (reason === undefined || reason === null) return undefined;
+  if (reason instanceof CancellationError) return reason.reason;
+  if (typeof reason === "string") return reason;
+  if (reason instanceof Error) return reason.message || reason.name;
+  return String(reason);
+}
+
+/** @type {(token: CancellationToken) => import("./binding.js").NativeToken} */
+let nativeOf;
+
 /** The read side of cancellation. */
 class CancellationToken {
   /** @type {import("./binding.js").NativeToken} */
   #native;
   /** @type {Int32Array} memory shared with the core: 1 once cancelled */
   #flag;
+  /** @type {AbortSignal | undefined} */
+  #signal;
+
+  static {
+    nativeOf = (token) => token.#native;
+  }
 
   constructor() {
     const handle = arguments[0] === kWrap ? arguments[1] : new native.NativeToken();
@@ -165,6 +187,22 @@ class CancellationToken {
 
   get reason() {
     return this.#flag[0] !== 0 ? (this.#native.reason ?? undefined) : undefined;
+  }
+
+  /**
+   * An `AbortSignal` aborted with a `CancellationError` when the token is
+   * cancelled; the same object on every read.
+   * @returns {AbortSignal}
+   */
+  get signal() {
+    if (this.#signal === undefined) {
+      const controller = new AbortController();
+      this.#signal = controller.signal;
+      this.#native.onCancelled((/** @type {string | undefined} */ reason) =>
+        controller.abort(new CancellationError(reason)),
+      );
+    }
+    return this.#signal;
   }
 
   /**
@@ -193,6 +231,48 @@ class CancellationToken {
 class CancellationSource {
   /** @type {CancellationToken} */
   #token;
+  /** @type {Array<() => void>} removes the listeners on parent AbortSignals */
+  #unlinks = [];
+
+  /**
+   * A source cancelled when any parent is (at once if one already is), with
+   * that parent's reason. Cancelling it never cancels a parent.
+   * @param {...(CancellationToken | CancellationSource | AbortSignal)} parents
+   * @returns {CancellationSource}
+   */
+  static linked(...parents) {
+    const source = new CancellationSource();
+    const child = nativeOf(source.#token);
+    parents.forEach((parent, i) => {
+      if (parent instanceof CancellationSource) parent = parent.token;
+      if (parent instanceof CancellationToken) {
+        child.link(nativeOf(parent));
+      } else if (parent instanceof AbortSignal) {
+        const signal = parent;
+        if (signal.aborted) {
+          source.cancel(reasonOf(signal.reason));
+          return;
+        }
+        const onAbort = () => source.cancel(reasonOf(signal.reason));
+        signal.addEventListener("abort", onAbort, { once: true });
+        source.#unlinks.push(() => signal.removeEventListener("abort", onAbort));
+      } else {
+        source.dispose();
+        throw invalidArgType(
+          `parents[${i}]`,
+          "a CancellationToken, a CancellationSource or an AbortSignal",
+          parent,
+        );
+      }
+    });
+    return source;
+  }
+
+  /** Releases the links to parents and the timer of a timeout source. */
+  dispose() {
+    for (const unlink of this.#unlinks.splice(0)) unlink();
+    nativeOf(this.#token).dispose();
+  }
 
   constructor() {
     // @ts-ignore -- internal construction around an existing token
@@ -353,6 +433,13 @@ class ProgressTracker {
 
   isRunning() {
     return this.#native.isRunning();
+  }
+
+  /** @returns {import("./index.js").ProgressEstimate | undefined} */
+  estimate() {
+    const e = this.#native.estimate();
+    if (e == null) return undefined;
+    return { ratePerSec: e[0], remainingMs: e[1], eta: new Date(e[2]), unit: e[3] === 1 ? "steps" : "percent" };
   }
 }
 
@@ -657,6 +744,22 @@ function attachSession(id, options = {}) {
   };
 }
 
+/**
+ * Asks the owner of a session, in any process on this machine, to cancel it.
+ * @param {string} id
+ * @param {string} [reason]
+ * @param {{ basePath?: string }} [options]
+ * @returns {boolean} whether a live owner exists
+ */
+function requestCancellation(id, reason, options = {}) {
+  checkString(id, "id");
+  checkOptionalString(reason, "reason");
+  checkObject(options, "options");
+  const { basePath = process.cwd() } = options;
+  checkString(basePath, "options.basePath");
+  return native.requestCancellation(basePath, id, reason);
+}
+
 /** @type {SessionManager | undefined} */
 let globalManager;
 
@@ -677,4 +780,5 @@ module.exports = {
   SessionManager,
   getSessionManager,
   attachSession,
+  requestCancellation,
 };

@@ -13,4 +13,5 @@ export const {
   SessionManager,
   getSessionManager,
   attachSession,
+  requestCancellation,
 } = session;

@@ -26,7 +26,10 @@ const EXPORTS = [
   "createTimeoutToken",
   "formatProgress",
   "getSessionManager",
-];
+  // added by the package (threads and processes)
+  "attachSession",
+  "requestCancellation",
+].sort();
 
 const KINDS = `Object.fromEntries(Object.keys(m).sort().map((k) => [k, typeof m[k]]))`;
 

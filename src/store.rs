@@ -100,3 +100,17 @@ impl NativeStore {
             .or_throw(&env)
     }
 }
+
+/// Asks the owner of session `id` below `basePath`, in any process on this
+/// machine, to cancel it; returns whether a live owner exists.
+#[napi(catch_unwind)]
+pub fn request_cancellation(
+    env: Env,
+    base_path: String,
+    id: String,
+    reason: Option<String>,
+) -> napi::Result<bool> {
+    SessionStore::new(base_path)
+        .request_cancellation(&id, reason)
+        .or_throw(&env)
+}

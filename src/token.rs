@@ -2,7 +2,6 @@
 
 use std::ptr;
 
-use msw_session_core::timer::TimerHandle;
 use msw_session_core::{CancellationSource, CancellationToken, SharedFlag};
 use napi::bindgen_prelude::{ArrayBuffer, Function};
 use napi::{sys, Env};
@@ -12,18 +11,25 @@ use crate::error::OrThrow;
 use crate::js_function::JsFunction;
 use crate::listeners::JsCancelListener;
 
-/// A cancellation token. JavaScript reads `isCancelled` from the memory
-/// returned by `flag()`; everything else goes through these methods.
+/// A cancellation token and its source. JavaScript reads `isCancelled` from
+/// the memory returned by `flag()`; everything else goes through these methods.
 #[napi]
 pub struct NativeToken {
     token: CancellationToken,
-    timer: Option<TimerHandle>,
+    source: CancellationSource,
 }
 
 impl NativeToken {
     /// Wraps a core token (a session's).
     pub(crate) fn from_core(token: CancellationToken) -> Self {
-        Self { token, timer: None }
+        Self::from_source(CancellationSource::from_token(token))
+    }
+
+    fn from_source(source: CancellationSource) -> Self {
+        Self {
+            token: source.token().clone(),
+            source,
+        }
     }
 }
 
@@ -40,12 +46,9 @@ impl NativeToken {
     /// Throws RangeError `ERR_OUT_OF_RANGE` for NaN or a negative count.
     #[napi(factory, catch_unwind)]
     pub fn with_timeout(env: Env, timeout_ms: f64, reason: String) -> napi::Result<Self> {
-        let (source, timer) =
+        let (source, _timer) =
             CancellationSource::with_timeout_ms(timeout_ms, reason).or_throw(&env)?;
-        Ok(Self {
-            token: source.token().clone(),
-            timer: Some(timer),
-        })
+        Ok(Self::from_source(source))
     }
 
     /// The cancelled flag: an `ArrayBuffer` of 4 bytes over the core's
@@ -103,12 +106,17 @@ impl NativeToken {
         self.token.remove_callback(id as u64)
     }
 
-    /// Stops the timer of a timeout token (nothing for other tokens).
+    /// Cancels this token when `parent` is cancelled (at once when it is),
+    /// with the parent's reason.
     #[napi(catch_unwind)]
-    pub fn clear_timer(&self) {
-        if let Some(timer) = &self.timer {
-            timer.cancel();
-        }
+    pub fn link(&self, parent: &NativeToken) {
+        self.source.link(&parent.token);
+    }
+
+    /// Releases the links to parents and stops the timer.
+    #[napi(catch_unwind)]
+    pub fn dispose(&self) {
+        self.source.dispose();
     }
 }
 

@@ -82,6 +82,20 @@ impl NativeTracker {
         Ok(unsafe { Unknown::from_raw_unchecked(env.raw(), result) })
     }
 
+    /// `[ratePerSec, remainingMs, etaMs, inSteps (1 or 0)]`, or `null`
+    /// until the rate is known.
+    #[napi(catch_unwind)]
+    pub fn estimate(&self) -> Option<Vec<f64>> {
+        self.tracker.estimate().map(|e| {
+            vec![
+                e.rate_per_sec,
+                e.remaining_ms,
+                e.eta_ms,
+                if e.in_steps { 1.0 } else { 0.0 },
+            ]
+        })
+    }
+
     /// Whether the status is `running`.
     #[napi(catch_unwind)]
     pub fn is_running(&self) -> bool {

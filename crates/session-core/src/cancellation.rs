@@ -11,9 +11,9 @@
 //!   by the cancellation, so callbacks (and what they hold) are released.
 
 use std::sync::atomic::{AtomicI32, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, Weak};
 
-use crate::listeners::{self, Listener, ListenerId, Listeners};
+use crate::listeners::{self, FnListener, Listener, ListenerId, Listeners};
 use crate::sync::lock;
 use crate::timer::{self, TimerHandle};
 
@@ -151,16 +151,83 @@ impl SharedFlag {
     }
 }
 
-/// The write side of cancellation: owns a token and cancels it.
-#[derive(Clone, Debug, Default)]
+/// The write side of cancellation: owns a token and cancels it. A source
+/// may be linked to parent tokens (it is cancelled when any of them is) and
+/// may own a timer; [`dispose`](Self::dispose) releases both. Clones share
+/// the token, the links and the timer.
+#[derive(Clone, Default)]
 pub struct CancellationSource {
     token: CancellationToken,
+    links: Arc<Mutex<Vec<(CancellationToken, ListenerId)>>>,
+    timer: Arc<Mutex<Option<TimerHandle>>>,
+}
+
+impl std::fmt::Debug for CancellationSource {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("CancellationSource")
+            .field("token", &self.token)
+            .finish()
+    }
 }
 
 impl CancellationSource {
     /// A source with a fresh token.
     pub fn new() -> Self {
         Self::default()
+    }
+
+    /// A source whose token is `token` (a session's, say).
+    pub fn from_token(token: CancellationToken) -> Self {
+        Self {
+            token,
+            ..Self::default()
+        }
+    }
+
+    /// A source cancelled when any parent is — at once, when one already is
+    /// — with that parent's reason. Cancelling it never cancels a parent.
+    ///
+    /// ```
+    /// use msw_session_core::{CancellationSource, CancellationToken};
+    /// let parent = CancellationToken::new();
+    /// let child = CancellationSource::linked(&[parent.clone()]);
+    /// child.cancel(None);
+    /// assert!(!parent.is_cancelled());
+    /// let child = CancellationSource::linked(&[parent.clone()]);
+    /// parent.cancel(Some("shutdown".into()));
+    /// assert_eq!(child.token().reason(), Some(Some("shutdown".into())));
+    /// ```
+    pub fn linked(parents: &[CancellationToken]) -> Self {
+        let source = Self::new();
+        for parent in parents {
+            source.link(parent);
+        }
+        source
+    }
+
+    /// Links this source to one more parent.
+    pub fn link(&self, parent: &CancellationToken) {
+        // Weak: a parent that lives long must not keep every child alive.
+        let child: Weak<Inner> = Arc::downgrade(&self.token.inner);
+        let listener = Arc::new(FnListener(move |reason: &Option<String>| {
+            if let Some(inner) = child.upgrade() {
+                CancellationToken { inner }.cancel(reason.clone());
+            }
+        }));
+        if let Some(id) = parent.on_cancelled(listener) {
+            lock(&self.links).push((parent.clone(), id));
+        }
+    }
+
+    /// Releases the links to parents and stops the timer; the token keeps
+    /// its state.
+    pub fn dispose(&self) {
+        for (parent, id) in std::mem::take(&mut *lock(&self.links)) {
+            parent.remove_callback(id);
+        }
+        if let Some(timer) = lock(&self.timer).take() {
+            timer.cancel();
+        }
     }
 
     /// A source that cancels its token after `delay`, on the timer thread,
@@ -174,10 +241,13 @@ impl CancellationSource {
     /// ```
     pub fn with_timeout(delay: std::time::Duration, reason: String) -> (Self, TimerHandle) {
         let source = Self::new();
-        let token = source.token.clone();
+        let token = Arc::downgrade(&source.token.inner);
         let handle = timer::after(delay, move || {
-            token.cancel(Some(reason));
+            if let Some(inner) = token.upgrade() {
+                CancellationToken { inner }.cancel(Some(reason));
+            }
         });
+        *lock(&source.timer) = Some(handle.clone());
         (source, handle)
     }
 
@@ -282,6 +352,30 @@ mod tests {
         }
         let (never, _) = CancellationSource::with_timeout_ms(f64::INFINITY, "x".into()).unwrap();
         assert!(!never.token().is_cancelled());
+    }
+
+    #[test]
+    fn linked_sources_follow_any_parent_and_dispose_unlinks() {
+        let (a, b) = (CancellationToken::new(), CancellationToken::new());
+        let child = CancellationSource::linked(&[a.clone(), b.clone()]);
+        b.cancel(Some("b".into()));
+        assert_eq!(child.token().reason(), Some(Some("b".into())));
+        a.cancel(Some("a".into()));
+        assert_eq!(child.token().reason(), Some(Some("b".into())));
+        let already = CancellationSource::linked(&[a.clone()]);
+        assert_eq!(already.token().reason(), Some(Some("a".into())));
+        let parent = CancellationToken::new();
+        let disposed = CancellationSource::linked(&[parent.clone()]);
+        disposed.dispose();
+        parent.cancel(None);
+        assert!(!disposed.token().is_cancelled());
+        let (timed, _) = CancellationSource::with_timeout(Duration::from_millis(1), "t".into());
+        timed.dispose();
+        let (probe, _) = CancellationSource::with_timeout(Duration::from_millis(20), "p".into());
+        while !probe.token().is_cancelled() {
+            std::thread::yield_now();
+        }
+        assert!(!timed.token().is_cancelled());
     }
 
     #[test]

@@ -22,6 +22,7 @@ pub mod manager;
 pub mod owner;
 pub mod progress;
 pub mod registry;
+pub mod requests;
 pub mod state;
 pub mod store;
 pub mod timer;

@@ -267,6 +267,8 @@ struct Inner {
     sessions: Mutex<IndexMap<String, Arc<Session>>>,
     listeners: Listeners<ProgressState>,
     auto_save: Mutex<Option<TimerHandle>>,
+    /// Watches the folder for cancellation requests while sessions are live.
+    requests: Mutex<Option<crate::requests::Watch>>,
     /// Sessions changed since their last write; a write is scheduled
     /// whenever this is not empty.
     dirty: Mutex<Dirty>,
@@ -276,6 +278,7 @@ struct Inner {
 
 impl Drop for Inner {
     fn drop(&mut self) {
+        lock(&self.requests).take();
         if let Some(handle) = lock(&self.auto_save).take() {
             handle.cancel();
         }
@@ -362,6 +365,31 @@ impl Inner {
         }
     }
 
+    fn cancel(&self, id: &str, reason: Option<String>, how: Read) -> Result<bool> {
+        let Some(session) = lock(&self.sessions).get(id).cloned() else {
+            return Ok(false);
+        };
+        session.source.cancel(reason.clone());
+        session.tracker.cancel(reason);
+        self.forget_dirty(id);
+        self.write(&session, how, true)?;
+        Ok(true)
+    }
+
+    /// Serves the cancellation requests waiting in the folder for sessions
+    /// of this manager (see [`crate::requests`]).
+    fn serve_requests(&self) {
+        for (id, reason) in self
+            .store
+            .take_requests(|id| lock(&self.sessions).contains_key(id))
+        {
+            // Off the JavaScript thread: the context is the last one read.
+            if let Err(err) = self.cancel(&id, reason, Read::Cached) {
+                lock(&self.background_error).get_or_insert(err);
+            }
+        }
+    }
+
     fn save_all(&self) -> Result<()> {
         let sessions: Vec<_> = lock(&self.sessions).values().cloned().collect();
         let mut first_error = None;
@@ -431,6 +459,7 @@ impl SessionManager {
             sessions: Mutex::new(IndexMap::new()),
             listeners: Listeners::default(),
             auto_save: Mutex::new(None),
+            requests: Mutex::new(None),
             dirty: Mutex::new(IndexMap::new()),
             background_error: Mutex::new(None),
         });
@@ -538,7 +567,24 @@ impl SessionManager {
         let id = session.id.to_string();
         lock(&self.inner.sessions).insert(id, session.clone());
         crate::registry::register(self.inner.store.dir(), &session);
+        self.watch_requests();
         Ok(session)
+    }
+
+    /// Starts serving cancellation requests from other processes, once.
+    fn watch_requests(&self) {
+        let mut slot = lock(&self.inner.requests);
+        if slot.is_none() {
+            let manager = Arc::downgrade(&self.inner);
+            *slot = Some(crate::requests::Watch::start(
+                self.inner.store.dir(),
+                move || {
+                    if let Some(inner) = manager.upgrade() {
+                        inner.serve_requests();
+                    }
+                },
+            ));
+        }
     }
 
     /// The live session with that id.
@@ -554,14 +600,7 @@ impl SessionManager {
     /// Cancels the session's token and tracker and writes its file; the
     /// session stays live. `false` for an unknown id.
     pub fn cancel_session(&self, id: &str, reason: Option<String>) -> Result<bool> {
-        let Some(session) = self.get(id) else {
-            return Ok(false);
-        };
-        session.source.cancel(reason.clone());
-        session.tracker.cancel(reason);
-        self.inner.forget_dirty(id);
-        self.inner.write(&session, Read::Strict, true)?;
-        Ok(true)
+        self.inner.cancel(id, reason, Read::Strict)
     }
 
     /// Completes the session, writes its file and forgets it. `false` for
@@ -920,6 +959,33 @@ mod tests {
         assert!(crate::registry::attach(dir.path(), "unknown").is_none());
         m.complete_session(s.id()).unwrap();
         assert!(crate::registry::attach(dir.path(), s.id()).is_none());
+    }
+
+    #[test]
+    fn a_cancellation_request_reaches_the_owner() {
+        let dir = tempfile::tempdir().unwrap();
+        let m = manager(&dir);
+        let s = m.create_session("op".into(), "{}".into(), None).unwrap();
+        let requester = SessionStore::new(dir.path());
+        assert!(requester
+            .request_cancellation(s.id(), Some("from afar".into()))
+            .unwrap());
+        let deadline = std::time::Instant::now() + Duration::from_secs(10);
+        while !s.source().token().is_cancelled() {
+            assert!(
+                std::time::Instant::now() < deadline,
+                "the request was not served"
+            );
+            std::thread::sleep(Duration::from_millis(2));
+        }
+        assert_eq!(s.source().token().reason(), Some(Some("from afar".into())));
+        let on_disk = m.store().load(s.id()).unwrap().unwrap();
+        assert_eq!(on_disk.status, SessionStatus::Cancelled);
+        assert_eq!(on_disk.progress.error.as_deref(), Some("from afar"));
+        // No live owner, no request.
+        m.complete_session(s.id()).unwrap();
+        assert!(!requester.request_cancellation(s.id(), None).unwrap());
+        assert!(!requester.request_cancellation("unknown", None).unwrap());
     }
 
     #[test]

@@ -7,6 +7,7 @@
 //!   [`listeners`](crate::listeners) for threads and order).
 
 use std::sync::{Arc, Mutex};
+use std::time::Instant;
 
 use serde::{Deserialize, Serialize};
 
@@ -125,9 +126,71 @@ pub fn js_round(x: f64) -> f64 {
     }
 }
 
+/// The time constant of the rate estimate: observations older than this
+/// weigh less than 1/e.
+const RATE_TAU_MS: f64 = 10_000.0;
+
+/// A smoothed rate of a growing quantity (steps done, or percent), in the
+/// spirit of indicatif's estimator: a plain average over the first
+/// [`RATE_TAU_MS`], then an exponentially weighted average over time, so a
+/// burst or a pause moves the estimate gradually.
+#[derive(Clone, Debug, Default)]
+struct Rate {
+    origin: Option<(f64, Instant)>,
+    last: Option<(f64, Instant)>,
+    per_ms: f64,
+}
+
+impl Rate {
+    fn observe(&mut self, value: f64, at: Instant) {
+        let Some((origin_value, origin_at)) = self.origin else {
+            self.origin = Some((value, at));
+            self.last = Some((value, at));
+            return;
+        };
+        let Some((last_value, last_at)) = self.last else {
+            return;
+        };
+        if value <= last_value {
+            return;
+        }
+        let since_origin = at.duration_since(origin_at).as_secs_f64() * 1000.0;
+        let dt = at.duration_since(last_at).as_secs_f64() * 1000.0;
+        if since_origin <= RATE_TAU_MS {
+            if since_origin > 0.0 {
+                self.per_ms = (value - origin_value) / since_origin;
+            }
+        } else if dt > 0.0 {
+            let alpha = 1.0 - (-dt / RATE_TAU_MS).exp();
+            self.per_ms = alpha * ((value - last_value) / dt) + (1.0 - alpha) * self.per_ms;
+        }
+        self.last = Some((value, at));
+    }
+}
+
+/// What [`ProgressTracker::estimate`] says.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Estimate {
+    /// Steps per second when the tracker has a step total, else percent per second.
+    pub rate_per_sec: f64,
+    /// Whether the rate counts steps (`true`) or percent.
+    pub in_steps: bool,
+    /// Time left at that rate, in ms.
+    pub remaining_ms: f64,
+    /// The estimated time of completion, ms since the epoch.
+    pub eta_ms: f64,
+}
+
+struct Tracked {
+    state: ProgressState,
+    /// How many changes made the state (0 for a new tracker).
+    version: u64,
+    steps: Rate,
+    percent: Rate,
+}
+
 struct Inner {
-    /// The state and how many changes made it (0 for a new tracker).
-    state: Mutex<(ProgressState, u64)>,
+    state: Mutex<Tracked>,
     listeners: Listeners<ProgressState>,
 }
 
@@ -164,7 +227,12 @@ impl ProgressTracker {
     pub fn from_state(state: ProgressState) -> Self {
         Self {
             inner: Arc::new(Inner {
-                state: Mutex::new((state, 0)),
+                state: Mutex::new(Tracked {
+                    state,
+                    version: 0,
+                    steps: Rate::default(),
+                    percent: Rate::default(),
+                }),
                 listeners: Listeners::default(),
             }),
         }
@@ -182,18 +250,44 @@ impl ProgressTracker {
 
     /// A copy of the current state.
     pub fn state(&self) -> ProgressState {
-        lock(&self.inner.state).0.clone()
+        lock(&self.inner.state).state.clone()
     }
 
     /// A copy of the current state and its version: the number of changes
     /// made so far, which only grows.
     pub fn snapshot(&self) -> (ProgressState, u64) {
-        lock(&self.inner.state).clone()
+        let tracked = lock(&self.inner.state);
+        (tracked.state.clone(), tracked.version)
+    }
+
+    /// The measured rate and what it predicts: by steps when `start` gave a
+    /// step total, else by percent; `None` until two observations show
+    /// progress.
+    pub fn estimate(&self) -> Option<Estimate> {
+        let tracked = lock(&self.inner.state);
+        let s = &tracked.state;
+        let by_steps = match (s.total_steps, s.completed_steps) {
+            (Some(total), Some(done)) if total > 0.0 && tracked.steps.per_ms > 0.0 => {
+                Some((tracked.steps.per_ms, (total - done).max(0.0), true))
+            }
+            _ => None,
+        };
+        let (per_ms, left, in_steps) = by_steps.or_else(|| {
+            (tracked.percent.per_ms > 0.0)
+                .then(|| (tracked.percent.per_ms, (100.0 - s.progress).max(0.0), false))
+        })?;
+        let remaining_ms = left / per_ms;
+        Some(Estimate {
+            rate_per_sec: per_ms * 1000.0,
+            in_steps,
+            remaining_ms,
+            eta_ms: clock::now_ms() as f64 + remaining_ms,
+        })
     }
 
     /// The current status.
     pub fn status(&self) -> ProgressStatus {
-        lock(&self.inner.state).0.status
+        lock(&self.inner.state).state.status
     }
 
     /// Whether the status is `Running`.
@@ -292,11 +386,16 @@ impl ProgressTracker {
     fn update(&self, change: impl FnOnce(&mut ProgressState)) {
         let (snapshot, local) = {
             let mut guard = lock(&self.inner.state);
-            let (state, version) = &mut *guard;
-            change(state);
-            state.updated_at = clock::now_iso();
-            *version += 1;
-            let snapshot = state.clone();
+            let tracked = &mut *guard;
+            change(&mut tracked.state);
+            tracked.state.updated_at = clock::now_iso();
+            tracked.version += 1;
+            let now = Instant::now();
+            if let Some(done) = tracked.state.completed_steps {
+                tracked.steps.observe(done, now);
+            }
+            tracked.percent.observe(tracked.state.progress, now);
+            let snapshot = tracked.state.clone();
             let local = listeners::post_remote(self.inner.listeners.snapshot(), &snapshot);
             (snapshot, local)
         };
@@ -419,6 +518,43 @@ mod tests {
         assert!(t.remove_listener(id));
         t.complete();
         assert_eq!(seen.lock().unwrap().len(), 2);
+    }
+
+    #[test]
+    fn estimates_from_the_measured_rate() {
+        let t = tracker();
+        assert!(t.estimate().is_none());
+        t.start(Some(100.0)).unwrap();
+        assert!(t.estimate().is_none());
+        std::thread::sleep(std::time::Duration::from_millis(20));
+        t.complete_step(None);
+        let e = t.estimate().unwrap();
+        assert!(e.in_steps);
+        assert!(e.rate_per_sec > 0.0 && e.rate_per_sec.is_finite());
+        // 99 steps left at the measured rate.
+        assert!((e.remaining_ms - 99.0 / e.rate_per_sec * 1000.0).abs() < 1e-6);
+        assert!(e.eta_ms >= clock::now_ms() as f64);
+        let p = tracker();
+        p.set_progress(10.0, None).unwrap();
+        std::thread::sleep(std::time::Duration::from_millis(5));
+        p.set_progress(20.0, None).unwrap();
+        let e = p.estimate().unwrap();
+        assert!(!e.in_steps);
+        assert!((e.remaining_ms - 80.0 / e.rate_per_sec * 1000.0).abs() < 1e-6);
+    }
+
+    #[test]
+    fn the_rate_smooths_after_its_window() {
+        let mut rate = Rate::default();
+        let t0 = Instant::now();
+        let at = |ms: u64| t0 + std::time::Duration::from_millis(ms);
+        rate.observe(0.0, at(0));
+        rate.observe(10.0, at(1_000));
+        assert!((rate.per_ms - 0.01).abs() < 1e-12);
+        // A sudden burst past the window moves the estimate only part way.
+        rate.observe(20.0, at(20_000));
+        rate.observe(1_000.0, at(20_100));
+        assert!(rate.per_ms > 0.01 && rate.per_ms < 9.8);
     }
 
     #[test]

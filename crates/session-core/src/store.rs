@@ -120,6 +120,55 @@ impl SessionStore {
         }
     }
 
+    /// The request file of a session (see [`requests`](crate::requests)).
+    pub fn request_path(&self, id: &SessionId) -> PathBuf {
+        self.dir.join(format!("{id}.cancel"))
+    }
+
+    /// Asks the owner of session `id` to cancel it. Returns whether a live
+    /// owner exists: only then is the request written.
+    pub fn request_cancellation(&self, id: &str, reason: Option<String>) -> Result<bool> {
+        let id = SessionId::parse(id)?;
+        let Some(state) = self.read(&id).map(|(_, state)| state) else {
+            return Ok(false);
+        };
+        if state.status != SessionStatus::Active || self.liveness(&state) != Liveness::Alive {
+            return Ok(false);
+        }
+        let request = crate::requests::Request {
+            reason,
+            pid: std::process::id(),
+            at: clock::now_iso(),
+        };
+        let text = serde_json::to_string(&request).unwrap_or_default();
+        self.write_atomic_to(&self.request_path(&id), text.as_bytes())?;
+        Ok(true)
+    }
+
+    /// Takes (reads and deletes) the requests waiting for the sessions that
+    /// `mine` accepts, as (id, reason).
+    pub fn take_requests(&self, mine: impl Fn(&str) -> bool) -> Vec<(String, Option<String>)> {
+        let names = self.entries().unwrap_or_default();
+        let mut taken = Vec::new();
+        for name in names {
+            let Some(id) = name.strip_suffix(".cancel") else {
+                continue;
+            };
+            let (Ok(parsed), true) = (SessionId::parse(id), mine(id)) else {
+                continue;
+            };
+            let path = self.request_path(&parsed);
+            let request: crate::requests::Request = fs::read_to_string(&path)
+                .ok()
+                .and_then(|text| serde_json::from_str(&text).ok())
+                .unwrap_or_default();
+            if fs::remove_file(&path).is_ok() {
+                taken.push((id.to_string(), request.reason));
+            }
+        }
+        taken
+    }
+
     /// The files moved aside because they could not be read, as paths.
     pub fn corrupt_files(&self) -> Result<Vec<PathBuf>> {
         let mut found: Vec<PathBuf> = self
@@ -305,10 +354,17 @@ impl SessionStore {
     }
 
     fn write_atomic(&self, id: &SessionId, bytes: &[u8]) -> Result<()> {
+        self.write_atomic_to(&self.path_of(id), bytes)
+    }
+
+    fn write_atomic_to(&self, target: &Path, bytes: &[u8]) -> Result<()> {
         static COUNTER: AtomicU64 = AtomicU64::new(0);
-        let target = self.path_of(id);
+        let name = target
+            .file_name()
+            .and_then(|n| n.to_str())
+            .unwrap_or("session");
         let temp = self.dir.join(format!(
-            ".{id}.json.{}.{}.tmp",
+            ".{name}.{}.{}.tmp",
             std::process::id(),
             COUNTER.fetch_add(1, Ordering::Relaxed)
         ));
@@ -329,7 +385,7 @@ impl SessionStore {
             self.ensure_dir()?;
             first = write(&temp);
         }
-        let renamed = first.and_then(|()| fs::rename(&temp, &target));
+        let renamed = first.and_then(|()| fs::rename(&temp, target));
         renamed.and_then(|()| self.sync_dir()).map_err(|e| {
             let _ = fs::remove_file(&temp);
             CoreError::io("write session file", target, e)
