@@ -190,10 +190,10 @@ impl CancellationSource {
     /// ```
     /// use msw_session_core::{CancellationSource, CancellationToken};
     /// let parent = CancellationToken::new();
-    /// let child = CancellationSource::linked(&[parent.clone()]);
+    /// let child = CancellationSource::linked(std::slice::from_ref(&parent));
     /// child.cancel(None);
     /// assert!(!parent.is_cancelled());
-    /// let child = CancellationSource::linked(&[parent.clone()]);
+    /// let child = CancellationSource::linked(std::slice::from_ref(&parent));
     /// parent.cancel(Some("shutdown".into()));
     /// assert_eq!(child.token().reason(), Some(Some("shutdown".into())));
     /// ```
@@ -362,10 +362,10 @@ mod tests {
         assert_eq!(child.token().reason(), Some(Some("b".into())));
         a.cancel(Some("a".into()));
         assert_eq!(child.token().reason(), Some(Some("b".into())));
-        let already = CancellationSource::linked(&[a.clone()]);
+        let already = CancellationSource::linked(std::slice::from_ref(&a));
         assert_eq!(already.token().reason(), Some(Some("a".into())));
         let parent = CancellationToken::new();
-        let disposed = CancellationSource::linked(&[parent.clone()]);
+        let disposed = CancellationSource::linked(std::slice::from_ref(&parent));
         disposed.dispose();
         parent.cancel(None);
         assert!(!disposed.token().is_cancelled());
