@@ -109,6 +109,19 @@ impl OwnerLock {
         }
     }
 
+    /// Like [`try_acquire`](Self::try_acquire), but a lock found taken is
+    /// tried again a few times over some milliseconds, so that a probe
+    /// holding it for an instant is not mistaken for a live owner.
+    pub fn acquire_contended(path: &Path, mode: u32) -> io::Result<Option<OwnerLock>> {
+        for attempt in 0..8 {
+            if let Some(lock) = Self::try_acquire(path, mode)? {
+                return Ok(Some(lock));
+            }
+            std::thread::sleep(std::time::Duration::from_micros(250 << attempt.min(4)));
+        }
+        Ok(None)
+    }
+
     /// Releases the lock and deletes its file (after the final write).
     pub fn release_and_remove(self) {
         let _ = std::fs::remove_file(&self.path);
@@ -117,13 +130,18 @@ impl OwnerLock {
 }
 
 /// Whether whoever should hold the lock at `path` is alive.
+///
+/// The probe takes a *shared* lock for an instant: probes never disturb one
+/// another, and only an owner's exclusive lock stops them. A taker of the
+/// exclusive lock (a resume) can meet a probe's instant; it retries (see
+/// [`OwnerLock::acquire_contended`]).
 pub fn probe(path: &Path) -> Liveness {
-    let file = match OpenOptions::new().read(true).write(true).open(path) {
+    let file = match OpenOptions::new().read(true).open(path) {
         Ok(file) => file,
         Err(e) if e.kind() == io::ErrorKind::NotFound => return Liveness::Gone,
         Err(_) => return Liveness::Unknown,
     };
-    match file.try_lock() {
+    match file.try_lock_shared() {
         Ok(()) => {
             let _ = file.unlock();
             Liveness::Gone
@@ -151,6 +169,27 @@ mod tests {
         let again = OwnerLock::try_acquire(&path, 0o600).unwrap().unwrap();
         again.release_and_remove();
         assert!(!path.exists());
+    }
+
+    #[test]
+    fn probes_do_not_disturb_each_other_and_a_resume_waits_out_a_probe() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("s.lock");
+        drop(OwnerLock::try_acquire(&path, 0o600).unwrap());
+        // A probe in progress (a shared lock) does not make another probe
+        // think the owner is alive.
+        let probing = File::open(&path).unwrap();
+        probing.try_lock_shared().unwrap();
+        assert_eq!(probe(&path), Liveness::Gone);
+        // A resume meeting the probe's instant waits it out.
+        let releaser = std::thread::spawn(move || {
+            std::thread::sleep(std::time::Duration::from_millis(1));
+            drop(probing);
+        });
+        assert!(OwnerLock::acquire_contended(&path, 0o600)
+            .unwrap()
+            .is_some());
+        releaser.join().unwrap();
     }
 
     #[test]

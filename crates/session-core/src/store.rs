@@ -97,13 +97,16 @@ impl SessionStore {
         self.dir.join(format!("{id}.lock"))
     }
 
-    /// Takes the owner lock of a session; `None` when someone holds it.
+    /// Takes the owner lock of a session; `None` when someone holds it
+    /// (tried again for some milliseconds: a crash scan's probe holds it for
+    /// an instant).
     pub fn acquire(&self, id: &SessionId) -> Result<Option<OwnerLock>> {
         let path = self.lock_path(id);
-        let mut attempt = OwnerLock::try_acquire(&path, self.options.file_mode);
+        let mode = self.options.file_mode;
+        let mut attempt = OwnerLock::acquire_contended(&path, mode);
         if matches!(&attempt, Err(e) if e.kind() == io::ErrorKind::NotFound) {
             self.ensure_dir()?;
-            attempt = OwnerLock::try_acquire(&path, self.options.file_mode);
+            attempt = OwnerLock::acquire_contended(&path, mode);
         }
         attempt.map_err(|e| CoreError::io("lock session", path, e))
     }
