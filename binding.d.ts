@@ -30,7 +30,7 @@ export declare class NativeManager {
   /** Fails and forgets a session; `false` for an unknown id. */
   failSession(id: string, error: string): boolean
   /** Registers a listener for every session; returns its id. */
-  onProgress(listener: (sessionId: string, operation: string, status: "pending" | "running" | "completed" | "failed" | "cancelled", progress: number, currentStep: string | undefined, totalSteps: number | undefined, completedSteps: number | undefined, startedAt: string, updatedAt: string, error: string | undefined, eta: string | undefined) => void): number
+  onProgress(listener: (sessionId: string, operation: string, status: 0 | 1 | 2 | 3 | 4, progress: number, currentStep: string | undefined, totalSteps: number | undefined, completedSteps: number | undefined, startedAt: string, updatedAt: string, error: string | undefined, eta: string | undefined) => void): number
   /** Removes a listener; `false` when it was not registered. */
   removeListener(id: number): boolean
   /** The paths of files moved aside because they could not be read. */
@@ -139,7 +139,7 @@ export declare class NativeTracker {
    * Registers `listener`, called with the state as positional arguments
    * (see `state`); returns its id.
    */
-  onProgress(listener: (sessionId: string, operation: string, status: "pending" | "running" | "completed" | "failed" | "cancelled", progress: number, currentStep: string | undefined, totalSteps: number | undefined, completedSteps: number | undefined, startedAt: string, updatedAt: string, error: string | undefined, eta: string | undefined) => void): number
+  onProgress(listener: (sessionId: string, operation: string, status: 0 | 1 | 2 | 3 | 4, progress: number, currentStep: string | undefined, totalSteps: number | undefined, completedSteps: number | undefined, startedAt: string, updatedAt: string, error: string | undefined, eta: string | undefined) => void): number
   /** Removes a listener; `false` when it was not registered. */
   removeListener(id: number): boolean
   /**
@@ -147,7 +147,7 @@ export declare class NativeTracker {
    * totalSteps, completedSteps, startedAt, updatedAt, error, eta)` with
    * the current state and returns what it returns.
    */
-  state<T>(build: (sessionId: string, operation: string, status: "pending" | "running" | "completed" | "failed" | "cancelled", progress: number, currentStep: string | undefined, totalSteps: number | undefined, completedSteps: number | undefined, startedAt: string, updatedAt: string, error: string | undefined, eta: string | undefined) => T): T
+  state<T>(build: (sessionId: string, operation: string, status: 0 | 1 | 2 | 3 | 4, progress: number, currentStep: string | undefined, totalSteps: number | undefined, completedSteps: number | undefined, startedAt: string, updatedAt: string, error: string | undefined, eta: string | undefined) => T): T
   /**
    * `[ratePerSec, remainingMs, etaMs, inSteps (1 or 0)]`, or `null`
    * until the rate is known.

@@ -314,6 +314,9 @@ function createTimeoutToken(timeoutMs) {
 // ---------------------------------------------------------------------------
 // Progress
 
+/** The statuses by the index the core passes (see src/convert.rs). */
+const STATUSES = /** @type {const} */ (["pending", "running", "completed", "failed", "cancelled"]);
+
 /**
  * Builds a state object from the core's positional values; absent fields
  * stay absent.
@@ -322,7 +325,7 @@ function createTimeoutToken(timeoutMs) {
 function buildState(
   /** @type {string} */ sessionId,
   /** @type {string} */ operation,
-  /** @type {import("./index.js").ProgressStatus} */ status,
+  /** @type {0 | 1 | 2 | 3 | 4} */ status,
   /** @type {number} */ progress,
   /** @type {string | undefined} */ currentStep,
   /** @type {number | undefined} */ totalSteps,
@@ -332,7 +335,12 @@ function buildState(
   /** @type {string | undefined} */ error,
   /** @type {string | undefined} */ eta,
 ) {
-  const state = /** @type {import("./index.js").ProgressState} */ ({ sessionId, operation, status, progress });
+  const state = /** @type {import("./index.js").ProgressState} */ ({
+    sessionId,
+    operation,
+    status: STATUSES[status],
+    progress,
+  });
   if (currentStep !== undefined) state.currentStep = currentStep;
   if (totalSteps !== undefined) state.totalSteps = totalSteps;
   if (completedSteps !== undefined) state.completedSteps = completedSteps;
@@ -450,12 +458,16 @@ class ProgressTracker {
  * @returns {string}
  */
 function formatProgress(state) {
-  checkObject(state, "state");
-  checkNumber(state.progress, "state.progress");
-  const filled = Math.min(30, Math.max(0, Math.round((state.progress / 100) * 30))) || 0;
+  if (state === null || typeof state !== "object") checkObject(state, "state");
+  const progress = state.progress;
+  if (typeof progress !== "number") checkNumber(progress, "state.progress");
+  const filled = Math.min(30, Math.max(0, Math.round((progress / 100) * 30))) || 0;
   const step = state.currentStep ? ` - ${state.currentStep}` : "";
-  return `[${"#".repeat(filled)}${"-".repeat(30 - filled)}] ${state.progress}% ${state.operation}${step}`;
+  return `${BARS[filled]}${progress}% ${state.operation}${step}`;
 }
+
+/** `[` + 30 characters of `#` and `-` + `] `, for each number of `#`. */
+const BARS = Array.from({ length: 31 }, (_, n) => `[${"#".repeat(n)}${"-".repeat(30 - n)}] `);
 
 // ---------------------------------------------------------------------------
 // Store

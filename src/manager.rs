@@ -155,7 +155,7 @@ impl NativeManager {
     /// Registers a listener for every session; returns its id.
     #[napi(
         catch_unwind,
-        ts_args_type = "listener: (sessionId: string, operation: string, status: \"pending\" | \"running\" | \"completed\" | \"failed\" | \"cancelled\", progress: number, currentStep: string | undefined, totalSteps: number | undefined, completedSteps: number | undefined, startedAt: string, updatedAt: string, error: string | undefined, eta: string | undefined) => void"
+        ts_args_type = "listener: (sessionId: string, operation: string, status: 0 | 1 | 2 | 3 | 4, progress: number, currentStep: string | undefined, totalSteps: number | undefined, completedSteps: number | undefined, startedAt: string, updatedAt: string, error: string | undefined, eta: string | undefined) => void"
     )]
     pub fn on_progress(&self, env: Env, listener: Function<'_>) -> napi::Result<i64> {
         let listener = JsProgressListener::new(JsFunction::new(&env, &listener)?);

@@ -36,7 +36,7 @@ impl NativeTracker {
     /// (see `state`); returns its id.
     #[napi(
         catch_unwind,
-        ts_args_type = "listener: (sessionId: string, operation: string, status: \"pending\" | \"running\" | \"completed\" | \"failed\" | \"cancelled\", progress: number, currentStep: string | undefined, totalSteps: number | undefined, completedSteps: number | undefined, startedAt: string, updatedAt: string, error: string | undefined, eta: string | undefined) => void"
+        ts_args_type = "listener: (sessionId: string, operation: string, status: 0 | 1 | 2 | 3 | 4, progress: number, currentStep: string | undefined, totalSteps: number | undefined, completedSteps: number | undefined, startedAt: string, updatedAt: string, error: string | undefined, eta: string | undefined) => void"
     )]
     pub fn on_progress(&self, env: Env, listener: Function<'_>) -> napi::Result<i64> {
         let listener = JsProgressListener::new(JsFunction::new(&env, &listener)?);
@@ -55,7 +55,7 @@ impl NativeTracker {
     #[napi(
         catch_unwind,
         ts_generic_types = "T",
-        ts_args_type = "build: (sessionId: string, operation: string, status: \"pending\" | \"running\" | \"completed\" | \"failed\" | \"cancelled\", progress: number, currentStep: string | undefined, totalSteps: number | undefined, completedSteps: number | undefined, startedAt: string, updatedAt: string, error: string | undefined, eta: string | undefined) => T",
+        ts_args_type = "build: (sessionId: string, operation: string, status: 0 | 1 | 2 | 3 | 4, progress: number, currentStep: string | undefined, totalSteps: number | undefined, completedSteps: number | undefined, startedAt: string, updatedAt: string, error: string | undefined, eta: string | undefined) => T",
         ts_return_type = "T"
     )]
     pub fn state<'env>(

@@ -11,7 +11,7 @@
 //!   by the cancellation, so callbacks (and what they hold) are released.
 
 use std::sync::atomic::{AtomicI32, Ordering};
-use std::sync::{Arc, Mutex, Weak};
+use std::sync::{Arc, Mutex};
 
 use crate::listeners::{self, FnListener, Listener, ListenerId, Listeners};
 use crate::sync::lock;
@@ -105,16 +105,19 @@ impl CancellationToken {
     /// assert_eq!(token.reason(), Some(Some("stop".to_string())));
     /// ```
     pub fn cancel(&self, reason: Option<String>) -> bool {
-        let local = {
+        let here = std::thread::current().id();
+        let callbacks = {
             let mut stored = lock(&self.inner.reason);
             if stored.is_some() {
                 return false;
             }
             *stored = Some(reason.clone());
             self.inner.flag.store(1, Ordering::Release);
-            listeners::post_remote(self.inner.callbacks.take(), &reason)
+            let callbacks = self.inner.callbacks.take();
+            listeners::post_remote(&callbacks, &reason, here);
+            callbacks
         };
-        listeners::call_local(&local, &reason);
+        listeners::call_local(&callbacks, &reason, here);
         true
     }
 
@@ -207,12 +210,12 @@ impl CancellationSource {
 
     /// Links this source to one more parent.
     pub fn link(&self, parent: &CancellationToken) {
-        // Weak: a parent that lives long must not keep every child alive.
-        let child: Weak<Inner> = Arc::downgrade(&self.token.inner);
+        // The parent holds the child until it is cancelled or the link is
+        // disposed: a child nobody else references still hears its parent
+        // (and runs its callbacks), as with .NET's linked token sources.
+        let child = self.token.clone();
         let listener = Arc::new(FnListener(move |reason: &Option<String>| {
-            if let Some(inner) = child.upgrade() {
-                CancellationToken { inner }.cancel(reason.clone());
-            }
+            child.cancel(reason.clone());
         }));
         if let Some(id) = parent.on_cancelled(listener) {
             lock(&self.links).push((parent.clone(), id));
@@ -241,11 +244,11 @@ impl CancellationSource {
     /// ```
     pub fn with_timeout(delay: std::time::Duration, reason: String) -> (Self, TimerHandle) {
         let source = Self::new();
-        let token = Arc::downgrade(&source.token.inner);
+        // The timer holds the token until it fires or is stopped, so that
+        // callbacks registered on a token nobody else references still run.
+        let token = source.token.clone();
         let handle = timer::after(delay, move || {
-            if let Some(inner) = token.upgrade() {
-                CancellationToken { inner }.cancel(Some(reason));
-            }
+            token.cancel(Some(reason));
         });
         *lock(&source.timer) = Some(handle.clone());
         (source, handle)

@@ -49,16 +49,20 @@ pub type ListenerId = u64;
 
 type Entry<E> = (ListenerId, Arc<dyn Listener<E>>);
 
+/// A list of listeners at one moment; cheap to take (one reference count),
+/// since every change of the list makes a new one.
+pub type Snapshot<E> = Arc<Vec<Entry<E>>>;
+
 /// An ordered, removable list of listeners.
 pub struct Listeners<E> {
-    entries: Mutex<Vec<Entry<E>>>,
+    entries: Mutex<Snapshot<E>>,
     next_id: AtomicU64,
 }
 
 impl<E> Default for Listeners<E> {
     fn default() -> Self {
         Self {
-            entries: Mutex::new(Vec::new()),
+            entries: Mutex::new(Arc::new(Vec::new())),
             next_id: AtomicU64::new(1),
         }
     }
@@ -68,29 +72,28 @@ impl<E> Listeners<E> {
     /// Appends a listener and returns its id.
     pub fn add(&self, listener: Arc<dyn Listener<E>>) -> ListenerId {
         let id = self.next_id.fetch_add(1, Ordering::Relaxed);
-        lock(&self.entries).push((id, listener));
+        Arc::make_mut(&mut lock(&self.entries)).push((id, listener));
         id
     }
 
     /// Removes a listener; `false` when it was not registered (or already removed).
     pub fn remove(&self, id: ListenerId) -> bool {
         let mut entries = lock(&self.entries);
-        let before = entries.len();
-        entries.retain(|(entry_id, _)| *entry_id != id);
-        entries.len() != before
+        let Some(index) = entries.iter().position(|(entry_id, _)| *entry_id == id) else {
+            return false;
+        };
+        Arc::make_mut(&mut entries).remove(index);
+        true
     }
 
     /// Removes every listener, returning them in order.
-    pub fn take(&self) -> Vec<Arc<dyn Listener<E>>> {
+    pub fn take(&self) -> Snapshot<E> {
         std::mem::take(&mut *lock(&self.entries))
-            .into_iter()
-            .map(|(_, l)| l)
-            .collect()
     }
 
     /// The listeners in order, at this moment.
-    pub fn snapshot(&self) -> Vec<Arc<dyn Listener<E>>> {
-        lock(&self.entries).iter().map(|(_, l)| l.clone()).collect()
+    pub fn snapshot(&self) -> Snapshot<E> {
+        lock(&self.entries).clone()
     }
 
     /// How many listeners are registered.
@@ -105,36 +108,35 @@ impl<E> Listeners<E> {
 }
 
 /// The first phase of a notification, run under the notifier's state lock:
-/// posts the event to every listener whose home is another thread and returns
-/// those to call here, in order, once the lock is released.
-pub(crate) fn post_remote<E>(
-    listeners: Vec<Arc<dyn Listener<E>>>,
-    event: &E,
-) -> Vec<Arc<dyn Listener<E>>> {
-    let here = thread::current().id();
-    let mut local = Vec::with_capacity(listeners.len());
-    for listener in listeners {
-        match listener.home() {
-            Some(home) if home != here => {
-                let _ = catch_unwind(AssertUnwindSafe(|| listener.post(event)));
-            }
-            _ => local.push(listener),
+/// posts the event to every listener whose home is another thread than `here`.
+pub(crate) fn post_remote<E>(listeners: &[Entry<E>], event: &E, here: ThreadId) {
+    for (_, listener) in listeners {
+        if listener.home().is_some_and(|home| home != here) {
+            let _ = catch_unwind(AssertUnwindSafe(|| listener.post(event)));
         }
     }
-    local
 }
 
-/// The second phase: calls each local listener, isolating panics.
-pub(crate) fn call_local<E>(local: &[Arc<dyn Listener<E>>], event: &E) {
-    for listener in local {
-        let _ = catch_unwind(AssertUnwindSafe(|| listener.call(event)));
+/// The second phase, run once the lock is released: calls, in order, every
+/// listener without a home or at home on `here`, isolating panics.
+pub(crate) fn call_local<E>(listeners: &[Entry<E>], event: &E, here: ThreadId) {
+    for (_, listener) in listeners {
+        if listener.home().is_none_or(|home| home == here) {
+            let _ = catch_unwind(AssertUnwindSafe(|| listener.call(event)));
+        }
     }
+}
+
+/// Both phases at once, for a notifier without a state lock.
+pub(crate) fn notify<E>(listeners: &[Entry<E>], event: &E) {
+    let here = thread::current().id();
+    post_remote(listeners, event, here);
+    call_local(listeners, event, here);
 }
 
 /// Delivers one event to one listener on the right thread.
 pub(crate) fn deliver<E>(listener: &Arc<dyn Listener<E>>, event: &E) {
-    let local = post_remote(vec![listener.clone()], event);
-    call_local(&local, event);
+    notify(&[(0, listener.clone())], event);
 }
 
 /// A listener made of a closure, with no home thread.
@@ -181,8 +183,7 @@ mod tests {
         let id = list.add(Arc::new(FnListener(move |e: &u32| {
             s3.lock().unwrap().push(e + 100)
         })));
-        let local = post_remote(list.snapshot(), &1);
-        call_local(&local, &1);
+        notify(&list.snapshot(), &1);
         assert_eq!(*seen.lock().unwrap(), vec![1, 101]);
         assert!(list.remove(id));
         assert!(!list.remove(id));

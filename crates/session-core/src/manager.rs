@@ -435,8 +435,7 @@ impl Listener<ProgressState> for SaveOnChange {
         else {
             return;
         };
-        let local = listeners::post_remote(manager.listeners.snapshot(), state);
-        listeners::call_local(&local, state);
+        listeners::notify(&manager.listeners.snapshot(), state);
         // As in the reference, a failed write on a progress update does not
         // reach the caller; explicit saves report it.
         manager.changed(&session);

@@ -182,7 +182,9 @@ pub struct Estimate {
 }
 
 struct Tracked {
-    state: ProgressState,
+    /// Shared with the listeners of the last change; copied on write only
+    /// when one of them still holds it.
+    state: Arc<ProgressState>,
     /// How many changes made the state (0 for a new tracker).
     version: u64,
     steps: Rate,
@@ -228,7 +230,7 @@ impl ProgressTracker {
         Self {
             inner: Arc::new(Inner {
                 state: Mutex::new(Tracked {
-                    state,
+                    state: Arc::new(state),
                     version: 0,
                     steps: Rate::default(),
                     percent: Rate::default(),
@@ -250,14 +252,14 @@ impl ProgressTracker {
 
     /// A copy of the current state.
     pub fn state(&self) -> ProgressState {
-        lock(&self.inner.state).state.clone()
+        ProgressState::clone(&lock(&self.inner.state).state)
     }
 
     /// A copy of the current state and its version: the number of changes
     /// made so far, which only grows.
     pub fn snapshot(&self) -> (ProgressState, u64) {
         let tracked = lock(&self.inner.state);
-        (tracked.state.clone(), tracked.version)
+        (ProgressState::clone(&tracked.state), tracked.version)
     }
 
     /// The measured rate and what it predicts: by steps when `start` gave a
@@ -384,22 +386,26 @@ impl ProgressTracker {
     }
 
     fn update(&self, change: impl FnOnce(&mut ProgressState)) {
-        let (snapshot, local) = {
+        let here = std::thread::current().id();
+        let (snapshot, listeners) = {
             let mut guard = lock(&self.inner.state);
             let tracked = &mut *guard;
-            change(&mut tracked.state);
-            tracked.state.updated_at = clock::now_iso();
+            let state = Arc::make_mut(&mut tracked.state);
+            change(state);
+            state.updated_at = clock::now_iso();
             tracked.version += 1;
             let now = Instant::now();
-            if let Some(done) = tracked.state.completed_steps {
+            if let Some(done) = state.completed_steps {
                 tracked.steps.observe(done, now);
             }
-            tracked.percent.observe(tracked.state.progress, now);
+            let progress = state.progress;
+            tracked.percent.observe(progress, now);
             let snapshot = tracked.state.clone();
-            let local = listeners::post_remote(self.inner.listeners.snapshot(), &snapshot);
-            (snapshot, local)
+            let listeners = self.inner.listeners.snapshot();
+            listeners::post_remote(&listeners, &*snapshot, here);
+            (snapshot, listeners)
         };
-        listeners::call_local(&local, &snapshot);
+        listeners::call_local(&listeners, &*snapshot, here);
     }
 }
 
