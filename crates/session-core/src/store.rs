@@ -291,31 +291,30 @@ impl SessionStore {
     pub fn find_crashed(&self, stale_ms: f64, now_ms: i64) -> Result<Vec<SessionState>> {
         check_non_negative("staleThresholdMs", stale_ms)?;
         let crashed_at = clock::iso_from_ms(now_ms).unwrap_or_default();
-        let mut found = Vec::new();
-        for id in self.list()? {
-            let Ok(Some(mut state)) = self.load(&id) else {
-                continue;
-            };
+        let ids = self.list()?;
+        // Reading files is most of the work: spread it over the cores.
+        let found = parallel_filter_map(&ids, |id| {
+            let mut state = self.load(id).ok().flatten()?;
             if state.status != SessionStatus::Active {
-                continue;
+                return None;
             }
             let crashed = match self.liveness(&state) {
                 Liveness::Alive => false,
                 // The owner may have finished between the read and the
                 // probe: only a file still active counts.
                 Liveness::Gone => self
-                    .load(&id)
+                    .load(id)
                     .ok()
                     .flatten()
                     .is_some_and(|again| again.status == SessionStatus::Active),
                 Liveness::Unknown => is_older(&state, stale_ms, now_ms),
             };
-            if crashed {
+            crashed.then(|| {
                 state.status = SessionStatus::Crashed;
                 state.crashed_at = Some(crashed_at.clone());
-                found.push(state);
-            }
-        }
+                state
+            })
+        });
         Ok(found)
     }
 
@@ -403,6 +402,34 @@ impl SessionStore {
         }
         Ok(())
     }
+}
+
+/// `items.iter().filter_map(f)`, in order, on up to four threads when there
+/// are enough items to be worth it.
+fn parallel_filter_map<T, R: Send>(items: &[T], f: impl Fn(&T) -> Option<R> + Sync) -> Vec<R>
+where
+    T: Sync,
+{
+    const MIN_PER_THREAD: usize = 64;
+    let threads = std::thread::available_parallelism()
+        .map_or(1, |n| n.get())
+        .min(4)
+        .min(items.len() / MIN_PER_THREAD)
+        .max(1);
+    if threads == 1 {
+        return items.iter().filter_map(&f).collect();
+    }
+    let chunk = items.len().div_ceil(threads);
+    std::thread::scope(|scope| {
+        let handles: Vec<_> = items
+            .chunks(chunk)
+            .map(|part| scope.spawn(|| part.iter().filter_map(&f).collect::<Vec<R>>()))
+            .collect();
+        handles
+            .into_iter()
+            .flat_map(|h| h.join().unwrap_or_default())
+            .collect()
+    })
 }
 
 fn is_older(state: &SessionState, age_ms: f64, now_ms: i64) -> bool {
@@ -537,6 +564,32 @@ mod tests {
         );
         drop(lock);
         assert_eq!(store.find_crashed(60_000.0, now).unwrap().len(), 2);
+    }
+
+    #[test]
+    fn a_scan_of_many_files_keeps_their_order() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = SessionStore::new(dir.path());
+        let old = clock::iso_from_ms(clock::now_ms() - 86_400_000).unwrap();
+        for i in 0..300 {
+            let status = if i % 3 == 0 {
+                SessionStatus::Completed
+            } else {
+                SessionStatus::Active
+            };
+            store
+                .save(&state(&format!("s{i:03}"), status, &old))
+                .unwrap();
+        }
+        let found = store.find_crashed(60_000.0, clock::now_ms()).unwrap();
+        let expected: Vec<String> = (0..300)
+            .filter(|i| i % 3 != 0)
+            .map(|i| format!("s{i:03}"))
+            .collect();
+        assert_eq!(
+            found.iter().map(|s| s.id.clone()).collect::<Vec<_>>(),
+            expected
+        );
     }
 
     #[test]
