@@ -21,7 +21,20 @@
 "use strict";
 
 const { types } = require("node:util");
-const native = require("./binding.js");
+
+/** @type {typeof import("./binding.js")} */
+let native;
+try {
+  native = require("./binding.js");
+} catch (cause) {
+  throw new Error(
+    "msw-session: the native addon is not built for this platform. Its install step " +
+      "(scripts/install.js, which builds it with cargo) did not run or failed: run " +
+      "`npm rebuild msw-session` (with npm 12 or with allowScripts, approve it first: " +
+      "`npm approve-scripts msw-session`).",
+    { cause },
+  );
+}
 
 /** Marks internal construction around an existing native handle. */
 const kWrap = Symbol("msw-session.wrap");

@@ -40,10 +40,35 @@ function platformSuffix() {
   return `${platform}-${arch}`;
 }
 
+/** Builds with plain cargo and copies the library where the loader looks. */
 function buildWithCargo() {
-  if (!run("cargo", ["build", "--release", "--lib", "-p", "msw-session"])) return false;
-  const lib = { win32: "msw_session.dll", darwin: "libmsw_session.dylib" }[process.platform] ?? "libmsw_session.so";
-  fs.copyFileSync(path.join(root, "target", "release", lib), path.join(root, `msw-session.${platformSuffix()}.node`));
+  // Ask cargo where it put the library: CARGO_TARGET_DIR, build.target-dir
+  // or build.target may move it.
+  const result = spawnSync(
+    "cargo",
+    ["build", "--release", "--lib", "-p", "msw-session", "--message-format=json-render-diagnostics"],
+    {
+      cwd: root,
+      stdio: ["inherit", "pipe", "inherit"],
+      encoding: "utf8",
+      maxBuffer: 256 * 1024 * 1024,
+      shell: process.platform === "win32",
+    },
+  );
+  if (result.status !== 0) return false;
+  let lib;
+  for (const line of result.stdout.split("\n")) {
+    if (!line.startsWith("{")) continue;
+    const message = JSON.parse(line);
+    if (message.reason === "compiler-artifact" && message.target.kind.includes("cdylib")) {
+      lib = message.filenames.find((f) => /\.(so|dylib|dll)$/.test(f));
+    }
+  }
+  if (!lib) {
+    console.error("msw-session: cargo reported no library for msw-session.");
+    return false;
+  }
+  fs.copyFileSync(lib, path.join(root, `msw-session.${platformSuffix()}.node`));
   return true;
 }
 
