@@ -1,83 +1,253 @@
 // `npm run demo`: the main job of msw-session in miniature.
 //
-// Three sessions run in one manager: one completes, one is cancelled, and a
-// third is started by a child process that is killed with SIGKILL half-way.
-// The parent then finds the crashed session, resumes it from its file and
-// completes it. The state files are printed along the way.
-import { spawnSync } from "node:child_process";
+// Several sessions hash generated files, each in a worker thread that
+// attaches to its session (its cancellation token is shared memory: a cancel
+// is seen at once between two files), with live bars. The main thread owns
+// each session's context and checkpoints it with every step (the next file
+// to hash and the digests so far).
+//
+//   npm run demo                 interactive: Ctrl-C cancels every session
+//                                gracefully; kill -9 the process and run it
+//                                again to see the crashed sessions found and
+//                                resumed from their checkpoints
+//   npm run demo -- --ci         the same, non-interactively, in seconds: a
+//                                child run is killed with SIGKILL half-way,
+//                                then resumed; one session is cancelled
+//   npm run demo -- --dir <path> where the files and sessions live
+//                                (default: <tmp>/msw-session-demo)
+//   npm run demo -- --fresh      start over (delete the folder first)
+import { spawn } from "node:child_process";
+import { createHash, randomFillSync } from "node:crypto";
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
+import { parseArgs } from "node:util";
+import { Worker, isMainThread, parentPort, workerData } from "node:worker_threads";
 
-import { SessionManager, formatProgress } from "../index.mjs";
+import { SessionManager, attachSession, formatProgress } from "../index.mjs";
 
-const basePath = process.argv[3] ?? fs.mkdtempSync(path.join(os.tmpdir(), "msw-session-demo-"));
-const sessionsDir = path.join(basePath, ".msw", "sessions");
+const SELF = fileURLToPath(import.meta.url);
 
-if (process.argv[2] === "--child") {
-  // The child: start a session, do half the work, die without a word.
-  const manager = new SessionManager({ basePath, persistIntervalMs: 0 });
-  const session = manager.createSession("reindex corpus", { cursor: 0, corpus: "docs/" });
-  session.progress.start(6);
-  for (let i = 1; i <= 3; i++) {
-    session.context.cursor = i * 100;
-    session.progress.completeStep(`batch ${i}`);
+// ---------------------------------------------------------------------------
+// The worker: hash the files of one dataset, from the checkpoint on.
+if (!isMainThread) {
+  const { id, basePath, files, from, slow } = workerData;
+  const session = attachSession(id, { basePath });
+  const token = session.cancellation.token;
+  for (let i = from; i < files.length; i++) {
+    if (token.isCancelled) break; // a cancel from any thread is seen at once
+    const hash = createHash("sha256").update(fs.readFileSync(files[i])).digest("hex");
+    if (slow) Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, slow);
+    parentPort.postMessage({ index: i, hash: hash.slice(0, 12), file: path.basename(files[i]) });
   }
-  process.kill(process.pid, "SIGKILL");
+  parentPort.postMessage({ done: true, cancelled: token.isCancelled });
 }
 
-const manager = new SessionManager({ basePath });
-manager.onProgress((state) => console.log(`  ${formatProgress(state)}  (${state.status})`));
+// ---------------------------------------------------------------------------
+// The main thread.
+const { values } = isMainThread
+  ? parseArgs({
+      options: {
+        ci: { type: "boolean", default: false },
+        child: { type: "boolean", default: false },
+        fresh: { type: "boolean", default: false },
+        dir: { type: "string", default: path.join(os.tmpdir(), "msw-session-demo") },
+      },
+    })
+  : { values: {} };
 
-function showFile(id) {
-  const file = path.join(sessionsDir, `${id}.json`);
-  const state = JSON.parse(fs.readFileSync(file, "utf8"));
-  console.log(`  ${path.relative(basePath, file)}: status=${state.status} progress=${state.progress.progress}% ` +
-    `context=${JSON.stringify(state.context)}`);
-}
+const DATASETS = 4;
+const FILES_PER_DATASET = 24;
+const FILE_SIZE = 256 * 1024;
 
-console.log(`Sessions folder: ${sessionsDir}\n`);
-
-console.log("1. A session that completes");
-const build = manager.createSession("build index", { files: 4 });
-build.progress.start(4);
-for (const file of ["a.md", "b.md", "c.md", "d.md"]) build.progress.completeStep(file);
-manager.completeSession(build.id);
-showFile(build.id);
-
-console.log("\n2. A session that is cancelled");
-const upload = manager.createSession("upload bundle", { bytes: 0 });
-upload.cancellation.token.onCancelled((reason) => console.log(`  token cancelled: ${reason}`));
-upload.progress.start(10);
-upload.progress.completeStep("part 1");
-upload.context.bytes = 1_048_576;
-manager.cancelSession(upload.id, "user pressed Ctrl-C");
-console.log(`  upload.cancellation.isCancelled = ${upload.cancellation.isCancelled}`);
-showFile(upload.id);
-
-console.log("\n3. A session whose process is killed with SIGKILL half-way");
-const child = spawnSync(process.execPath, [fileURLToPath(import.meta.url), "--child", basePath], {
-  stdio: "inherit",
-});
-console.log(`  child ended by ${child.signal}`);
-// The child held the session's lock; the OS released it when the child died,
-// so the crash is seen at once (the reference waited for 60 s of silence).
-const crashed = manager.findCrashedSessions();
-for (const state of crashed) {
-  console.log(`  found crashed: ${state.operation} at ${state.progress.progress}% ` +
-    `(step ${state.progress.completedSteps}/${state.progress.totalSteps}, cursor ${state.context.cursor})`);
-  const resumed = manager.resumeSession(state);
-  console.log("  resumed in this process:");
-  while (resumed.progress.getState().completedSteps < 6) {
-    resumed.context.cursor += 100;
-    resumed.progress.completeStep(`batch ${resumed.progress.getState().completedSteps + 1}`);
+/** Makes the input files once: four datasets of random data. */
+function prepare(dir) {
+  const datasets = [];
+  for (let d = 0; d < DATASETS; d++) {
+    const folder = path.join(dir, "data", `dataset-${d}`);
+    fs.mkdirSync(folder, { recursive: true });
+    const files = [];
+    for (let f = 0; f < FILES_PER_DATASET; f++) {
+      const file = path.join(folder, `part-${String(f).padStart(2, "0")}.bin`);
+      if (!fs.existsSync(file)) fs.writeFileSync(file, randomFillSync(Buffer.alloc(FILE_SIZE)));
+      files.push(file);
+    }
+    datasets.push({ name: `dataset-${d}`, files });
   }
-  manager.completeSession(resumed.id);
-  showFile(resumed.id);
+  return datasets;
 }
 
-manager.shutdown();
-console.log(`\nState files left in ${sessionsDir}:`);
-for (const name of fs.readdirSync(sessionsDir).sort()) console.log(`  ${name}`);
-if (process.argv[3] === undefined && !process.env.KEEP) fs.rmSync(basePath, { recursive: true, force: true });
+/** Live bars on a terminal; a line per quarter elsewhere. */
+function reporter(manager, interactive) {
+  const latest = new Map();
+  const quarters = new Map();
+  let timer;
+  const draw = () => {
+    timer = undefined;
+    const lines = [...latest.values()].map((s) => `  ${formatProgress(s)}  ${s.status}`);
+    process.stdout.write(`\x1b[${latest.size}A\x1b[0J${lines.join("\n")}\n`);
+  };
+  manager.onProgress((state) => {
+    if (interactive) {
+      if (!latest.has(state.sessionId)) process.stdout.write("\n");
+      latest.set(state.sessionId, state);
+      timer ??= setTimeout(draw, 50);
+      return;
+    }
+    const quarter = state.status === "running" ? Math.floor(state.progress / 25) : state.status;
+    if (quarters.get(state.sessionId) !== quarter) {
+      quarters.set(state.sessionId, quarter);
+      console.log(`  ${formatProgress(state)}  ${state.status}`);
+    }
+  });
+}
+
+/** Runs one session's work in a worker; resolves when it stops. */
+function work(manager, basePath, session, files, slow) {
+  return new Promise((resolve, reject) => {
+    const worker = new Worker(SELF, {
+      workerData: { id: session.id, basePath, files, from: session.context.nextIndex, slow },
+    });
+    worker.on("message", (message) => {
+      if (message.done) return;
+      // The context lives on this thread: update it, then report the step
+      // here, so the checkpoint and the progress are written together.
+      session.context.nextIndex = message.index + 1;
+      session.context.hashes.push(message.hash);
+      session.progress.completeStep(message.file);
+    });
+    worker.on("error", reject);
+    worker.on("exit", () => {
+      const state = session.progress.getState();
+      if (state.status === "running" && state.completedSteps >= files.length) {
+        manager.completeSession(session.id);
+      }
+      resolve(session.progress.getState().status);
+    });
+  });
+}
+
+async function run({ dir, interactive, slow, cancelOne, quiet }) {
+  const basePath = dir;
+  const datasets = prepare(dir);
+  const manager = new SessionManager({ basePath });
+  if (!quiet) reporter(manager, interactive);
+
+  // Sessions left by a run that died are found at once (their owner's lock
+  // is free) and resumed from their checkpointed context.
+  const jobs = [];
+  for (const crashed of manager.findCrashedSessions()) {
+    const session = manager.resumeSession(crashed);
+    if (!session) continue;
+    const dataset = datasets.find((d) => d.name === session.context.dataset);
+    if (!quiet) {
+      console.log(
+        `resumed ${session.operation} at file ${session.context.nextIndex}/${dataset.files.length} ` +
+          `(crashed at ${crashed.progress.progress}%)`,
+      );
+    }
+    jobs.push({ session, dataset });
+  }
+  const resumed = new Set(jobs.map((j) => j.session.context.dataset));
+  for (const dataset of datasets) {
+    if (resumed.has(dataset.name) || alreadyDone(manager, basePath, dataset.name)) continue;
+    const session = manager.createSession(`hash ${dataset.name}`, {
+      dataset: dataset.name,
+      nextIndex: 0,
+      hashes: [],
+    });
+    session.progress.start(dataset.files.length);
+    jobs.push({ session, dataset });
+  }
+  if (jobs.length === 0 && !quiet) console.log("nothing to do: every dataset is hashed (--fresh starts over)");
+
+  const onSigint = () => {
+    for (const { session } of jobs) manager.cancelSession(session.id, "Ctrl-C");
+  };
+  process.once("SIGINT", onSigint);
+  if (cancelOne && jobs.length > 1) {
+    // As if the user cancelled one session from another process.
+    setTimeout(() => manager.cancelSession(jobs.at(-1).session.id, "cancelled by the demo"), 150);
+  }
+  const results = await Promise.all(
+    jobs.map(({ session, dataset }) => work(manager, basePath, session, dataset.files, slow)),
+  );
+  process.removeListener("SIGINT", onSigint);
+  manager.shutdown();
+  return results;
+}
+
+/** Whether a finished session for this dataset is on disk already. */
+function alreadyDone(manager, basePath, dataset) {
+  const dir = path.join(basePath, ".msw", "sessions");
+  if (!fs.existsSync(dir)) return false;
+  return fs
+    .readdirSync(dir)
+    .filter((f) => f.endsWith(".json"))
+    .some((f) => {
+      const state = JSON.parse(fs.readFileSync(path.join(dir, f), "utf8"));
+      return state.context?.dataset === dataset && state.status === "completed";
+    });
+}
+
+function showFiles(dir) {
+  const sessions = path.join(dir, ".msw", "sessions");
+  console.log(`\nState files in ${sessions}:`);
+  for (const name of fs.readdirSync(sessions).sort()) {
+    if (!name.endsWith(".json")) {
+      console.log(`  ${name}`);
+      continue;
+    }
+    const s = JSON.parse(fs.readFileSync(path.join(sessions, name), "utf8"));
+    console.log(
+      `  ${name}  ${s.status.padEnd(9)} ${String(s.progress.progress).padStart(3)}%  ` +
+        `${s.operation}  next file ${s.context.nextIndex}, ${s.context.hashes.length} digests`,
+    );
+  }
+}
+
+if (isMainThread) {
+  const dir = path.resolve(values.dir);
+  if (values.fresh || values.ci) fs.rmSync(dir, { recursive: true, force: true });
+  fs.mkdirSync(dir, { recursive: true });
+
+  if (values.child) {
+    // --ci's first run: work slowly until the parent kills this process.
+    await run({ dir, interactive: false, slow: 20, quiet: true });
+  } else if (values.ci) {
+    console.log("1. A run hashing four datasets is killed with SIGKILL half-way");
+    const child = spawn(process.execPath, [SELF, "--child", "--dir", dir], { stdio: "ignore" });
+    const sessions = path.join(dir, ".msw", "sessions");
+    // Wait until every session has checkpointed some files, then kill.
+    await new Promise((resolve) => {
+      const poll = setInterval(() => {
+        const files = fs.existsSync(sessions) ? fs.readdirSync(sessions).filter((f) => f.endsWith(".json")) : [];
+        const progressed = files.filter((f) => {
+          try {
+            return JSON.parse(fs.readFileSync(path.join(sessions, f), "utf8")).context.nextIndex >= 6;
+          } catch {
+            return false;
+          }
+        });
+        if (files.length === DATASETS && progressed.length === DATASETS) {
+          clearInterval(poll);
+          resolve();
+        }
+      }, 20);
+    });
+    child.kill("SIGKILL");
+    await new Promise((resolve) => child.once("exit", resolve));
+    console.log("   killed; the files say:");
+    showFiles(dir);
+    console.log("\n2. A new run finds the crashed sessions at once and resumes them; one is cancelled");
+    await run({ dir, interactive: false, slow: 0, cancelOne: true });
+    showFiles(dir);
+  } else {
+    const interactive = Boolean(process.stdout.isTTY);
+    console.log(`Hashing ${DATASETS} datasets in ${dir} (Ctrl-C cancels; kill -9 and rerun to resume)\n`);
+    const results = await run({ dir, interactive, slow: 60 });
+    console.log(`\nsessions: ${results.join(", ") || "none"}`);
+    showFiles(dir);
+  }
+}
