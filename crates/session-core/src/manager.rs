@@ -274,6 +274,10 @@ struct Inner {
     dirty: Mutex<Dirty>,
     /// The first error of a background write, reported by the next flush.
     background_error: Mutex<Option<CoreError>>,
+    /// Held while a batch of dirty sessions is taken and written, so that a
+    /// flush waits for a background write in progress instead of finding
+    /// the dirty set empty and returning before the disk has the changes.
+    batch: Mutex<()>,
 }
 
 impl Drop for Inner {
@@ -345,6 +349,7 @@ impl Inner {
 
     /// Writes every dirty session; an error is kept for the next flush.
     fn write_dirty(&self, how: Read) {
+        let _writing = lock(&self.batch);
         let batch = std::mem::take(&mut *lock(&self.dirty));
         if let Err(err) = self.write_batch(batch, how) {
             lock(&self.background_error).get_or_insert(err);
@@ -356,6 +361,7 @@ impl Inner {
     }
 
     fn flush(&self) -> Result<()> {
+        let _writing = lock(&self.batch);
         let batch = std::mem::take(&mut *lock(&self.dirty));
         let result = self.write_batch(batch, Read::Strict);
         let earlier = lock(&self.background_error).take();
@@ -461,6 +467,7 @@ impl SessionManager {
             requests: Mutex::new(None),
             dirty: Mutex::new(IndexMap::new()),
             background_error: Mutex::new(None),
+            batch: Mutex::new(()),
         });
         let mut managers = lock(registry());
         managers.retain(|m| m.strong_count() > 0);
@@ -738,6 +745,24 @@ mod tests {
                 "the writer never caught up"
             );
             std::thread::sleep(Duration::from_millis(5));
+        }
+    }
+
+    #[test]
+    fn flush_waits_for_a_background_write_in_progress() {
+        let dir = tempfile::tempdir().unwrap();
+        let m = lagging(&dir, 1.0);
+        let s = m.create_session("op".into(), "{}".into(), None).unwrap();
+        for round in 1..=300 {
+            s.tracker()
+                .set_progress(f64::from(round % 100), None)
+                .unwrap();
+            m.flush().unwrap();
+            assert_eq!(
+                progress_on_disk(&m, s.id()),
+                f64::from(round % 100),
+                "round {round}"
+            );
         }
     }
 
