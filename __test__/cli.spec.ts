@@ -5,17 +5,15 @@ import path from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 
 import { SessionManager, SessionStateStore } from "msw-session";
-import { isReference, isoAgo, makeState, packageRoot, tempDirs, waitFor } from "./helpers.js";
+import { childProcesses, isoAgo, isReference, makeState, packageRoot, tempDirs, waitFor } from "./helpers.js";
 
 const tempDir = tempDirs();
 const BIN = path.join(packageRoot, "bin", "msw-session.mjs");
-const children: Array<ReturnType<typeof spawn>> = [];
 const managers: SessionManager[] = [];
-
 afterEach(() => {
-  for (const child of children.splice(0)) child.kill("SIGKILL");
   for (const manager of managers.splice(0)) manager.shutdown();
 });
+const children = childProcesses();
 
 interface Result {
   code: number | null;

@@ -1,22 +1,17 @@
 // D7: no timer or listener of the package holds Node's event loop open. A child process that
 // leaves a long timeout token, listeners and a running auto-save behind must exit by itself.
 // The test timeout is the bound; nothing here measures time.
-import { type ChildProcess, spawn } from "node:child_process";
+import { spawn } from "node:child_process";
 import fs from "node:fs";
 import path from "node:path";
 import { pathToFileURL } from "node:url";
-import { afterEach, describe, expect, it } from "vitest";
-import { isReference, packageEntry, sessionFiles, tempDirs } from "./helpers";
+import { describe, expect, it } from "vitest";
+import { childProcesses, isReference, packageEntry, sessionFiles, tempDirs } from "./helpers";
 
 const tempDir = tempDirs();
 
-// A child that did not exit by itself when its test timed out is ended here, before its folder goes.
-const children: ChildProcess[] = [];
-afterEach(() => {
-  for (const child of children.splice(0)) {
-    if (child.exitCode === null && child.signalCode === null) child.kill("SIGKILL");
-  }
-});
+// A child that did not exit by itself when its test timed out is ended, before its folder goes.
+const children = childProcesses();
 
 interface Exit {
   code: number | null;

@@ -2,6 +2,7 @@ import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
+import type { ChildProcess } from "node:child_process";
 import { afterEach, expect } from "vitest";
 
 /** True when the suite runs against the reference TypeScript module (`MSW_IMPL=reference`). */
@@ -135,4 +136,24 @@ export function expectError(fn: () => unknown, expected: ExpectedError): Error &
   if (typeof expected.message === "string") expect(err.message).toContain(expected.message);
   else if (expected.message) expect(err.message).toMatch(expected.message);
   return err;
+}
+
+/**
+ * Registers an `afterEach` that kills (SIGKILL) every child process still running when its test
+ * ends (failed or timed out) and waits for it to close. Call once at the top of a spec file, after
+ * `tempDirs()` (after-hooks run in reverse), so children are gone before their folders; push each
+ * child onto the returned array.
+ */
+export function childProcesses(): ChildProcess[] {
+  const children: ChildProcess[] = [];
+  afterEach(async () => {
+    for (const child of children.splice(0)) {
+      if (child.exitCode === null && child.signalCode === null) {
+        const closed = new Promise((resolve) => child.once("close", resolve));
+        child.kill("SIGKILL");
+        await closed;
+      }
+    }
+  });
+  return children;
 }

@@ -10,13 +10,14 @@ import { type ChildProcess, spawn } from "node:child_process";
 import fs from "node:fs";
 import path from "node:path";
 import { pathToFileURL } from "node:url";
-import { afterEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { SessionManager, SessionStateStore } from "msw-session";
 import {
+  childProcesses,
   DAY,
   expectError,
-  isReference,
   isoAgo,
+  isReference,
   makeState,
   packageEntry,
   packageRoot,
@@ -34,12 +35,7 @@ const fixtures = path.join(packageRoot, "__test__", "fixtures");
 const packageUrl = pathToFileURL(packageEntry).href;
 
 // A child still running when its test ends (failed or timed out) is killed before its folder goes.
-const children: ChildProcess[] = [];
-afterEach(() => {
-  for (const child of children.splice(0)) {
-    if (child.exitCode === null && child.signalCode === null) child.kill("SIGKILL");
-  }
-});
+const children = childProcesses();
 
 interface Exit {
   code: number | null;

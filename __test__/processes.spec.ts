@@ -9,7 +9,17 @@ import path from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import { afterEach, describe, expect, it } from "vitest";
 import { SessionManager, requestCancellation } from "msw-session";
-import { expectError, isReference, packageEntry, readSession, sessionFiles, sessionsDir, tempDirs, waitFor } from "./helpers";
+import {
+  childProcesses,
+  expectError,
+  isReference,
+  packageEntry,
+  readSession,
+  sessionFiles,
+  sessionsDir,
+  tempDirs,
+  waitFor,
+} from "./helpers";
 
 const tempDir = tempDirs();
 
@@ -18,18 +28,11 @@ const packageUrl = pathToFileURL(packageEntry).href;
 
 // Registered after tempDirs(), so (after-hooks run in reverse) children and managers are gone
 // before their folders are removed.
-const children: ChildProcess[] = [];
 const managers: SessionManager[] = [];
-afterEach(async () => {
-  for (const child of children.splice(0)) {
-    if (child.exitCode === null && child.signalCode === null) {
-      const closed = new Promise((resolve) => child.once("close", resolve));
-      child.kill("SIGKILL");
-      await closed;
-    }
-  }
+afterEach(() => {
   for (const manager of managers.splice(0)) manager.shutdown();
 });
+const children = childProcesses();
 
 function newManager(basePath: string): SessionManager {
   const manager = new SessionManager({ basePath, persistIntervalMs: 0 });
