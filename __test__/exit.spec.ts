@@ -114,7 +114,7 @@ describe.skipIf(isReference)("D7: the package never keeps Node running", () => {
     );
     expect(exit.code).toBe(0);
     const id = exit.stdout.split("\n")[0];
-    // the lock file stays too; nobody holds it now, which is how the crash is seen
-    expect(sessionFiles(exit.dir)).toEqual([`${id}.json`, `${id}.lock`]);
+    // the owner's lock file stays too; nobody holds it now, which is how the crash is seen
+    expect(sessionFiles(exit.dir)).toEqual([`${id}.json`, "owners"]);
   });
 });

@@ -285,8 +285,9 @@ describe.skipIf(isReference)("persistence", () => {
     }
     expect(written.size).toBe(100);
 
-    // nothing else is left: no temporary file, no lock of a finished session
-    expect(sessionFiles(base)).toEqual([...written.keys()].map((id) => `${id}.json`).sort());
+    // nothing else is left: no temporary file, no claim; one owner lock file per writer process
+    expect(sessionFiles(base)).toEqual([...[...written.keys()].map((id) => `${id}.json`), "owners"].sort());
+    expect(fs.readdirSync(path.join(sessionsDir(base), "owners"))).toHaveLength(4);
     const files = parseAllJson(base);
     for (const [id, state] of files) {
       expect(state.id).toBe(id);
@@ -309,7 +310,9 @@ describe.skipIf(isReference)("persistence", () => {
       const session = manager.createSession("modes", {});
       expect(mode(sessionsDir(base))).toBe(0o700);
       expect(mode(sessionFile(base, session.id))).toBe(0o600);
-      expect(mode(path.join(sessionsDir(base), `${session.id}.lock`))).toBe(0o600);
+      const owners = path.join(sessionsDir(base), "owners");
+      expect(mode(owners)).toBe(0o700);
+      expect(mode(path.join(owners, `${readSession(base, session.id).owner.instance}.lock`))).toBe(0o600);
       manager.completeSession(session.id);
 
       const storeBase = tempDir();
@@ -324,7 +327,9 @@ describe.skipIf(isReference)("persistence", () => {
       const session = manager.createSession("modes", {});
       expect(mode(sessionsDir(base))).toBe(0o750);
       expect(mode(sessionFile(base, session.id))).toBe(0o640);
-      expect(mode(path.join(sessionsDir(base), `${session.id}.lock`))).toBe(0o640);
+      const owners = path.join(sessionsDir(base), "owners");
+      expect(mode(owners)).toBe(0o750);
+      expect(mode(path.join(owners, `${readSession(base, session.id).owner.instance}.lock`))).toBe(0o640);
       // a rewrite (a new file renamed over the old) keeps the mode
       manager.completeSession(session.id);
       expect(mode(sessionFile(base, session.id))).toBe(0o640);
@@ -547,7 +552,7 @@ describe.skipIf(isReference)("persistence", () => {
       });
       expect(manager.completeSession(session.id)).toBe(true);
       expect(readSession(base, session.id)).toMatchObject({ status: "completed", progress: { status: "completed", progress: 100 } });
-      expect(sessionFiles(base)).toEqual([`${session.id}.json`]);
+      expect(sessionFiles(base)).toEqual([`${session.id}.json`, "owners"]);
 
       const store = new SessionStateStore(base, { fsync: true });
       const state = makeState("direct");

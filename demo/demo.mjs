@@ -104,7 +104,7 @@ function reporter(manager, interactive) {
 }
 
 /** Runs one session's work in a worker; resolves when it stops. */
-function work(manager, basePath, session, files, slow) {
+function work(manager, basePath, session, files, slow, cancelAfterOne = false) {
   return new Promise((resolve, reject) => {
     const worker = new Worker(SELF, {
       workerData: { id: session.id, basePath, files, from: session.context.nextIndex, slow },
@@ -116,6 +116,8 @@ function work(manager, basePath, session, files, slow) {
       session.context.nextIndex = message.index + 1;
       session.context.hashes.push(message.hash);
       session.progress.completeStep(message.file);
+      // As if the user cancelled this one from another process.
+      if (cancelAfterOne) manager.cancelSession(session.id, "cancelled by the demo");
     });
     worker.on("error", reject);
     worker.on("exit", () => {
@@ -166,12 +168,10 @@ async function run({ dir, interactive, slow, cancelOne, quiet }) {
     for (const { session } of jobs) manager.cancelSession(session.id, "Ctrl-C");
   };
   process.once("SIGINT", onSigint);
-  if (cancelOne && jobs.length > 1) {
-    // As if the user cancelled one session from another process.
-    setTimeout(() => manager.cancelSession(jobs.at(-1).session.id, "cancelled by the demo"), 150);
-  }
   const results = await Promise.all(
-    jobs.map(({ session, dataset }) => work(manager, basePath, session, dataset.files, slow)),
+    jobs.map(({ session, dataset }, i) =>
+      work(manager, basePath, session, dataset.files, slow, cancelOne && i === jobs.length - 1),
+    ),
   );
   process.removeListener("SIGINT", onSigint);
   manager.shutdown();

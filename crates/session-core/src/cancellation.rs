@@ -372,9 +372,9 @@ mod tests {
         disposed.dispose();
         parent.cancel(None);
         assert!(!disposed.token().is_cancelled());
-        let (timed, _) = CancellationSource::with_timeout(Duration::from_millis(1), "t".into());
+        let (timed, _) = CancellationSource::with_timeout(Duration::from_millis(50), "t".into());
         timed.dispose();
-        let (probe, _) = CancellationSource::with_timeout(Duration::from_millis(20), "p".into());
+        let (probe, _) = CancellationSource::with_timeout(Duration::from_millis(100), "p".into());
         while !probe.token().is_cancelled() {
             std::thread::yield_now();
         }

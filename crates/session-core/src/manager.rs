@@ -22,10 +22,11 @@
 //!   kind; where the provider cannot be read (another thread) the last
 //!   context read is written.
 //! - No lock is held while listeners run or files are written.
-//! - A live session holds its owner lock ([`owner`](crate::owner)) from
-//!   before its first write until after its final one, and every write
-//!   records this process as its owner. Resuming takes the lock first, so of
-//!   several processes (or managers) resuming one session, exactly one wins.
+//! - Every write records this process as the session's owner, and the
+//!   process holds its owner lock ([`owner`](crate::owner)) from before the
+//!   first write until it exits. Resuming takes the session's claim and
+//!   checks the recorded owner is gone, so of several processes (or
+//!   managers) resuming one session, exactly one wins.
 
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex, Weak};
@@ -39,7 +40,7 @@ use crate::clock;
 use crate::error::{CoreError, Result};
 use crate::id::SessionId;
 use crate::listeners::{self, Executor, Listener, ListenerId, Listeners};
-use crate::owner::{Owner, OwnerLock};
+use crate::owner::{Liveness, Owner};
 use crate::progress::{ProgressState, ProgressStatus, ProgressTracker};
 use crate::state::{SessionState, SessionStatus};
 use crate::store::{SessionStore, StoreOptions};
@@ -192,8 +193,6 @@ pub struct Session {
     written: Mutex<Option<u64>>,
     /// This process as the owner, as written in the file.
     owner: Value,
-    /// The owner lock, held while the session is live here.
-    lock: Mutex<Option<OwnerLock>>,
     /// Fields of a resumed file that this version does not know, kept.
     extra: serde_json::Map<String, Value>,
 }
@@ -244,12 +243,6 @@ impl Session {
                 extra.insert("owner".into(), self.owner.clone());
                 extra
             },
-        }
-    }
-
-    fn release(&self) {
-        if let Some(lock) = lock(&self.lock).take() {
-            lock.release_and_remove();
         }
     }
 }
@@ -493,10 +486,7 @@ impl SessionManager {
     ) -> Result<Arc<Session>> {
         let id = SessionId::random();
         let context = ContextCell::new(context_json, provider, &id)?;
-        let lock =
-            self.inner.store.acquire(&id)?.ok_or_else(|| {
-                CoreError::Internal(format!("the lock of new session {id} is taken"))
-            })?;
+        self.inner.store.hold_process_lock()?;
         let tracker = ProgressTracker::new(id.to_string(), operation.clone());
         let session = Arc::new(Session {
             created_at_ms: clock::now_ms(),
@@ -507,7 +497,6 @@ impl SessionManager {
             context,
             written: Mutex::new(None),
             owner: owner_record(),
-            lock: Mutex::new(Some(lock)),
             extra: Default::default(),
         });
         self.admit(session)
@@ -527,19 +516,22 @@ impl SessionManager {
         }
         let context_json = state.context.to_string();
         let context = ContextCell::new(context_json, provider, &id)?;
-        // Exclusive: whoever holds the lock owns the session. Re-read the file
-        // under the lock: a session finished meanwhile is not resumed.
-        let Some(lock) = self.inner.store.acquire(&id)? else {
+        // Exclusive: under the session's claim, check the file as it is now
+        // — not finished, its owner gone — and write this process as the new
+        // owner. Whoever claims it next finds a live owner.
+        let Some(_claim) = self.inner.store.claim(&id)? else {
             return Ok(None);
         };
         if let Some(on_disk) = self.inner.store.load(id.as_str())? {
-            if !matches!(
+            let finished = !matches!(
                 on_disk.status,
                 SessionStatus::Active | SessionStatus::Crashed
-            ) {
+            );
+            if finished || self.inner.store.liveness(&on_disk) == Liveness::Alive {
                 return Ok(None);
             }
         }
+        self.inner.store.hold_process_lock()?;
         let mut extra = state.extra;
         extra.remove("owner");
         let mut progress = state.progress;
@@ -558,7 +550,6 @@ impl SessionManager {
             context,
             written: Mutex::new(None),
             owner: owner_record(),
-            lock: Mutex::new(Some(lock)),
             extra,
         });
         self.admit(session).map(Some)
@@ -629,7 +620,6 @@ impl SessionManager {
         self.inner.write(&session, Read::Strict, true)?;
         lock(&self.inner.sessions).shift_remove(id);
         crate::registry::unregister(self.inner.store.dir(), id);
-        session.release();
         Ok(true)
     }
 
@@ -923,14 +913,15 @@ mod tests {
         let store = m.store().clone();
         let mut crashed = store.load(&id).unwrap().unwrap();
         crashed.status = SessionStatus::Crashed;
-        // While the owner lives, nobody else can take the session.
+        // While the owner (this process) lives, nobody can take the session.
         let other = manager(&dir);
         assert!(other
             .resume_session(crashed.clone(), None)
             .unwrap()
             .is_none());
-        // The owner goes away (as a crash would): its lock is free.
+        // As a crash would: the file now names an owner that is gone.
         drop((s, m));
+        with_dead_owner(&store, &id);
         let resumed = other
             .resume_session(crashed.clone(), None)
             .unwrap()
@@ -955,14 +946,28 @@ mod tests {
         assert_eq!(on_disk.status, SessionStatus::Active);
         assert_eq!(on_disk.context["cursor"], 7);
         assert_eq!(on_disk.extra["owner"]["pid"], std::process::id());
+        assert_eq!(
+            on_disk.extra["owner"]["instance"],
+            crate::owner::this_instance()
+        );
         assert_eq!(resumed.created_at_ms(), created_at_ms);
-        // A finished session is not resumed again, and its lock file is gone.
+        // A finished session is not resumed again.
         assert!(other.complete_session(&id).unwrap());
-        assert!(!store.lock_path(&SessionId::parse(&id).unwrap()).exists());
+        with_dead_owner(&store, &id);
+        let mut finished = store.load(&id).unwrap().unwrap();
+        assert_eq!(finished.status, SessionStatus::Completed);
+        finished.status = SessionStatus::Crashed;
         assert!(manager(&dir)
-            .resume_session(crashed, None)
+            .resume_session(finished, None)
             .unwrap()
             .is_none());
+    }
+
+    /// Rewrites a session file as if its owner were a process that is gone.
+    fn with_dead_owner(store: &SessionStore, id: &str) {
+        let mut state = store.load(id).unwrap().unwrap();
+        state.extra["owner"]["instance"] = "a-process-that-is-gone".into();
+        store.save(&state).unwrap();
     }
 
     #[test]
@@ -1018,6 +1023,7 @@ mod tests {
         let state = {
             let m = manager(&dir);
             let s = m.create_session("op".into(), "{}".into(), None).unwrap();
+            with_dead_owner(m.store(), s.id());
             m.store().load(s.id()).unwrap().unwrap()
         };
         let managers: Vec<_> = (0..8).map(|_| manager(&dir)).collect();

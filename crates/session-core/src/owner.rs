@@ -1,21 +1,31 @@
 //! Who owns a live session, and whether that owner is still alive.
 //!
-//! The owner of a session holds an exclusive OS lock (`flock` on Unix,
-//! `LockFileEx` on Windows, through `File::try_lock`) on `<id>.lock` beside
-//! the session file for as long as the session is live in it — the lock-file
-//! approach of SQLite and LevelDB. The OS drops the lock when the process
-//! dies, however it dies, so any process on the machine can tell at once
-//! whether the owner is alive: if it can take the lock, nobody holds it.
+//! The owner of a session is a process. Each process that writes sessions
+//! into a folder holds, for as long as it lives, an exclusive OS lock
+//! (`flock` on Unix, `LockFileEx` on Windows, through `File::try_lock`) on
+//! `owners/<instance>.lock` in that folder — the lock-file approach of SQLite
+//! and LevelDB, with one lock per process rather than per session, so that a
+//! session costs no file descriptor and no file of its own. The OS drops the
+//! lock when the process dies, however it dies, so any process on the machine
+//! can tell at once whether an owner is alive: if it can take the lock,
+//! nobody holds it.
 //!
-//! The session file records the owner (`owner`: pid, host, a random id of
-//! the owning process, and when it took the session), which survives pid
-//! reuse and names owners on other hosts, whose liveness cannot be checked.
+//! The session file records its owner (`owner`: pid, host, `instance` — a
+//! random id of the owning process — and when it took the session), which
+//! survives pid reuse and names owners on other hosts, whose liveness cannot
+//! be checked.
+//!
+//! Resuming a session is made exclusive by a second, short-lived lock, the
+//! session's *claim* (`<id>.lock`): a resumer holds it while it checks that
+//! the recorded owner is gone and writes itself as the new owner. Whoever
+//! comes next finds a live owner.
 //!
 //! # Invariants
-//! - A session is written with an `owner` only while that owner holds its lock.
-//! - A lock file is only deleted by the owner that holds it, after the
-//!   session's final state was written; whoever takes a lock re-reads the
-//!   session file before acting on it.
+//! - A session is written with an `owner` only by that owner, which holds
+//!   its process lock from before the write until it exits.
+//! - A claim is held only around a resume's check-and-write; claim files are
+//!   never deleted while a session may be resumed (only by `cleanup`, of
+//!   finished sessions).
 
 use std::fs::{File, OpenOptions};
 use std::io;

@@ -92,15 +92,21 @@ impl SessionStore {
         }
     }
 
-    /// The lock file of a session (see [`owner`](crate::owner)).
+    /// The claim file of a session, locked while it is being resumed (see
+    /// [`owner`](crate::owner)).
     pub fn lock_path(&self, id: &SessionId) -> PathBuf {
         self.dir.join(format!("{id}.lock"))
     }
 
-    /// Takes the owner lock of a session; `None` when someone holds it
-    /// (tried again for some milliseconds: a crash scan's probe holds it for
-    /// an instant).
-    pub fn acquire(&self, id: &SessionId) -> Result<Option<OwnerLock>> {
+    /// The lock file of an owning process.
+    pub fn owner_lock_path(&self, instance: &str) -> PathBuf {
+        self.dir.join("owners").join(format!("{instance}.lock"))
+    }
+
+    /// Takes the claim of a session; `None` when someone holds it (tried
+    /// again for some milliseconds: a crash scan's probe holds it for an
+    /// instant).
+    pub fn claim(&self, id: &SessionId) -> Result<Option<OwnerLock>> {
         let path = self.lock_path(id);
         let mode = self.options.file_mode;
         let mut attempt = OwnerLock::acquire_contended(&path, mode);
@@ -111,14 +117,53 @@ impl SessionStore {
         attempt.map_err(|e| CoreError::io("lock session", path, e))
     }
 
+    /// Makes this process a live owner in this folder: takes (once per
+    /// process and folder) the lock on `owners/<instance>.lock`, held until
+    /// the process exits.
+    pub fn hold_process_lock(&self) -> Result<()> {
+        use std::collections::HashMap;
+        use std::sync::{Mutex, OnceLock};
+        static HELD: OnceLock<Mutex<HashMap<PathBuf, OwnerLock>>> = OnceLock::new();
+        let mut held = crate::sync::lock(HELD.get_or_init(Default::default));
+        if held.contains_key(&self.dir) {
+            return Ok(());
+        }
+        let path = self.owner_lock_path(owner::this_instance());
+        self.make_dir(&self.dir.join("owners"), "create owners folder")?;
+        let lock = OwnerLock::try_acquire(&path, self.options.file_mode)
+            .map_err(|e| CoreError::io("lock owner file", &path, e))?
+            .ok_or_else(|| CoreError::Internal(format!("{} is held by another", path.display())))?;
+        held.insert(self.dir.clone(), lock);
+        Ok(())
+    }
+
+    /// Deletes the lock files of owning processes that are gone.
+    fn remove_dead_owner_files(&self) {
+        let Ok(entries) = fs::read_dir(self.dir.join("owners")) else {
+            return;
+        };
+        for entry in entries.filter_map(|e| e.ok()) {
+            let path = entry.path();
+            let mine = path
+                .file_stem()
+                .is_some_and(|s| s == owner::this_instance());
+            if !mine && owner::probe(&path) == Liveness::Gone {
+                let _ = fs::remove_file(path);
+            }
+        }
+    }
+
     /// Whether the owner recorded in `state` is alive.
     pub fn liveness(&self, state: &SessionState) -> Liveness {
         let owner = state
             .extra
             .get("owner")
             .and_then(|v| serde_json::from_value::<Owner>(v.clone()).ok());
-        match (owner, SessionId::parse(&state.id)) {
-            (Some(owner), Ok(id)) if owner.is_local() => owner::probe(&self.lock_path(&id)),
+        match owner {
+            // The instance becomes a file name: refuse one that is not plain.
+            Some(owner) if owner.is_local() && SessionId::parse(&owner.instance).is_ok() => {
+                owner::probe(&self.owner_lock_path(&owner.instance))
+            }
             _ => Liveness::Unknown,
         }
     }
@@ -333,26 +378,29 @@ impl SessionStore {
                 && self.remove(&id)?
             {
                 removed += 1;
-                // A lock file nobody holds is left over from a crash.
-                let lock = SessionId::parse(&id).map(|id| self.lock_path(&id));
-                if let Ok(lock) = lock {
-                    if owner::probe(&lock) == Liveness::Gone {
-                        let _ = fs::remove_file(lock);
-                    }
+                // The claim file of a session that is gone is no longer needed.
+                if let Ok(id) = SessionId::parse(&id) {
+                    let _ = fs::remove_file(self.lock_path(&id));
                 }
             }
         }
+        self.remove_dead_owner_files();
         Ok(removed)
     }
 
     fn ensure_dir(&self) -> Result<()> {
+        self.make_dir(&self.dir, "create session folder")
+    }
+
+    /// Creates a folder (and its parents) with the store's folder mode.
+    fn make_dir(&self, path: &Path, action: &'static str) -> Result<()> {
         let mut builder = fs::DirBuilder::new();
         builder.recursive(true);
         #[cfg(unix)]
         std::os::unix::fs::DirBuilderExt::mode(&mut builder, self.options.dir_mode());
         builder
-            .create(&self.dir)
-            .map_err(|e| CoreError::io("create session folder", &self.dir, e))
+            .create(path)
+            .map_err(|e| CoreError::io(action, path, e))
     }
 
     fn write_atomic(&self, id: &SessionId, bytes: &[u8]) -> Result<()> {
@@ -542,19 +590,25 @@ mod tests {
         let store = SessionStore::new(dir.path());
         let now = clock::now_ms();
         let long_ago = clock::iso_from_ms(now - 86_400_000).unwrap();
-        let me = serde_json::to_value(Owner::this_process()).unwrap();
+        let owned_by = |instance: &str| {
+            let mut owner = Owner::this_process();
+            owner.instance = instance.into();
+            serde_json::to_value(owner).unwrap()
+        };
+        // A live owner, quiet for a day: another process holding its lock.
         let mut quiet = state("quiet", SessionStatus::Active, &long_ago);
-        quiet.extra.insert("owner".into(), me.clone());
+        quiet.extra.insert("owner".into(), owned_by("live-owner"));
+        std::fs::create_dir_all(store.dir().join("owners")).unwrap();
+        let live = OwnerLock::try_acquire(&store.owner_lock_path("live-owner"), 0o600)
+            .unwrap()
+            .unwrap();
+        // An owner that is gone (no lock held), updated just now.
         let mut gone = state(
             "gone",
             SessionStatus::Active,
             &clock::iso_from_ms(now).unwrap(),
         );
-        gone.extra.insert("owner".into(), me);
-        let lock = store
-            .acquire(&SessionId::parse("quiet").unwrap())
-            .unwrap()
-            .unwrap();
+        gone.extra.insert("owner".into(), owned_by("dead-owner"));
         store.save(&quiet).unwrap();
         store.save(&gone).unwrap();
         let found = store.find_crashed(60_000.0, now).unwrap();
@@ -562,8 +616,19 @@ mod tests {
             found.iter().map(|s| s.id.as_str()).collect::<Vec<_>>(),
             vec!["gone"]
         );
-        drop(lock);
+        drop(live);
         assert_eq!(store.find_crashed(60_000.0, now).unwrap().len(), 2);
+        // This process, once it holds its own lock, is a live owner too.
+        store.hold_process_lock().unwrap();
+        let mut mine = state("mine", SessionStatus::Active, &long_ago);
+        mine.extra
+            .insert("owner".into(), owned_by(owner::this_instance()));
+        store.save(&mine).unwrap();
+        assert!(store
+            .find_crashed(0.0, now)
+            .unwrap()
+            .iter()
+            .all(|s| s.id != "mine"));
     }
 
     #[test]
@@ -593,13 +658,13 @@ mod tests {
     }
 
     #[test]
-    fn the_owner_lock_is_exclusive() {
+    fn a_claim_is_exclusive() {
         let dir = tempfile::tempdir().unwrap();
         let store = SessionStore::new(dir.path());
         let id = SessionId::parse("x").unwrap();
-        let held = store.acquire(&id).unwrap();
+        let held = store.claim(&id).unwrap();
         assert!(held.is_some());
-        assert!(store.acquire(&id).unwrap().is_none());
+        assert!(store.claim(&id).unwrap().is_none());
     }
 
     #[cfg(unix)]
