@@ -267,6 +267,9 @@ struct Inner {
     dirty: Mutex<Dirty>,
     /// The first error of a background write, reported by the next flush.
     background_error: Mutex<Option<CoreError>>,
+    /// The sessions folder as the registry of live sessions names it,
+    /// computed once (after the first write has created the folder).
+    registry_dir: std::sync::OnceLock<PathBuf>,
     /// Held while a batch of dirty sessions is taken and written, so that a
     /// flush waits for a background write in progress instead of finding
     /// the dirty set empty and returning before the disk has the changes.
@@ -327,7 +330,9 @@ impl Inner {
         let first = {
             let mut dirty = lock(&self.dirty);
             let first = dirty.is_empty();
-            dirty.insert(session.id.to_string(), Arc::downgrade(session));
+            if !dirty.contains_key(session.id()) {
+                dirty.insert(session.id.to_string(), Arc::downgrade(session));
+            }
             first
         };
         if first {
@@ -362,6 +367,11 @@ impl Inner {
             (Some(err), _) | (None, Err(err)) => Err(err),
             (None, Ok(())) => Ok(()),
         }
+    }
+
+    fn registry_dir(&self) -> &std::path::Path {
+        self.registry_dir
+            .get_or_init(|| crate::registry::canonical(self.store.dir()))
     }
 
     fn cancel(&self, id: &str, reason: Option<String>, how: Read) -> Result<bool> {
@@ -461,6 +471,7 @@ impl SessionManager {
             dirty: Mutex::new(IndexMap::new()),
             background_error: Mutex::new(None),
             batch: Mutex::new(()),
+            registry_dir: std::sync::OnceLock::new(),
         });
         let mut managers = lock(registry());
         managers.retain(|m| m.strong_count() > 0);
@@ -563,7 +574,7 @@ impl SessionManager {
         }));
         let id = session.id.to_string();
         lock(&self.inner.sessions).insert(id, session.clone());
-        crate::registry::register(self.inner.store.dir(), &session);
+        crate::registry::register(self.inner.registry_dir(), &session);
         self.watch_requests();
         Ok(session)
     }
@@ -619,7 +630,7 @@ impl SessionManager {
         self.inner.forget_dirty(id);
         self.inner.write(&session, Read::Strict, true)?;
         lock(&self.inner.sessions).shift_remove(id);
-        crate::registry::unregister(self.inner.store.dir(), id);
+        crate::registry::unregister(self.inner.registry_dir(), id);
         Ok(true)
     }
 

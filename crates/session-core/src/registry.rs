@@ -19,20 +19,21 @@ fn live() -> &'static Mutex<HashMap<Key, Weak<Session>>> {
     LIVE.get_or_init(|| Mutex::new(HashMap::new()))
 }
 
-/// The folder as the registry names it: canonical when it exists.
-fn canonical(sessions_dir: &Path) -> PathBuf {
+/// The folder as the registry names it: canonical when it exists. A
+/// manager computes it once and passes it to [`register`] and [`unregister`].
+pub(crate) fn canonical(sessions_dir: &Path) -> PathBuf {
     std::fs::canonicalize(sessions_dir).unwrap_or_else(|_| sessions_dir.to_path_buf())
 }
 
-pub(crate) fn register(sessions_dir: &Path, session: &Arc<Session>) {
-    let key = (canonical(sessions_dir), session.id().to_string());
+pub(crate) fn register(canonical_dir: &Path, session: &Arc<Session>) {
+    let key = (canonical_dir.to_path_buf(), session.id().to_string());
     let mut map = lock(live());
     map.retain(|_, s| s.strong_count() > 0);
     map.insert(key, Arc::downgrade(session));
 }
 
-pub(crate) fn unregister(sessions_dir: &Path, id: &str) {
-    lock(live()).remove(&(canonical(sessions_dir), id.to_string()));
+pub(crate) fn unregister(canonical_dir: &Path, id: &str) {
+    lock(live()).remove(&(canonical_dir.to_path_buf(), id.to_string()));
 }
 
 /// The live session `id` that a manager of this process created below

@@ -1,0 +1,139 @@
+// Memory of the package, measured in a process of its own (a clean heap and
+// RSS): bench/run.mjs spawns `node --expose-gc bench/memory.mjs [--quick]`
+// and reads the JSON this prints on stdout. It can also be run by hand.
+//
+// 1. RSS and heap with N live sessions (SessionManager#createSession), each
+//    with one progress listener.
+// 2. Whether memory grows over many tracker updates with one listener:
+//    samples after a first batch and after all of them, each after gc().
+// 3. The same over updates of a persisted session (default options: the
+//    background writer), to check that nothing queues up behind the disk.
+import fs from "node:fs";
+import os from "node:os";
+import path from "node:path";
+
+import * as pkg from "../index.mjs";
+
+const quick = process.argv.includes("--quick");
+const LIVE_SESSIONS = quick ? 2_000 : 10_000;
+const FIRST = quick ? 10_000 : 100_000;
+const TOTAL = quick ? 100_000 : 1_000_000;
+const FLAT_BOUND_MB = 20;
+
+if (typeof global.gc !== "function") {
+  console.error("memory.mjs needs --expose-gc");
+  process.exit(2);
+}
+
+const MB = 1024 * 1024;
+
+function settle() {
+  for (let i = 0; i < 3; i++) global.gc();
+}
+
+function sample() {
+  settle();
+  const m = process.memoryUsage();
+  return { rssMB: m.rss / MB, heapUsedMB: m.heapUsed / MB, externalMB: m.external / MB };
+}
+
+function liveSessions() {
+  const basePath = fs.mkdtempSync(path.join(os.tmpdir(), "msw-session-bench-mem-"));
+  try {
+    const before = sample();
+    const manager = new pkg.SessionManager({ basePath });
+    const sessions = [];
+    let heard = 0;
+    for (let i = 0; i < LIVE_SESSIONS; i++) {
+      const session = manager.createSession("bench-memory", { index: i });
+      session.progress.onProgress((state) => {
+        heard += state.progress;
+      });
+      sessions.push(session);
+    }
+    const after = sample();
+    // Every listener is alive and heard: one update per session.
+    for (const session of sessions) session.progress.setProgress(1);
+    if (heard !== LIVE_SESSIONS) throw new Error(`listeners heard ${heard} of ${LIVE_SESSIONS} updates`);
+    manager.shutdown();
+    return {
+      sessions: LIVE_SESSIONS,
+      before,
+      after,
+      perSessionKB: ((after.rssMB - before.rssMB) * 1024) / LIVE_SESSIONS,
+      heapPerSessionKB: ((after.heapUsedMB - before.heapUsedMB) * 1024) / LIVE_SESSIONS,
+    };
+  } finally {
+    fs.rmSync(basePath, { recursive: true, force: true });
+  }
+}
+
+/** Runs `update(i)` TOTAL times, sampling after FIRST and after TOTAL. */
+function growth(update) {
+  let i = 0;
+  const t0 = process.hrtime.bigint();
+  for (; i < FIRST; i++) update(i);
+  const first = sample();
+  for (; i < TOTAL; i++) update(i);
+  const last = sample();
+  const seconds = Number(process.hrtime.bigint() - t0) / 1e9;
+  const rssGrowthMB = last.rssMB - first.rssMB;
+  const heapGrowthMB = last.heapUsedMB - first.heapUsedMB;
+  const flat = rssGrowthMB < FLAT_BOUND_MB && heapGrowthMB < FLAT_BOUND_MB;
+  return {
+    first: { updates: FIRST, ...first },
+    last: { updates: TOTAL, ...last },
+    rssGrowthMB,
+    heapGrowthMB,
+    boundMB: FLAT_BOUND_MB,
+    verdict: flat ? "flat" : "grows",
+    seconds,
+  };
+}
+
+function trackerUpdates() {
+  const tracker = new pkg.ProgressTracker("bench-memory", "bench");
+  tracker.start(100);
+  let sum = 0;
+  tracker.onProgress((state) => {
+    sum += state.progress;
+  });
+  const result = growth((i) => tracker.setProgress(i % 100));
+  if (sum === 0) throw new Error("listener never ran");
+  return result;
+}
+
+function sessionUpdates() {
+  const basePath = fs.mkdtempSync(path.join(os.tmpdir(), "msw-session-bench-mem-"));
+  try {
+    const manager = new pkg.SessionManager({ basePath });
+    const session = manager.createSession("bench-memory", { kind: "persisted" });
+    session.progress.start(100);
+    let sum = 0;
+    session.progress.onProgress((state) => {
+      sum += state.progress;
+    });
+    const result = growth((i) => session.progress.setProgress(i % 100, `step ${i % 100}`));
+    manager.shutdown();
+    if (sum === 0) throw new Error("listener never ran");
+    const file = path.join(basePath, ".msw", "sessions", `${session.id}.json`);
+    const stored = JSON.parse(fs.readFileSync(file, "utf8"));
+    const expected = (TOTAL - 1) % 100;
+    if (stored.progress.progress !== expected) {
+      throw new Error(`stored progress ${stored.progress.progress}, expected ${expected}`);
+    }
+    return result;
+  } finally {
+    fs.rmSync(basePath, { recursive: true, force: true });
+  }
+}
+
+const result = {
+  node: process.version,
+  quick,
+  baseline: sample(),
+  liveSessions: liveSessions(),
+  trackerUpdates: trackerUpdates(),
+  sessionUpdates: sessionUpdates(),
+};
+process.stdout.write(`${JSON.stringify(result)}\n`);
