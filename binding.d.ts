@@ -136,10 +136,10 @@ export declare class NativeTracker {
   /** A pending tracker at 0 %. */
   constructor(sessionId: string, operation: string)
   /**
-   * Registers `listener`, called with the state as positional arguments
-   * (see `state`); returns its id.
+   * Registers `listener`, called with the fields an update can change as
+   * positional arguments (the others never change); returns its id.
    */
-  onProgress(listener: (sessionId: string, operation: string, status: 0 | 1 | 2 | 3 | 4, progress: number, currentStep: string | undefined, totalSteps: number | undefined, completedSteps: number | undefined, startedAt: string, updatedAt: string, error: string | undefined, eta: string | undefined) => void): number
+  onProgress(listener: (status: 0 | 1 | 2 | 3 | 4, progress: number, currentStep: string | undefined, totalSteps: number | undefined, completedSteps: number | undefined, updatedAt: string, error: string | undefined, eta: string | undefined) => void): number
   /** Removes a listener; `false` when it was not registered. */
   removeListener(id: number): boolean
   /**

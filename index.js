@@ -399,7 +399,14 @@ class ProgressTracker {
    */
   onProgress(callback) {
     checkFunction(callback, "callback");
-    const id = this.#native.onProgress(stateListener(callback));
+    // The fields an update cannot change come once from here; the core then
+    // passes only the others.
+    const { sessionId, operation, startedAt } = this.getState();
+    const id = this.#native.onProgress((status, progress, currentStep, totalSteps, completedSteps, updatedAt, error, eta) =>
+      callback(
+        buildState(sessionId, operation, status, progress, currentStep, totalSteps, completedSteps, startedAt, updatedAt, error, eta),
+      ),
+    );
     return remover(() => this.#native.removeListener(id));
   }
 

@@ -121,3 +121,25 @@ pub(crate) unsafe fn state_args(
         ]
     }
 }
+
+/// The fields of a state that an update can change, as positional
+/// arguments: `(status, progress, currentStep, totalSteps, completedSteps,
+/// updatedAt, error, eta)` (see [`state_args`]).
+///
+/// # Safety
+/// `env` must be the live env of the current thread.
+pub(crate) unsafe fn changing_args(env: sys::napi_env, s: &ProgressState) -> [sys::napi_value; 8] {
+    // SAFETY: per the function's contract.
+    unsafe {
+        [
+            js_number(env, f64::from(status_index(s.status))),
+            js_number(env, s.progress),
+            js_opt_string(env, s.current_step.as_deref()),
+            js_opt_number(env, s.total_steps),
+            js_opt_number(env, s.completed_steps),
+            js_opt_string(env, Some(&s.updated_at)),
+            js_opt_string(env, s.error.as_deref()),
+            js_opt_string(env, s.eta.as_deref()),
+        ]
+    }
+}

@@ -49,9 +49,9 @@ impl JsFunction {
 
     /// Calls the function with `args`, on the home thread only (`None`
     /// elsewhere). `Some(Err(exception))` when it threw.
-    pub(crate) fn call(
+    pub(crate) fn call<A: AsRef<[sys::napi_value]>>(
         &self,
-        args: impl FnOnce(sys::napi_env) -> Vec<sys::napi_value>,
+        args: impl FnOnce(sys::napi_env) -> A,
     ) -> Option<Result<sys::napi_value, sys::napi_value>> {
         let env = self.home.env()?;
         // SAFETY: we are on the home thread, inside a call from JavaScript or
@@ -64,6 +64,7 @@ impl JsFunction {
                 return None;
             }
             let argv = args(env);
+            let argv = argv.as_ref();
             let receiver = crate::convert::js_undefined(env);
             let mut result = ptr::null_mut();
             let status = sys::napi_call_function(
@@ -74,9 +75,8 @@ impl JsFunction {
                 argv.as_ptr(),
                 &mut result,
             );
-            let mut pending = false;
-            sys::napi_is_exception_pending(env, &mut pending);
-            if status != sys::Status::napi_ok || pending {
+            // A throw makes the call fail with `napi_pending_exception`.
+            if status != sys::Status::napi_ok {
                 let mut exception = ptr::null_mut();
                 sys::napi_get_and_clear_last_exception(env, &mut exception);
                 return Some(Err(exception));

@@ -11,8 +11,9 @@
 
 use std::cell::RefCell;
 use std::sync::Arc;
-use std::thread::{self, ThreadId};
+use std::thread::ThreadId;
 
+use msw_session_core::listeners::current_thread_id;
 use msw_session_core::Executor;
 use napi::bindgen_prelude::Function;
 use napi::threadsafe_function::{ThreadsafeFunction, ThreadsafeFunctionCallMode};
@@ -57,7 +58,7 @@ impl JsThread {
                 Ok(())
             })?;
         let record = Arc::new(JsThread {
-            thread: thread::current().id(),
+            thread: current_thread_id(),
             env: env.raw() as usize,
             queue,
         });
@@ -72,7 +73,7 @@ impl JsThread {
 
     /// The env, when called on this thread.
     pub(crate) fn env(&self) -> Option<sys::napi_env> {
-        (thread::current().id() == self.thread).then_some(self.env as sys::napi_env)
+        (current_thread_id() == self.thread).then_some(self.env as sys::napi_env)
     }
 
     /// Queues `job` to run on this thread; `false` when the thread is gone.

@@ -11,23 +11,38 @@ use napi::{sys, Env};
 use crate::convert;
 use crate::js_function::JsFunction;
 
-/// A progress callback; receives the state as [`convert::state_args`].
-pub(crate) struct JsProgressListener(Arc<JsFunction>);
+/// A progress callback. A manager's hears every session and receives the
+/// whole state ([`convert::state_args`]); a tracker's receives only the
+/// fields an update can change ([`convert::changing_args`]), the JavaScript
+/// side knowing the rest.
+pub(crate) struct JsProgressListener(Arc<JsFunction>, Args);
+
+/// Which arguments a progress callback receives.
+#[derive(Clone, Copy)]
+pub(crate) enum Args {
+    /// All eleven fields.
+    Whole,
+    /// The eight fields an update can change.
+    Changing,
+}
 
 impl JsProgressListener {
-    pub(crate) fn new(function: JsFunction) -> Arc<Self> {
-        Arc::new(Self(Arc::new(function)))
+    pub(crate) fn new(function: JsFunction, args: Args) -> Arc<Self> {
+        Arc::new(Self(Arc::new(function), args))
     }
 }
 
-fn call_with_state(function: &JsFunction, state: &ProgressState) {
-    // SAFETY: `call` runs the closure on the home thread with its live env.
-    let _ = function.call(|env| unsafe { convert::state_args(env, state) }.to_vec());
+fn call_with_state(function: &JsFunction, args: Args, state: &ProgressState) {
+    // SAFETY: `call` runs the closures on the home thread with its live env.
+    let _ = match args {
+        Args::Whole => function.call(|env| unsafe { convert::state_args(env, state) }),
+        Args::Changing => function.call(|env| unsafe { convert::changing_args(env, state) }),
+    };
 }
 
 impl Listener<ProgressState> for JsProgressListener {
     fn call(&self, state: &ProgressState) {
-        call_with_state(&self.0, state);
+        call_with_state(&self.0, self.1, state);
     }
 
     fn home(&self) -> Option<ThreadId> {
@@ -35,11 +50,11 @@ impl Listener<ProgressState> for JsProgressListener {
     }
 
     fn post(&self, state: &ProgressState) {
-        let function = self.0.clone();
+        let (function, args) = (self.0.clone(), self.1);
         let state = state.clone();
-        self.0
-            .home()
-            .post(Box::new(move |_: Env| call_with_state(&function, &state)));
+        self.0.home().post(Box::new(move |_: Env| {
+            call_with_state(&function, args, &state)
+        }));
     }
 }
 
@@ -54,7 +69,7 @@ impl JsCancelListener {
 
 fn call_with_reason(function: &JsFunction, reason: &Option<String>) {
     // SAFETY: `call` runs the closure on the home thread with its live env.
-    let _ = function.call(|env| vec![unsafe { convert::js_opt_string(env, reason.as_deref()) }]);
+    let _ = function.call(|env| [unsafe { convert::js_opt_string(env, reason.as_deref()) }]);
 }
 
 impl Listener<Option<String>> for JsCancelListener {
@@ -90,7 +105,7 @@ impl ContextProvider for JsContextProvider {
         let Some(env) = self.0.home().env() else {
             return Ok(None);
         };
-        match self.0.call(|_| Vec::new()) {
+        match self.0.call(|_| []) {
             None => Ok(None),
             // SAFETY: on the home thread with its live env (checked above).
             Some(Ok(value)) => unsafe { read_string(env, value) }

@@ -10,7 +10,7 @@ use napi_derive::napi;
 use crate::error::OrThrow;
 use crate::js_function::JsFunction;
 use crate::js_thread::JsThread;
-use crate::listeners::{JsContextProvider, JsProgressListener};
+use crate::listeners::{Args, JsContextProvider, JsProgressListener};
 use crate::store::{states_json, store_options};
 use crate::token::NativeToken;
 use crate::tracker::NativeTracker;
@@ -158,7 +158,7 @@ impl NativeManager {
         ts_args_type = "listener: (sessionId: string, operation: string, status: 0 | 1 | 2 | 3 | 4, progress: number, currentStep: string | undefined, totalSteps: number | undefined, completedSteps: number | undefined, startedAt: string, updatedAt: string, error: string | undefined, eta: string | undefined) => void"
     )]
     pub fn on_progress(&self, env: Env, listener: Function<'_>) -> napi::Result<i64> {
-        let listener = JsProgressListener::new(JsFunction::new(&env, &listener)?);
+        let listener = JsProgressListener::new(JsFunction::new(&env, &listener)?, Args::Whole);
         Ok(self.manager.on_progress(listener) as i64)
     }
 

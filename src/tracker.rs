@@ -8,7 +8,7 @@ use napi_derive::napi;
 use crate::convert;
 use crate::error::OrThrow;
 use crate::js_function::JsFunction;
-use crate::listeners::JsProgressListener;
+use crate::listeners::{Args, JsProgressListener};
 
 /// A progress tracker. Argument types are checked by the JavaScript layer;
 /// values (NaN, ranges) are checked by the core.
@@ -32,14 +32,14 @@ impl NativeTracker {
         Self::from_core(ProgressTracker::new(session_id, operation))
     }
 
-    /// Registers `listener`, called with the state as positional arguments
-    /// (see `state`); returns its id.
+    /// Registers `listener`, called with the fields an update can change as
+    /// positional arguments (the others never change); returns its id.
     #[napi(
         catch_unwind,
-        ts_args_type = "listener: (sessionId: string, operation: string, status: 0 | 1 | 2 | 3 | 4, progress: number, currentStep: string | undefined, totalSteps: number | undefined, completedSteps: number | undefined, startedAt: string, updatedAt: string, error: string | undefined, eta: string | undefined) => void"
+        ts_args_type = "listener: (status: 0 | 1 | 2 | 3 | 4, progress: number, currentStep: string | undefined, totalSteps: number | undefined, completedSteps: number | undefined, updatedAt: string, error: string | undefined, eta: string | undefined) => void"
     )]
     pub fn on_progress(&self, env: Env, listener: Function<'_>) -> napi::Result<i64> {
-        let listener = JsProgressListener::new(JsFunction::new(&env, &listener)?);
+        let listener = JsProgressListener::new(JsFunction::new(&env, &listener)?, Args::Changing);
         Ok(self.tracker.on_progress(listener) as i64)
     }
 

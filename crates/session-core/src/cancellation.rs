@@ -105,7 +105,7 @@ impl CancellationToken {
     /// assert_eq!(token.reason(), Some(Some("stop".to_string())));
     /// ```
     pub fn cancel(&self, reason: Option<String>) -> bool {
-        let here = std::thread::current().id();
+        let here = listeners::current_thread_id();
         let callbacks = {
             let mut stored = lock(&self.inner.reason);
             if stored.is_some() {

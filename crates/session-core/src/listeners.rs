@@ -127,9 +127,18 @@ pub(crate) fn call_local<E>(listeners: &[Entry<E>], event: &E, here: ThreadId) {
     }
 }
 
+/// The id of the calling thread. `thread::current()` clones a reference-
+/// counted handle on every call; this reads a thread-local once it is set.
+pub fn current_thread_id() -> ThreadId {
+    thread_local! {
+        static HERE: ThreadId = thread::current().id();
+    }
+    HERE.with(|id| *id)
+}
+
 /// Both phases at once, for a notifier without a state lock.
 pub(crate) fn notify<E>(listeners: &[Entry<E>], event: &E) {
-    let here = thread::current().id();
+    let here = current_thread_id();
     post_remote(listeners, event, here);
     call_local(listeners, event, here);
 }

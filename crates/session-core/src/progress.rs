@@ -386,7 +386,7 @@ impl ProgressTracker {
     }
 
     fn update(&self, change: impl FnOnce(&mut ProgressState)) {
-        let here = std::thread::current().id();
+        let here = listeners::current_thread_id();
         let (snapshot, listeners) = {
             let mut guard = lock(&self.inner.state);
             let tracked = &mut *guard;
