@@ -35,7 +35,7 @@ export declare class NativeManager {
   removeListener(id: number): boolean
   /** The paths of files moved aside because they could not be read. */
   corruptFiles(): Array<string>
-  /** Crashed sessions as a JSON array. */
+  /** Crashed sessions as `[crashedAt, [file, …]]` (see `crash_scan_json`). */
   findCrashed(): string
   /** Removes old finished sessions; returns the count. */
   cleanup(maxAgeDays: number): number
@@ -84,7 +84,7 @@ export declare class NativeStore {
   remove(id: string): boolean
   /** The ids of all session files. */
   list(): Array<string>
-  /** Crashed sessions as a JSON array. */
+  /** Crashed sessions as `[crashedAt, [file, …]]` (see `crash_scan_json`). */
   findCrashed(staleThresholdMs: number): string
   /** Removes old finished sessions; returns the count. */
   cleanup(maxAgeDays: number): number

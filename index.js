@@ -493,6 +493,21 @@ const BARS = Array.from({ length: 31 }, (_, n) => `[${"#".repeat(n)}${"-".repeat
 // Store
 
 /**
+ * The states of a crash scan: the core's `[crashedAt, [file, …]]`, each
+ * file's state marked as the core decided.
+ * @param {string} text
+ * @returns {import("./index.js").SessionState[]}
+ */
+function crashedStates(text) {
+  const [crashedAt, states] = JSON.parse(text);
+  for (const state of states) {
+    state.status = "crashed";
+    state.crashedAt = crashedAt;
+  }
+  return states;
+}
+
+/**
  * @param {import("./index.js").StoreOptions} options
  * @returns {{ fsync: boolean, fileMode: number }}
  */
@@ -556,7 +571,7 @@ class SessionStateStore {
    */
   findCrashedSessions(staleThresholdMs = 60000) {
     checkNumber(staleThresholdMs, "staleThresholdMs");
-    return JSON.parse(this.#native.findCrashed(staleThresholdMs));
+    return crashedStates(this.#native.findCrashed(staleThresholdMs));
   }
 
   /** @param {number} [maxAgeDays] */
@@ -718,7 +733,7 @@ class SessionManager {
 
   /** @returns {import("./index.js").SessionState[]} */
   findCrashedSessions() {
-    return JSON.parse(this.#native.findCrashed());
+    return crashedStates(this.#native.findCrashed());
   }
 
   /**

@@ -11,7 +11,7 @@ use crate::error::OrThrow;
 use crate::js_function::JsFunction;
 use crate::js_thread::JsThread;
 use crate::listeners::{Args, JsContextProvider, JsProgressListener};
-use crate::store::{states_json, store_options};
+use crate::store::{crash_scan_json, store_options};
 use crate::token::NativeToken;
 use crate::tracker::NativeTracker;
 
@@ -175,10 +175,12 @@ impl NativeManager {
         Ok(paths.iter().map(|p| p.display().to_string()).collect())
     }
 
-    /// Crashed sessions as a JSON array.
+    /// Crashed sessions as `[crashedAt, [file, …]]` (see `crash_scan_json`).
     #[napi(catch_unwind)]
     pub fn find_crashed(&self, env: Env) -> napi::Result<String> {
-        Ok(states_json(&self.manager.find_crashed().or_throw(&env)?))
+        Ok(crash_scan_json(
+            &self.manager.find_crashed_texts().or_throw(&env)?,
+        ))
     }
 
     /// Removes old finished sessions; returns the count.

@@ -1,7 +1,7 @@
 //! `NativeStore`: session files for JavaScript. States cross the boundary as
 //! JSON text: one string instead of dozens of property reads and writes.
 
-use msw_session_core::{clock, SessionState, SessionStore, StoreOptions};
+use msw_session_core::{clock, SessionStore, StoreOptions};
 use napi::Env;
 use napi_derive::napi;
 
@@ -22,20 +22,23 @@ pub(crate) fn store_options(fsync: bool, file_mode: f64) -> msw_session_core::Re
     .with_file_mode(file_mode)
 }
 
-/// States as a JSON array.
-pub(crate) fn states_json(states: &[SessionState]) -> String {
-    serde_json_array(states.iter().map(SessionState::to_compact_json))
-}
-
-fn serde_json_array(items: impl Iterator<Item = String>) -> String {
-    let mut out = String::from("[");
-    for (i, item) in items.enumerate() {
+/// The answer of a crash scan as one JSON text: `[crashedAt, [file, …]]`,
+/// the files as they are on disk. JavaScript parses it once and marks each
+/// state `crashed` with that `crashedAt`: cheaper than building the states
+/// in Rust and serializing them again.
+pub(crate) fn crash_scan_json(files: &[String]) -> String {
+    let crashed_at = clock::now_iso();
+    let mut out = String::with_capacity(files.iter().map(|f| f.len() + 1).sum::<usize>() + 40);
+    out.push_str("[\"");
+    out.push_str(&crashed_at);
+    out.push_str("\",[");
+    for (i, file) in files.iter().enumerate() {
         if i > 0 {
             out.push(',');
         }
-        out.push_str(&item);
+        out.push_str(file);
     }
-    out.push(']');
+    out.push_str("]]");
     out
 }
 
@@ -82,14 +85,14 @@ impl NativeStore {
         self.store.list().or_throw(&env)
     }
 
-    /// Crashed sessions as a JSON array.
+    /// Crashed sessions as `[crashedAt, [file, …]]` (see `crash_scan_json`).
     #[napi(catch_unwind)]
     pub fn find_crashed(&self, env: Env, stale_threshold_ms: f64) -> napi::Result<String> {
-        let states = self
+        let files = self
             .store
-            .find_crashed(stale_threshold_ms, clock::now_ms())
+            .find_crashed_texts(stale_threshold_ms, clock::now_ms())
             .or_throw(&env)?;
-        Ok(states_json(&states))
+        Ok(crash_scan_json(&files))
     }
 
     /// Removes old finished sessions; returns the count.

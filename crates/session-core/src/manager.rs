@@ -649,6 +649,14 @@ impl SessionManager {
         self.inner.store.find_crashed(60_000.0, clock::now_ms())
     }
 
+    /// The files of those sessions, as on disk (see
+    /// [`SessionStore::find_crashed_texts`]).
+    pub fn find_crashed_texts(&self) -> Result<Vec<String>> {
+        self.inner
+            .store
+            .find_crashed_texts(60_000.0, clock::now_ms())
+    }
+
     /// Removes finished sessions older than `max_age_days`.
     pub fn cleanup(&self, max_age_days: f64) -> Result<u32> {
         self.inner.store.cleanup(max_age_days, clock::now_ms())

@@ -159,6 +159,10 @@ impl SessionStore {
             .extra
             .get("owner")
             .and_then(|v| serde_json::from_value::<Owner>(v.clone()).ok());
+        self.owner_liveness(owner.as_ref())
+    }
+
+    fn owner_liveness(&self, owner: Option<&Owner>) -> Liveness {
         match owner {
             // The instance becomes a file name: refuse one that is not plain.
             Some(owner) if owner.is_local() && SessionId::parse(&owner.instance).is_ok() => {
@@ -292,7 +296,7 @@ impl SessionStore {
     }
 
     fn read(&self, id: &SessionId) -> Option<(String, SessionState)> {
-        let bytes = fs::read(self.path_of(id)).ok()?;
+        let bytes = read_small(&self.path_of(id)).ok()?;
         let parsed = String::from_utf8(bytes).ok().and_then(|text| {
             SessionState::from_json(&text)
                 .ok()
@@ -334,33 +338,72 @@ impl SessionStore {
     /// more than `stale_ms` before `now_ms` — as copies with status `crashed`
     /// and `crashedAt` set. A live owner is never reported.
     pub fn find_crashed(&self, stale_ms: f64, now_ms: i64) -> Result<Vec<SessionState>> {
-        check_non_negative("staleThresholdMs", stale_ms)?;
         let crashed_at = clock::iso_from_ms(now_ms).unwrap_or_default();
-        let ids = self.list()?;
-        // Reading files is most of the work: spread it over the cores.
-        let found = parallel_filter_map(&ids, |id| {
-            let mut state = self.load(id).ok().flatten()?;
-            if state.status != SessionStatus::Active {
-                return None;
-            }
-            let crashed = match self.liveness(&state) {
-                Liveness::Alive => false,
-                // The owner may have finished between the read and the
-                // probe: only a file still active counts.
-                Liveness::Gone => self
-                    .load(id)
-                    .ok()
-                    .flatten()
-                    .is_some_and(|again| again.status == SessionStatus::Active),
-                Liveness::Unknown => is_older(&state, stale_ms, now_ms),
-            };
-            crashed.then(|| {
+        let texts = self.find_crashed_texts(stale_ms, now_ms)?;
+        Ok(texts
+            .iter()
+            .filter_map(|text| SessionState::from_json(text).ok())
+            .map(|mut state| {
                 state.status = SessionStatus::Crashed;
                 state.crashed_at = Some(crashed_at.clone());
                 state
             })
-        });
-        Ok(found)
+            .collect())
+    }
+
+    /// The files of the sessions [`find_crashed`](Self::find_crashed)
+    /// reports, as they are on disk (not yet marked crashed). Only the fields
+    /// that decide are parsed, so a scan costs little more than reading.
+    pub fn find_crashed_texts(&self, stale_ms: f64, now_ms: i64) -> Result<Vec<String>> {
+        check_non_negative("staleThresholdMs", stale_ms)?;
+        let ids = self.list()?;
+        // Reading files is most of the work: spread it over the cores.
+        Ok(parallel_filter_map(&ids, |id| {
+            let id = SessionId::parse(id).ok()?;
+            let text = self.read_text(&id)?;
+            let header = match serde_json::from_str::<Header<'_>>(&text) {
+                Ok(header) => header,
+                Err(_) => {
+                    self.quarantine(&id);
+                    return None;
+                }
+            };
+            if header.status != SessionStatus::Active {
+                return None;
+            }
+            let owner = header
+                .owner
+                .and_then(|v| serde_json::from_value::<Owner>(v).ok());
+            let crashed = match self.owner_liveness(owner.as_ref()) {
+                Liveness::Alive => false,
+                // The owner may have finished between the read and the
+                // probe: only a file still active counts.
+                Liveness::Gone => self
+                    .read_text(&id)
+                    .and_then(|again| {
+                        serde_json::from_str::<Header<'_>>(&again)
+                            .ok()
+                            .map(|h| h.status)
+                    })
+                    .is_some_and(|status| status == SessionStatus::Active),
+                Liveness::Unknown => clock::parse_iso_ms(&header.updated_at)
+                    .is_some_and(|t| (now_ms - t) as f64 > stale_ms),
+            };
+            crashed.then_some(text)
+        }))
+    }
+
+    /// The text of a session file, when it can be read as UTF-8 (an
+    /// unreadable one is moved aside).
+    fn read_text(&self, id: &SessionId) -> Option<String> {
+        let bytes = read_small(&self.path_of(id)).ok()?;
+        match String::from_utf8(bytes) {
+            Ok(text) => Some(text),
+            Err(_) => {
+                self.quarantine(id);
+                None
+            }
+        }
     }
 
     /// Removes sessions that are not active and were last written more than
@@ -450,6 +493,44 @@ impl SessionStore {
         }
         Ok(())
     }
+}
+
+/// Reads a whole (small) file with open, read until end, close: unlike
+/// `fs::read`, without asking the size first (a `statx`) — session files are
+/// a few KB, and a crash scan reads thousands of them.
+fn read_small(path: &Path) -> io::Result<Vec<u8>> {
+    use std::io::Read;
+    let mut file = fs::File::open(path)?;
+    let mut bytes = Vec::with_capacity(4096);
+    loop {
+        if bytes.len() == bytes.capacity() {
+            bytes.reserve(bytes.capacity());
+        }
+        let len = bytes.len();
+        bytes.resize(bytes.capacity(), 0);
+        match file.read(&mut bytes[len..]) {
+            Ok(0) => {
+                bytes.truncate(len);
+                return Ok(bytes);
+            }
+            Ok(n) => bytes.truncate(len + n),
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => bytes.truncate(len),
+            Err(e) => return Err(e),
+        }
+    }
+}
+
+/// The fields of a session file that decide whether it crashed; the rest
+/// is skipped without being built.
+#[derive(serde::Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct Header<'a> {
+    status: SessionStatus,
+    #[serde(borrow)]
+    updated_at: std::borrow::Cow<'a, str>,
+    /// Read leniently: an owner of another shape is no owner.
+    #[serde(default)]
+    owner: Option<serde_json::Value>,
 }
 
 /// `items.iter().filter_map(f)`, in order, on up to four threads when there
@@ -655,6 +736,17 @@ mod tests {
             found.iter().map(|s| s.id.clone()).collect::<Vec<_>>(),
             expected
         );
+    }
+
+    #[test]
+    fn reads_files_of_any_size_whole() {
+        let dir = tempfile::tempdir().unwrap();
+        for len in [0, 1, 4095, 4096, 4097, 100_000] {
+            let path = dir.path().join(format!("f{len}"));
+            let bytes: Vec<u8> = (0..len).map(|i| (i % 251) as u8).collect();
+            fs::write(&path, &bytes).unwrap();
+            assert_eq!(read_small(&path).unwrap(), bytes);
+        }
     }
 
     #[test]
