@@ -620,9 +620,15 @@ mod tests {
     #[cfg(unix)]
     #[test]
     fn creates_private_folder_and_files() {
-        use std::os::unix::fs::PermissionsExt;
         let dir = tempfile::tempdir().unwrap();
         let store = SessionStore::new(dir.path());
+        assert_eq!(modes_after_a_save(&store), (0o700, 0o600));
+    }
+
+    /// Saves a session and returns the modes of the folder and the file.
+    #[cfg(unix)]
+    fn modes_after_a_save(store: &SessionStore) -> (u32, u32) {
+        use std::os::unix::fs::PermissionsExt;
         store
             .save(&state(
                 "a",
@@ -631,8 +637,8 @@ mod tests {
             ))
             .unwrap();
         let mode = |p: &Path| fs::metadata(p).unwrap().permissions().mode() & 0o777;
-        assert_eq!(mode(store.dir()), 0o700);
-        assert_eq!(mode(&store.path_of(&SessionId::parse("a").unwrap())), 0o600);
+        let file = store.path_of(&SessionId::parse("a").unwrap());
+        (mode(store.dir()), mode(&file))
     }
 
     #[test]
@@ -762,7 +768,6 @@ mod tests {
     #[cfg(unix)]
     #[test]
     fn fsync_and_wider_modes_are_options() {
-        use std::os::unix::fs::PermissionsExt;
         let dir = tempfile::tempdir().unwrap();
         let options = StoreOptions {
             fsync: true,
@@ -771,16 +776,7 @@ mod tests {
         .with_file_mode(f64::from(0o640))
         .unwrap();
         let store = SessionStore::with_options(dir.path(), options);
-        store
-            .save(&state(
-                "a",
-                SessionStatus::Active,
-                "2026-01-01T00:00:00.000Z",
-            ))
-            .unwrap();
-        let mode = |p: &Path| fs::metadata(p).unwrap().permissions().mode() & 0o777;
-        assert_eq!(mode(store.dir()), 0o750);
-        assert_eq!(mode(&store.path_of(&SessionId::parse("a").unwrap())), 0o640);
+        assert_eq!(modes_after_a_save(&store), (0o750, 0o640));
         for bad in [f64::from(0o400), f64::from(0o1000), 1.5, f64::NAN] {
             assert!(StoreOptions::default().with_file_mode(bad).is_err());
         }
