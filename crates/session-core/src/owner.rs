@@ -29,7 +29,7 @@
 
 use std::fs::{File, OpenOptions};
 use std::io;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::sync::OnceLock;
 
 use serde::{Deserialize, Serialize};
@@ -90,12 +90,12 @@ pub enum Liveness {
     Unknown,
 }
 
-/// An exclusive lock on a session, held while it lives; released when
-/// dropped (and by the OS when the process dies).
+/// An exclusive lock on a file — an owning process's, or a session's claim —
+/// released when dropped (and by the OS when the process dies).
 #[derive(Debug)]
 pub struct OwnerLock {
-    file: File,
-    path: PathBuf,
+    /// Held, never read: closing the file releases the lock.
+    _file: File,
 }
 
 impl OwnerLock {
@@ -110,10 +110,7 @@ impl OwnerLock {
         let _ = mode;
         let file = options.open(path)?;
         match file.try_lock() {
-            Ok(()) => Ok(Some(OwnerLock {
-                file,
-                path: path.to_path_buf(),
-            })),
+            Ok(()) => Ok(Some(OwnerLock { _file: file })),
             Err(std::fs::TryLockError::WouldBlock) => Ok(None),
             Err(std::fs::TryLockError::Error(e)) => Err(e),
         }
@@ -130,12 +127,6 @@ impl OwnerLock {
             std::thread::sleep(std::time::Duration::from_micros(250 << attempt.min(4)));
         }
         Ok(None)
-    }
-
-    /// Releases the lock and deletes its file (after the final write).
-    pub fn release_and_remove(self) {
-        let _ = std::fs::remove_file(&self.path);
-        let _ = self.file.unlock();
     }
 }
 
@@ -176,9 +167,7 @@ mod tests {
         assert!(OwnerLock::try_acquire(&path, 0o600).unwrap().is_none());
         drop(lock);
         assert_eq!(probe(&path), Liveness::Gone);
-        let again = OwnerLock::try_acquire(&path, 0o600).unwrap().unwrap();
-        again.release_and_remove();
-        assert!(!path.exists());
+        assert!(OwnerLock::try_acquire(&path, 0o600).unwrap().is_some());
     }
 
     #[test]

@@ -84,12 +84,6 @@ impl SessionState {
         Ok(state)
     }
 
-    /// Compact JSON, for handing a state to JavaScript's `JSON.parse`.
-    pub fn to_compact_json(&self) -> String {
-        // Serializing plain data with string keys cannot fail.
-        serde_json::to_string(self).unwrap_or_default()
-    }
-
     /// The file's text: JSON indented by two spaces, as
     /// `JSON.stringify(state, null, 2)` writes it.
     pub fn to_pretty_json(&self) -> String {
