@@ -1,0 +1,85 @@
+// A strict consumer of what the package adds to the reference's API: worker and
+// cross-process sessions, AbortSignal, linked sources, estimates, persistence
+// options, flush and corrupt files, typed error codes. Type-checked by
+// `npx tsc -p __test__/tsconfig.json`; never run.
+import {
+  CancellationError,
+  CancellationSource,
+  ProgressTracker,
+  SessionManager,
+  SessionStateStore,
+  attachSession,
+  createTimeoutToken,
+  requestCancellation,
+  type ErrorCode,
+  type ProgressEstimate,
+  type Session,
+  type SessionManagerOptions,
+  type SessionOwner,
+  type SessionState,
+  type StoreOptions,
+} from "msw-session";
+
+const storeOptions: StoreOptions = { fsync: true, fileMode: 0o640 };
+const options: SessionManagerOptions = { basePath: "/tmp/x", persistIntervalMs: 0, ...storeOptions };
+const manager = new SessionManager(options);
+const session: Session = manager.createSession("typed", { n: 1 });
+
+// Removers.
+const stopListening: () => void = session.progress.onProgress((state) => void state.progress);
+const stopCancel: () => void = session.cancellation.token.onCancelled((reason?: string) => void reason);
+stopListening();
+stopCancel();
+
+// AbortSignal and linked sources.
+const signal: AbortSignal = session.cancellation.token.signal;
+const linked: CancellationSource = CancellationSource.linked(
+  session.cancellation,
+  session.cancellation.token,
+  AbortSignal.timeout(1000),
+  createTimeoutToken(5000).token,
+);
+linked.dispose();
+signal.addEventListener("abort", () => {
+  const why: unknown = signal.reason;
+  if (why instanceof CancellationError) {
+    const reason: string | undefined = why.reason;
+    void reason;
+  }
+});
+
+// Estimates.
+const estimate: ProgressEstimate | undefined = new ProgressTracker("s", "op").estimate();
+if (estimate) {
+  const { ratePerSec, remainingMs, eta, unit } = estimate;
+  const when: Date = eta;
+  const counted: "steps" | "percent" = unit;
+  void [ratePerSec, remainingMs, when, counted];
+}
+
+// Threads and processes.
+const attached: Session | undefined = attachSession(session.id, { basePath: "/tmp/x" });
+const asked: boolean = requestCancellation(session.id, "stop", { basePath: "/tmp/x" });
+void [attached, asked, requestCancellation(session.id)];
+
+// Persistence.
+manager.flush();
+const corrupt: string[] = manager.corruptFiles();
+const store = new SessionStateStore("/tmp/x", storeOptions);
+const aside: string[] = store.corruptFiles();
+const crashed: SessionState[] = store.findCrashedSessions();
+const owner: SessionOwner | undefined = crashed[0]?.owner;
+if (owner) {
+  const { pid, host, instance, since } = owner;
+  void [pid, host, instance, since];
+}
+const status: SessionState["status"] = "cancelled";
+void [corrupt, aside, status];
+
+// Error codes.
+try {
+  manager.createSession("x", { big: 1n });
+} catch (error) {
+  const code = (error as { code?: ErrorCode }).code;
+  if (code === "ERR_CONTEXT_NOT_SERIALIZABLE" || code === "ERR_SESSION_IO") void code;
+}
