@@ -584,6 +584,38 @@ class SessionStateStore {
 // ---------------------------------------------------------------------------
 // Manager
 
+/**
+ * A session object with its fields in the reference's order, filled in by
+ * `fillSession` once the core has made the session.
+ * @param {string} operation
+ * @param {Record<string, unknown>} context
+ * @returns {import("./index.js").Session}
+ */
+function newSession(operation, context) {
+  return /** @type {any} */ ({
+    id: "",
+    operation,
+    progress: undefined,
+    cancellation: undefined,
+    context,
+    createdAt: undefined,
+  });
+}
+
+/**
+ * Fills a session object from the core's handle on the session.
+ * @param {import("./index.js").Session} session
+ * @param {import("./binding.js").NativeSession} handle
+ * @returns {import("./index.js").Session}
+ */
+function fillSession(session, handle) {
+  session.id = handle.id;
+  session.progress = new ProgressTracker(/** @type {any} */ (kWrap), /** @type {any} */ (handle.tracker()));
+  session.cancellation = sourceOf(handle.token());
+  session.createdAt = new Date(handle.createdAtMs);
+  return session;
+}
+
 let exitHookInstalled = false;
 
 /** Makes a normal exit write what the managers have not written yet. */
@@ -629,7 +661,7 @@ class SessionManager {
     checkString(operation, "operation");
     checkObject(context, "context");
     const json = stringify(context, "context");
-    const session = this.#newSession(operation, context);
+    const session = newSession(operation, context);
     return this.#adopt(
       session,
       this.#native.createSession(operation, json, () => JSON.stringify(session.context)),
@@ -637,31 +669,11 @@ class SessionManager {
   }
 
   /**
-   * A session object with its fields in the reference's order, filled in by #adopt.
-   * @param {string} operation
-   * @param {Record<string, unknown>} context
-   * @returns {import("./index.js").Session}
-   */
-  #newSession(operation, context) {
-    return /** @type {any} */ ({
-      id: "",
-      operation,
-      progress: undefined,
-      cancellation: undefined,
-      context,
-      createdAt: undefined,
-    });
-  }
-
-  /**
    * @param {import("./index.js").Session} session
    * @param {import("./binding.js").NativeSession} handle
    */
   #adopt(session, handle) {
-    session.id = handle.id;
-    session.progress = new ProgressTracker(/** @type {any} */ (kWrap), /** @type {any} */ (handle.tracker()));
-    session.cancellation = sourceOf(handle.token());
-    session.createdAt = new Date(handle.createdAtMs);
+    fillSession(session, handle);
     this.#sessions.set(session.id, session);
     return session;
   }
@@ -743,7 +755,7 @@ class SessionManager {
   resumeSession(crashedState) {
     checkObject(crashedState, "crashedState");
     const json = stringify(crashedState, "crashedState");
-    const session = this.#newSession(crashedState.operation, crashedState.context);
+    const session = newSession(crashedState.operation, crashedState.context);
     const handle = this.#native.resumeSession(json, () => JSON.stringify(session.context));
     return handle == null ? undefined : this.#adopt(session, handle);
   }
@@ -776,19 +788,21 @@ class SessionManager {
  */
 function attachSession(id, options = {}) {
   checkString(id, "id");
+  const handle = native.attachSession(basePathOf(options), id);
+  if (handle == null) return undefined;
+  return fillSession(newSession(handle.operation, JSON.parse(handle.contextJson)), handle);
+}
+
+/**
+ * The `basePath` of an options object (default `process.cwd()`), checked.
+ * @param {{ basePath?: string }} options
+ * @returns {string}
+ */
+function basePathOf(options) {
   checkObject(options, "options");
   const { basePath = process.cwd() } = options;
   checkString(basePath, "options.basePath");
-  const handle = native.attachSession(basePath, id);
-  if (handle == null) return undefined;
-  return {
-    id: handle.id,
-    operation: handle.operation,
-    progress: new ProgressTracker(/** @type {any} */ (kWrap), /** @type {any} */ (handle.tracker())),
-    cancellation: sourceOf(handle.token()),
-    context: JSON.parse(handle.contextJson),
-    createdAt: new Date(handle.createdAtMs),
-  };
+  return basePath;
 }
 
 /**
@@ -801,10 +815,7 @@ function attachSession(id, options = {}) {
 function requestCancellation(id, reason, options = {}) {
   checkString(id, "id");
   checkOptionalString(reason, "reason");
-  checkObject(options, "options");
-  const { basePath = process.cwd() } = options;
-  checkString(basePath, "options.basePath");
-  return native.requestCancellation(basePath, id, reason);
+  return native.requestCancellation(basePathOf(options), id, reason);
 }
 
 /** @type {SessionManager | undefined} */

@@ -11,7 +11,7 @@ use crate::error::OrThrow;
 use crate::js_function::JsFunction;
 use crate::js_thread::JsThread;
 use crate::listeners::{Args, JsContextProvider, JsProgressListener};
-use crate::store::{crash_scan_json, store_options};
+use crate::store::{corrupt_files, crash_scan_json, store_options};
 use crate::token::NativeToken;
 use crate::tracker::NativeTracker;
 
@@ -171,8 +171,7 @@ impl NativeManager {
     /// The paths of files moved aside because they could not be read.
     #[napi(catch_unwind)]
     pub fn corrupt_files(&self, env: Env) -> napi::Result<Vec<String>> {
-        let paths = self.manager.store().corrupt_files().or_throw(&env)?;
-        Ok(paths.iter().map(|p| p.display().to_string()).collect())
+        corrupt_files(self.manager.store(), &env)
     }
 
     /// Crashed sessions as `[crashedAt, [file, …]]` (see `crash_scan_json`).

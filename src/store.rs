@@ -13,6 +13,12 @@ pub struct NativeStore {
     store: SessionStore,
 }
 
+/// The paths of a store's corrupt files, for JavaScript.
+pub(crate) fn corrupt_files(store: &SessionStore, env: &Env) -> napi::Result<Vec<String>> {
+    let paths = store.corrupt_files().or_throw(env)?;
+    Ok(paths.iter().map(|p| p.display().to_string()).collect())
+}
+
 /// Store options from JavaScript values.
 pub(crate) fn store_options(fsync: bool, file_mode: f64) -> msw_session_core::Result<StoreOptions> {
     StoreOptions {
@@ -57,8 +63,7 @@ impl NativeStore {
     /// The paths of files moved aside because they could not be read.
     #[napi(catch_unwind)]
     pub fn corrupt_files(&self, env: Env) -> napi::Result<Vec<String>> {
-        let paths = self.store.corrupt_files().or_throw(&env)?;
-        Ok(paths.iter().map(|p| p.display().to_string()).collect())
+        corrupt_files(&self.store, &env)
     }
 
     /// Checks and writes a state given as JSON text.

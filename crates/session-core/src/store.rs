@@ -296,16 +296,14 @@ impl SessionStore {
     }
 
     fn read(&self, id: &SessionId) -> Option<(String, SessionState)> {
-        let bytes = read_small(&self.path_of(id)).ok()?;
-        let parsed = String::from_utf8(bytes).ok().and_then(|text| {
-            SessionState::from_json(&text)
-                .ok()
-                .map(|state| (text, state))
-        });
-        if parsed.is_none() {
-            self.quarantine(id);
+        let text = self.read_text(id)?;
+        match SessionState::from_json(&text) {
+            Ok(state) => Some((text, state)),
+            Err(_) => {
+                self.quarantine(id);
+                None
+            }
         }
-        parsed
     }
 
     /// Deletes a session file; `false` when there was none.
