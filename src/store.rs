@@ -5,6 +5,7 @@ use msw_session_core::{clock, SessionStore, StoreOptions};
 use napi::Env;
 use napi_derive::napi;
 
+use crate::convert::Text;
 use crate::error::OrThrow;
 
 /// Session files in `<basePath>/.msw/sessions/`.
@@ -74,14 +75,18 @@ impl NativeStore {
 
     /// The text of a session file, or `undefined` when missing or unreadable.
     #[napi(catch_unwind)]
-    pub fn load(&self, env: Env, id: String) -> napi::Result<Option<String>> {
-        self.store.load_text(&id).or_throw(&env)
+    pub fn load(
+        &self,
+        env: Env,
+        #[napi(ts_arg_type = "string")] id: Text,
+    ) -> napi::Result<Option<String>> {
+        self.store.load_text(&id.0).or_throw(&env)
     }
 
     /// Deletes a session file; `false` when there was none.
     #[napi(catch_unwind)]
-    pub fn remove(&self, env: Env, id: String) -> napi::Result<bool> {
-        self.store.remove(&id).or_throw(&env)
+    pub fn remove(&self, env: Env, #[napi(ts_arg_type = "string")] id: Text) -> napi::Result<bool> {
+        self.store.remove(&id.0).or_throw(&env)
     }
 
     /// The ids of all session files.
@@ -115,10 +120,10 @@ impl NativeStore {
 pub fn request_cancellation(
     env: Env,
     base_path: String,
-    id: String,
-    reason: Option<String>,
+    #[napi(ts_arg_type = "string")] id: Text,
+    #[napi(ts_arg_type = "string | undefined | null")] reason: Option<Text>,
 ) -> napi::Result<bool> {
     SessionStore::new(base_path)
-        .request_cancellation(&id, reason)
+        .request_cancellation(&id.0, reason.map(|t| t.0))
         .or_throw(&env)
 }

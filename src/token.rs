@@ -7,6 +7,7 @@ use napi::bindgen_prelude::{ArrayBuffer, Function};
 use napi::{sys, Env};
 use napi_derive::napi;
 
+use crate::convert::Text;
 use crate::error::OrThrow;
 use crate::js_function::JsFunction;
 use crate::listeners::JsCancelListener;
@@ -45,9 +46,13 @@ impl NativeToken {
     /// A token cancelled after `timeoutMs` on the timer thread with `reason`.
     /// Throws RangeError `ERR_OUT_OF_RANGE` for NaN or a negative count.
     #[napi(factory, catch_unwind)]
-    pub fn with_timeout(env: Env, timeout_ms: f64, reason: String) -> napi::Result<Self> {
+    pub fn with_timeout(
+        env: Env,
+        timeout_ms: f64,
+        #[napi(ts_arg_type = "string")] reason: Text,
+    ) -> napi::Result<Self> {
         let (source, _timer) =
-            CancellationSource::with_timeout_ms(timeout_ms, reason).or_throw(&env)?;
+            CancellationSource::with_timeout_ms(timeout_ms, reason.0).or_throw(&env)?;
         Ok(Self::from_source(source))
     }
 
@@ -81,22 +86,26 @@ impl NativeToken {
     }
 
     /// The reason, once cancelled; `undefined` without one or before.
-    #[napi(getter, catch_unwind)]
-    pub fn reason(&self) -> Option<String> {
-        self.token.reason().flatten()
+    #[napi(getter, catch_unwind, ts_return_type = "string | null")]
+    pub fn reason(&self) -> Option<Text> {
+        self.token.reason().flatten().map(Text)
     }
 
     /// Cancels; `false` when it already was.
     #[napi(catch_unwind)]
-    pub fn cancel(&self, reason: Option<String>) -> bool {
-        self.token.cancel(reason)
+    pub fn cancel(
+        &self,
+        #[napi(ts_arg_type = "string | undefined | null")] reason: Option<Text>,
+    ) -> bool {
+        self.token.cancel(reason.map(|t| t.0))
     }
 
-    /// Registers a callback; returns its id, or `null` when the token was
-    /// already cancelled and the callback has run.
+    /// Registers a callback, held weakly (the JavaScript wrapper keeps it
+    /// alive); returns its id, or `null` when the token was already
+    /// cancelled and the callback has run.
     #[napi(catch_unwind, ts_args_type = "callback: (reason?: string) => void")]
     pub fn on_cancelled(&self, env: Env, callback: Function<'_>) -> napi::Result<Option<i64>> {
-        let listener = JsCancelListener::new(JsFunction::new(&env, &callback)?);
+        let listener = JsCancelListener::new(JsFunction::weak(&env, &callback)?);
         Ok(self.token.on_cancelled(listener).map(|id| id as i64))
     }
 

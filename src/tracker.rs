@@ -5,7 +5,7 @@ use napi::bindgen_prelude::{Function, Unknown};
 use napi::Env;
 use napi_derive::napi;
 
-use crate::convert;
+use crate::convert::{self, Text};
 use crate::error::OrThrow;
 use crate::js_function::JsFunction;
 use crate::listeners::{Args, JsProgressListener};
@@ -28,18 +28,22 @@ impl NativeTracker {
 impl NativeTracker {
     /// A pending tracker at 0 %.
     #[napi(constructor)]
-    pub fn new(session_id: String, operation: String) -> Self {
-        Self::from_core(ProgressTracker::new(session_id, operation))
+    pub fn new(
+        #[napi(ts_arg_type = "string")] session_id: Text,
+        #[napi(ts_arg_type = "string")] operation: Text,
+    ) -> Self {
+        Self::from_core(ProgressTracker::new(session_id.0, operation.0))
     }
 
-    /// Registers `listener`, called with the fields an update can change as
-    /// positional arguments (the others never change); returns its id.
+    /// Registers `listener`, held weakly (the JavaScript wrapper keeps it
+    /// alive), called with the fields an update can change as positional
+    /// arguments (the others never change); returns its id.
     #[napi(
         catch_unwind,
         ts_args_type = "listener: (status: 0 | 1 | 2 | 3 | 4, progress: number, currentStep: string | undefined, totalSteps: number | undefined, completedSteps: number | undefined, updatedAt: string, error: string | undefined, eta: string | undefined) => void"
     )]
     pub fn on_progress(&self, env: Env, listener: Function<'_>) -> napi::Result<i64> {
-        let listener = JsProgressListener::new(JsFunction::new(&env, &listener)?, Args::Changing);
+        let listener = JsProgressListener::new(JsFunction::weak(&env, &listener)?, Args::Changing);
         Ok(self.tracker.on_progress(listener) as i64)
     }
 
@@ -114,17 +118,20 @@ impl NativeTracker {
         &self,
         env: Env,
         progress: f64,
-        current_step: Option<String>,
+        #[napi(ts_arg_type = "string | undefined | null")] current_step: Option<Text>,
     ) -> napi::Result<()> {
         self.tracker
-            .set_progress(progress, current_step)
+            .set_progress(progress, current_step.map(|t| t.0))
             .or_throw(&env)
     }
 
     /// Counts one completed step.
     #[napi(catch_unwind)]
-    pub fn complete_step(&self, step_name: Option<String>) {
-        self.tracker.complete_step(step_name)
+    pub fn complete_step(
+        &self,
+        #[napi(ts_arg_type = "string | undefined | null")] step_name: Option<Text>,
+    ) {
+        self.tracker.complete_step(step_name.map(|t| t.0))
     }
 
     /// Finishes successfully.
@@ -135,14 +142,14 @@ impl NativeTracker {
 
     /// Finishes with an error.
     #[napi(catch_unwind)]
-    pub fn fail(&self, error: String) {
-        self.tracker.fail(error)
+    pub fn fail(&self, #[napi(ts_arg_type = "string")] error: Text) {
+        self.tracker.fail(error.0)
     }
 
     /// Stops on request.
     #[napi(catch_unwind)]
-    pub fn cancel(&self, reason: Option<String>) {
-        self.tracker.cancel(reason)
+    pub fn cancel(&self, #[napi(ts_arg_type = "string | undefined | null")] reason: Option<Text>) {
+        self.tracker.cancel(reason.map(|t| t.0))
     }
 
     /// Sets the estimated completion from a time value in ms.

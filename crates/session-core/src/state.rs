@@ -67,7 +67,8 @@ pub struct SessionState {
 impl SessionState {
     /// Parses a state from JSON text, naming the offending field on error.
     pub fn from_json(text: &str) -> Result<Self> {
-        let de = &mut serde_json::Deserializer::from_str(text);
+        let text = crate::js_text::json_in(text);
+        let de = &mut serde_json::Deserializer::from_str(&text);
         let state: SessionState = serde_path_to_error::deserialize(de).map_err(|err| {
             let path = err.path().to_string();
             CoreError::InvalidState {
@@ -85,10 +86,11 @@ impl SessionState {
     }
 
     /// The file's text: JSON indented by two spaces, as
-    /// `JSON.stringify(state, null, 2)` writes it.
+    /// `JSON.stringify(state, null, 2)` writes it (lone surrogates as
+    /// `\udXXX` escapes, see [`js_text`](crate::js_text)).
     pub fn to_pretty_json(&self) -> String {
         // Serializing plain data with string keys cannot fail.
-        serde_json::to_string_pretty(self).unwrap_or_default()
+        crate::js_text::json_out(serde_json::to_string_pretty(self).unwrap_or_default())
     }
 }
 

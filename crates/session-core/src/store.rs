@@ -359,7 +359,8 @@ impl SessionStore {
         Ok(parallel_filter_map(&ids, |id| {
             let id = SessionId::parse(id).ok()?;
             let text = self.read_text(&id)?;
-            let header = match serde_json::from_str::<Header<'_>>(&text) {
+            let mapped = crate::js_text::json_in(&text);
+            let header = match serde_json::from_str::<Header<'_>>(&mapped) {
                 Ok(header) => header,
                 Err(_) => {
                     self.quarantine(&id);
@@ -379,7 +380,7 @@ impl SessionStore {
                 Liveness::Gone => self
                     .read_text(&id)
                     .and_then(|again| {
-                        serde_json::from_str::<Header<'_>>(&again)
+                        serde_json::from_str::<Header<'_>>(&crate::js_text::json_in(&again))
                             .ok()
                             .map(|h| h.status)
                     })
