@@ -525,3 +525,25 @@ export declare function requestCancellation(
   reason?: string,
   options?: { basePath?: string },
 ): boolean;
+
+/** What {@link liveCounts} reports. */
+export interface LiveCounts {
+  /** Sessions the native core still holds: live in a manager, or finished but still referenced by a handle that has not been collected yet. */
+  sessions: number;
+  /** Sessions that {@link attachSession} can find (live ones). */
+  attachable: number;
+  /** Sessions with changes waiting for the background writer. */
+  dirty: number;
+  /** Managers alive in this process. */
+  managers: number;
+  /** JavaScript functions the native core holds (one dispatcher per object with listeners, one context reader per session). */
+  callbacks: number;
+}
+
+/**
+ * What this process holds per session, now: a diagnostic for leak tests and
+ * health checks of long-lived servers. A session that finished (completed,
+ * failed, or cancelled and then completed) and whose objects were collected
+ * leaves every count where it was before it was created.
+ */
+export declare function liveCounts(): LiveCounts;

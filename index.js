@@ -145,6 +145,32 @@ function remover(remove) {
 
 const noop = () => {};
 
+/**
+ * Calls every callback of `callbacks` with `value`, in registration order;
+ * one that throws is isolated (as in the reference) and the others still run.
+ * @template T
+ * @param {Map<number, (value: T) => void>} callbacks
+ * @param {T} value
+ */
+function callEach(callbacks, value) {
+  for (const callback of callbacks.values()) {
+    try {
+      callback(value);
+    } catch {
+      // Ignored, as the reference ignores callback errors.
+    }
+  }
+}
+
+/**
+ * Token wrappers whose callbacks must outlive every JavaScript reference to
+ * them until they fire: timeout tokens (the reference's `setTimeout` held
+ * them) and children of a parent that has just fired. A wrapper leaves the
+ * set when its own callbacks have run, or when its source is disposed.
+ * @type {Set<CancellationToken>}
+ */
+const keepUntilFired = new Set();
+
 // ---------------------------------------------------------------------------
 // Cancellation
 
@@ -152,6 +178,7 @@ const noop = () => {};
 class CancellationError extends Error {
   /** @param {string} [reason] */
   constructor(reason) {
+    if (typeof reason === "symbol") checkOptionalString(reason, "reason");
     super(reason || "Operation was cancelled");
     this.name = "CancellationError";
     /** @readonly @type {string | undefined} */
@@ -174,8 +201,16 @@ function reasonOf(reason) {
 
 /** @type {(token: CancellationToken) => import("./binding.js").NativeToken} */
 let nativeOf;
+/** @type {(token: CancellationToken, callback: (reason?: string) => void) => () => void} */
+let addCallback;
 
-/** The read side of cancellation. */
+/**
+ * The read side of cancellation.
+ *
+ * Callbacks live in `#pending`, owned by this object; the core holds only
+ * `#dispatch`, weakly, so a callback that closes over its token (the usual
+ * case) makes no cycle through a native reference (see src/js_function.rs).
+ */
 class CancellationToken {
   /** @type {import("./binding.js").NativeToken} */
   #native;
@@ -183,9 +218,44 @@ class CancellationToken {
   #flag;
   /** @type {AbortSignal | undefined} */
   #signal;
+  /** @type {Map<number, (reason?: string) => void>} callbacks not run yet */
+  #pending = new Map();
+  #nextKey = 0;
+  /** @type {((reason?: string) => void) | undefined} the one callback the core holds */
+  #dispatch;
 
   static {
     nativeOf = (token) => token.#native;
+    addCallback = (token, callback) => token.#add(callback);
+  }
+
+  /**
+   * Runs `callback` at the cancellation, or at once when already cancelled.
+   * @param {(reason?: string) => void} callback
+   * @returns {() => void} removes it
+   */
+  #add(callback) {
+    if (this.#flag[0] !== 0) {
+      callEach(new Map([[0, callback]]), this.reason);
+      return noop;
+    }
+    const key = ++this.#nextKey;
+    // In the map before the core hears of it: a cancellation racing in from
+    // another thread dispatches synchronously from `onCancelled`.
+    this.#pending.set(key, callback);
+    if (this.#dispatch === undefined) {
+      this.#dispatch = (reason) => this.#fire(reason);
+      this.#native.onCancelled(this.#dispatch);
+    }
+    return remover(() => this.#pending.delete(key));
+  }
+
+  /** @param {string | undefined} reason */
+  #fire(reason) {
+    const pending = this.#pending;
+    this.#pending = new Map();
+    callEach(pending, reason);
+    keepUntilFired.delete(this);
   }
 
   constructor() {
@@ -211,9 +281,7 @@ class CancellationToken {
     if (this.#signal === undefined) {
       const controller = new AbortController();
       this.#signal = controller.signal;
-      this.#native.onCancelled((/** @type {string | undefined} */ reason) =>
-        controller.abort(new CancellationError(reason)),
-      );
+      this.#add((reason) => controller.abort(new CancellationError(reason)));
     }
     return this.#signal;
   }
@@ -224,9 +292,7 @@ class CancellationToken {
    */
   onCancelled(callback) {
     checkFunction(callback, "callback");
-    const id = this.#native.onCancelled(callback);
-    if (id === null || id === undefined) return noop;
-    return remover(() => this.#native.removeCallback(id));
+    return this.#add(callback);
   }
 
   throwIfCancelled() {
@@ -260,6 +326,14 @@ class CancellationSource {
       if (parent instanceof CancellationSource) parent = parent.token;
       if (parent instanceof CancellationToken) {
         child.link(nativeOf(parent));
+        // The parent keeps this source alive while both may fire, and hands
+        // it over, when it fires, until the source's own callbacks have run.
+        const token = source.#token;
+        source.#unlinks.push(
+          addCallback(parent, () => {
+            if (!token.isCancelled) keepUntilFired.add(token);
+          }),
+        );
       } else if (parent instanceof AbortSignal) {
         const signal = parent;
         if (signal.aborted) {
@@ -284,6 +358,7 @@ class CancellationSource {
   /** Releases the links to parents and the timer of a timeout source. */
   dispose() {
     for (const unlink of this.#unlinks.splice(0)) unlink();
+    keepUntilFired.delete(this.#token);
     nativeOf(this.#token).dispose();
   }
 
@@ -321,7 +396,11 @@ function sourceOf(handle) {
  */
 function createTimeoutToken(timeoutMs) {
   checkNumber(timeoutMs, "timeoutMs");
-  return sourceOf(native.NativeToken.withTimeout(timeoutMs, `Timeout after ${timeoutMs}ms`));
+  const source = sourceOf(native.NativeToken.withTimeout(timeoutMs, `Timeout after ${timeoutMs}ms`));
+  // As the reference's pending `setTimeout` did, the timer keeps the token's
+  // callbacks alive until it fires (an infinite one never does).
+  if (timeoutMs !== Infinity && !source.isCancelled) keepUntilFired.add(source.token);
+  return source;
 }
 
 // ---------------------------------------------------------------------------
@@ -365,19 +444,71 @@ function buildState(
 }
 
 /**
- * A native listener that builds the state and hands it to `callback`.
- * @param {(state: import("./index.js").ProgressState) => void} callback
+ * A native listener that builds the state once and hands it to each of
+ * `listeners` (the reference passes one object to all of them).
+ * @param {Map<number, (state: import("./index.js").ProgressState) => void>} listeners
  * @returns {(...args: any[]) => void}
  */
-function stateListener(callback) {
+function stateListener(listeners) {
   // @ts-ignore -- the core passes exactly the parameters of buildState
-  return (a, b, c, d, e, f, g, h, i, j, k) => callback(buildState(a, b, c, d, e, f, g, h, i, j, k));
+  return (a, b, c, d, e, f, g, h, i, j, k) => callEach(listeners, buildState(a, b, c, d, e, f, g, h, i, j, k));
+}
+
+/**
+ * The progress listeners of one wrapper (a tracker, a manager). The wrapper
+ * owns them; the core holds one dispatcher per wrapper, weakly, registered
+ * while the list is not empty (see src/js_function.rs for why).
+ */
+class ProgressListeners {
+  /** @type {Map<number, (state: import("./index.js").ProgressState) => void>} */
+  listeners = new Map();
+  #nextKey = 0;
+  /** @type {((...args: any[]) => void) | undefined} kept alive here for the core */
+  #dispatch;
+  /** @type {number | undefined} the core's id of `#dispatch` */
+  #id;
+  /** @type {{ onProgress(listener: (...args: any[]) => void): number, removeListener(id: number): boolean }} */
+  #native;
+  /** @type {() => (...args: any[]) => void} */
+  #makeDispatch;
+
+  /**
+   * @param {{ onProgress(listener: (...args: any[]) => void): number, removeListener(id: number): boolean }} nativeHandle
+   * @param {(listeners: Map<number, (state: import("./index.js").ProgressState) => void>) => (...args: any[]) => void} makeDispatch
+   */
+  constructor(nativeHandle, makeDispatch) {
+    this.#native = nativeHandle;
+    this.#makeDispatch = () => makeDispatch(this.listeners);
+  }
+
+  /**
+   * @param {(state: import("./index.js").ProgressState) => void} callback
+   * @returns {() => void} removes it
+   */
+  add(callback) {
+    const key = ++this.#nextKey;
+    this.listeners.set(key, callback);
+    if (this.#id === undefined) {
+      this.#dispatch = this.#makeDispatch();
+      this.#id = this.#native.onProgress(this.#dispatch);
+    }
+    return remover(() => {
+      this.listeners.delete(key);
+      if (this.listeners.size === 0 && this.#id !== undefined) {
+        this.#native.removeListener(this.#id);
+        this.#id = undefined;
+        this.#dispatch = undefined;
+      }
+    });
+  }
 }
 
 /** Progress of one operation. */
 class ProgressTracker {
   /** @type {import("./binding.js").NativeTracker} */
   #native;
+  /** @type {ProgressListeners} */
+  #listeners;
 
   /**
    * @param {string} sessionId
@@ -386,11 +517,30 @@ class ProgressTracker {
   constructor(sessionId, operation) {
     if (sessionId === /** @type {any} */ (kWrap)) {
       this.#native = /** @type {any} */ (operation);
-      return;
+    } else {
+      checkString(sessionId, "sessionId");
+      checkString(operation, "operation");
+      this.#native = new native.NativeTracker(sessionId, operation);
     }
-    checkString(sessionId, "sessionId");
-    checkString(operation, "operation");
-    this.#native = new native.NativeTracker(sessionId, operation);
+    this.#listeners = new ProgressListeners(this.#native, (listeners) => {
+      // The fields an update cannot change come once from here; the core
+      // then passes only the others.
+      const { sessionId, operation, startedAt } = this.getState();
+      return (
+        /** @type {0 | 1 | 2 | 3 | 4} */ status,
+        /** @type {number} */ progress,
+        /** @type {string | undefined} */ currentStep,
+        /** @type {number | undefined} */ totalSteps,
+        /** @type {number | undefined} */ completedSteps,
+        /** @type {string} */ updatedAt,
+        /** @type {string | undefined} */ error,
+        /** @type {string | undefined} */ eta,
+      ) =>
+        callEach(
+          listeners,
+          buildState(sessionId, operation, status, progress, currentStep, totalSteps, completedSteps, startedAt, updatedAt, error, eta),
+        );
+    });
   }
 
   /**
@@ -399,15 +549,7 @@ class ProgressTracker {
    */
   onProgress(callback) {
     checkFunction(callback, "callback");
-    // The fields an update cannot change come once from here; the core then
-    // passes only the others.
-    const { sessionId, operation, startedAt } = this.getState();
-    const id = this.#native.onProgress((status, progress, currentStep, totalSteps, completedSteps, updatedAt, error, eta) =>
-      callback(
-        buildState(sessionId, operation, status, progress, currentStep, totalSteps, completedSteps, startedAt, updatedAt, error, eta),
-      ),
-    );
-    return remover(() => this.#native.removeListener(id));
+    return this.#listeners.add(callback);
   }
 
   /** @param {number} [totalSteps] */
@@ -482,6 +624,8 @@ function formatProgress(state) {
   const progress = state.progress;
   if (typeof progress !== "number") checkNumber(progress, "state.progress");
   const filled = Math.min(30, Math.max(0, Math.round((progress / 100) * 30))) || 0;
+  if (typeof state.operation === "symbol") checkString(state.operation, "state.operation");
+  if (typeof state.currentStep === "symbol") checkOptionalString(state.currentStep, "state.currentStep");
   const step = state.currentStep ? ` - ${state.currentStep}` : "";
   return `${BARS[filled]}${progress}% ${state.operation}${step}`;
 }
@@ -616,6 +760,52 @@ function fillSession(session, handle) {
   return session;
 }
 
+/** @type {unknown} what the last context read threw, for the `cause` of the core's error */
+let lastContextError;
+
+/**
+ * The function the core calls to read a session's context anew.
+ * @param {import("./index.js").Session} session
+ * @returns {() => string | undefined}
+ */
+function contextReader(session) {
+  return () => {
+    try {
+      return JSON.stringify(session.context);
+    } catch (error) {
+      lastContextError = error;
+      throw error;
+    }
+  };
+}
+
+/**
+ * Runs a manager call that may read contexts; an `ERR_CONTEXT_NOT_SERIALIZABLE`
+ * it throws (or holds in `errors`) gets the user's own error as its `cause`.
+ * @template T
+ * @param {() => T} call
+ * @returns {T}
+ */
+function withContextCause(call) {
+  const outer = lastContextError;
+  lastContextError = undefined;
+  try {
+    return call();
+  } catch (error) {
+    const cause = lastContextError;
+    if (cause !== undefined) {
+      for (const e of [error, ...((/** @type {any} */ (error)?.errors) ?? [])]) {
+        if (e && e.code === "ERR_CONTEXT_NOT_SERIALIZABLE" && !("cause" in e)) {
+          Object.defineProperty(e, "cause", { value: cause, writable: true, configurable: true });
+        }
+      }
+    }
+    throw error;
+  } finally {
+    lastContextError = outer;
+  }
+}
+
 let exitHookInstalled = false;
 
 /** Makes a normal exit write what the managers have not written yet. */
@@ -631,6 +821,8 @@ class SessionManager {
   #native;
   /** @type {Map<string, import("./index.js").Session>} the session objects, by id */
   #sessions = new Map();
+  /** @type {ProgressListeners} */
+  #listeners;
 
   /** @param {import("./index.js").SessionManagerOptions} [options] */
   constructor(options = {}) {
@@ -641,6 +833,7 @@ class SessionManager {
     checkNumber(persistIntervalMs, "options.persistIntervalMs");
     const { fsync, fileMode } = storeOptions(options);
     this.#native = new native.NativeManager(basePath, autoSaveIntervalMs, persistIntervalMs, fsync, fileMode);
+    this.#listeners = new ProgressListeners(this.#native, stateListener);
     flushAtExit();
   }
 
@@ -664,7 +857,7 @@ class SessionManager {
     const session = newSession(operation, context);
     return this.#adopt(
       session,
-      this.#native.createSession(operation, json, () => JSON.stringify(session.context)),
+      withContextCause(() => this.#native.createSession(operation, json, contextReader(session))),
     );
   }
 
@@ -699,13 +892,13 @@ class SessionManager {
   cancelSession(id, reason) {
     checkString(id, "id");
     checkOptionalString(reason, "reason");
-    return this.#native.cancelSession(id, reason);
+    return withContextCause(() => this.#native.cancelSession(id, reason));
   }
 
   /** @param {string} id */
   completeSession(id) {
     checkString(id, "id");
-    return this.#forgetIf(id, this.#native.completeSession(id));
+    return this.#forgetIf(id, withContextCause(() => this.#native.completeSession(id)));
   }
 
   /**
@@ -715,7 +908,7 @@ class SessionManager {
   failSession(id, error) {
     checkString(id, "id");
     checkString(error, "error");
-    return this.#forgetIf(id, this.#native.failSession(id, error));
+    return this.#forgetIf(id, withContextCause(() => this.#native.failSession(id, error)));
   }
 
   /**
@@ -734,8 +927,7 @@ class SessionManager {
    */
   onProgress(callback) {
     checkFunction(callback, "callback");
-    const id = this.#native.onProgress(stateListener(callback));
-    return remover(() => this.#native.removeListener(id));
+    return this.#listeners.add(callback);
   }
 
   /** @returns {string[]} */
@@ -756,7 +948,7 @@ class SessionManager {
     checkObject(crashedState, "crashedState");
     const json = stringify(crashedState, "crashedState");
     const session = newSession(crashedState.operation, crashedState.context);
-    const handle = this.#native.resumeSession(json, () => JSON.stringify(session.context));
+    const handle = withContextCause(() => this.#native.resumeSession(json, contextReader(session)));
     return handle == null ? undefined : this.#adopt(session, handle);
   }
 
@@ -767,15 +959,15 @@ class SessionManager {
   }
 
   saveAllSessions() {
-    this.#native.saveAll();
+    withContextCause(() => this.#native.saveAll());
   }
 
   flush() {
-    this.#native.flush();
+    withContextCause(() => this.#native.flush());
   }
 
   shutdown() {
-    this.#native.shutdown();
+    withContextCause(() => this.#native.shutdown());
   }
 }
 
@@ -827,6 +1019,14 @@ function getSessionManager() {
   return globalManager;
 }
 
+/**
+ * What this process holds per session, now (a diagnostic; see index.d.ts).
+ * @returns {import("./index.js").LiveCounts}
+ */
+function liveCounts() {
+  return native.liveCounts();
+}
+
 module.exports = {
   CancellationToken,
   CancellationSource,
@@ -839,4 +1039,5 @@ module.exports = {
   getSessionManager,
   attachSession,
   requestCancellation,
+  liveCounts,
 };

@@ -14,4 +14,5 @@ export const {
   getSessionManager,
   attachSession,
   requestCancellation,
+  liveCounts,
 } = session;

@@ -1,5 +1,17 @@
 //! A JavaScript function held by Rust, callable from its home thread.
 //!
+//! # Strong and weak
+//! A reference Rust holds is a GC root: a function held strongly keeps alive
+//! everything it closes over. A listener usually closes over the object it
+//! listens to (`session.progress.onProgress(() => session…)`), and that
+//! object owns the native value that holds the listener — a cycle through a
+//! root, which the garbage collector can never break. So listeners are held
+//! **weakly** ([`JsFunction::weak`]): the JavaScript object they were
+//! registered on keeps them alive (`index.js` stores them in a `Map` of the
+//! wrapper), and a listener whose wrapper was collected is simply not called.
+//! Only a function that closes over nothing that leads back to its holder
+//! is held strongly ([`JsFunction::new`]: a session's context reader).
+//!
 //! # Invariants
 //! - The reference is created, used and deleted on the home thread only; a
 //!   `JsFunction` dropped elsewhere posts the deletion home (or, when the
@@ -15,6 +27,9 @@ use napi::{sys, Env, JsValue};
 
 use crate::js_thread::JsThread;
 
+/// How many `JsFunction`s are alive (see `liveCounts`).
+pub(crate) static ALIVE: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+
 /// A persistent reference to a JavaScript function.
 pub(crate) struct JsFunction {
     home: Arc<JsThread>,
@@ -28,14 +43,28 @@ unsafe impl Send for JsFunction {}
 unsafe impl Sync for JsFunction {}
 
 impl JsFunction {
-    /// Holds `function`, at home on the calling thread.
+    /// Holds `function` strongly, at home on the calling thread.
     pub(crate) fn new<'env, V: JsValue<'env>>(env: &Env, function: &V) -> napi::Result<Self> {
+        Self::with_count(env, function, 1)
+    }
+
+    /// Holds `function` weakly: it is called while JavaScript keeps it alive.
+    pub(crate) fn weak<'env, V: JsValue<'env>>(env: &Env, function: &V) -> napi::Result<Self> {
+        Self::with_count(env, function, 0)
+    }
+
+    fn with_count<'env, V: JsValue<'env>>(
+        env: &Env,
+        function: &V,
+        count: u32,
+    ) -> napi::Result<Self> {
         let home = JsThread::current(env)?;
         let mut reference = ptr::null_mut();
         // SAFETY: env and value come from the running #[napi] call.
         napi::check_status!(unsafe {
-            sys::napi_create_reference(env.raw(), function.value().value, 1, &mut reference)
+            sys::napi_create_reference(env.raw(), function.value().value, count, &mut reference)
         })?;
+        ALIVE.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         Ok(Self {
             home,
             reference: reference as usize,
@@ -88,6 +117,7 @@ impl JsFunction {
 
 impl Drop for JsFunction {
     fn drop(&mut self) {
+        ALIVE.fetch_sub(1, std::sync::atomic::Ordering::Relaxed);
         let reference = self.reference;
         let delete = move |env: sys::napi_env| {
             // SAFETY: runs on the home thread with its live env.

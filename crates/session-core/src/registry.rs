@@ -42,3 +42,8 @@ pub fn attach(base_path: &Path, id: &str) -> Option<Arc<Session>> {
     let key = (canonical(&base_path.join(SESSIONS_DIR)), id.to_string());
     lock(live()).get(&key).and_then(Weak::upgrade)
 }
+
+/// How many entries the registry holds.
+pub(crate) fn len() -> usize {
+    lock(live()).len()
+}
