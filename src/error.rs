@@ -21,44 +21,87 @@ fn class_of(error: &CoreError) -> Class {
         | CoreError::InvalidState { .. }
         | CoreError::ContextNotSerializable { .. } => Class::Type,
         CoreError::Io { .. } | CoreError::Internal(_) => Class::Plain,
+        // A save of several sessions fails as its first failure does.
+        CoreError::Sessions { failures } => failures
+            .first()
+            .map_or(Class::Plain, |(_, first)| class_of(first)),
     }
 }
 
-/// Throws `error` into `env` as a JavaScript error with its `code` (and
-/// `path`, for a file-system error) and returns the napi error that tells
-/// napi-rs an exception is already pending.
-pub(crate) fn throw(env: &Env, error: CoreError) -> Error {
-    let raw = env.raw();
-    let path = match &error {
-        CoreError::Io { path, .. } => Some(path.display().to_string()),
-        _ => None,
-    };
-    let code = error.code();
+/// Sets `object[name] = value`, ignoring a failure (the error stays usable).
+///
+/// # Safety
+/// `env` must be the live env of the current thread.
+unsafe fn set(
+    env: sys::napi_env,
+    object: sys::napi_value,
+    name: &std::ffi::CStr,
+    value: sys::napi_value,
+) {
+    // SAFETY: per the function's contract.
+    unsafe { sys::napi_set_named_property(env, object, name.as_ptr(), value) };
+}
+
+/// The JavaScript error for `error`: its class, `code`, `message`, `path`
+/// for a file-system error, and for a save of several sessions `errors`
+/// (one error per session, each with its `sessionId`).
+///
+/// # Safety
+/// `env` must be the live env of the current thread.
+unsafe fn create(env: sys::napi_env, error: &CoreError) -> Option<sys::napi_value> {
     let message = error.to_string();
-    // SAFETY: `raw` is the live env of the current JS thread (every caller is
-    // a #[napi] method running on it); values are created and thrown at once.
+    // SAFETY: per the function's contract.
     unsafe {
-        let (Ok(js_code), Ok(js_message)) = (
-            crate::convert::js_string(raw, code),
-            crate::convert::js_string(raw, &message),
-        ) else {
-            return Error::new(Status::GenericFailure, message);
-        };
+        let js_code = crate::convert::js_string(env, error.code()).ok()?;
+        let js_message = crate::convert::js_string(env, &message).ok()?;
         let mut js_error = ptr::null_mut();
-        let status = match class_of(&error) {
-            Class::Type => sys::napi_create_type_error(raw, js_code, js_message, &mut js_error),
-            Class::Range => sys::napi_create_range_error(raw, js_code, js_message, &mut js_error),
-            Class::Plain => sys::napi_create_error(raw, js_code, js_message, &mut js_error),
+        let status = match class_of(error) {
+            Class::Type => sys::napi_create_type_error(env, js_code, js_message, &mut js_error),
+            Class::Range => sys::napi_create_range_error(env, js_code, js_message, &mut js_error),
+            Class::Plain => sys::napi_create_error(env, js_code, js_message, &mut js_error),
         };
         if status != sys::Status::napi_ok {
-            return Error::new(Status::GenericFailure, message);
+            return None;
         }
-        if let Some(path) = path {
-            if let Ok(js_path) = crate::convert::js_string(raw, &path) {
-                sys::napi_set_named_property(raw, js_error, c"path".as_ptr(), js_path);
+        let path = match error {
+            CoreError::Io { path, .. } => Some(path.display().to_string()),
+            CoreError::Sessions { failures } => failures.first().and_then(|(_, e)| match e {
+                CoreError::Io { path, .. } => Some(path.display().to_string()),
+                _ => None,
+            }),
+            _ => None,
+        };
+        if let Some(js_path) = path.and_then(|p| crate::convert::js_string(env, &p).ok()) {
+            set(env, js_error, c"path", js_path);
+        }
+        if let CoreError::Sessions { failures } = error {
+            let mut list = ptr::null_mut();
+            sys::napi_create_array_with_length(env, failures.len(), &mut list);
+            for (i, (id, failure)) in failures.iter().enumerate() {
+                if let Some(item) = create(env, failure) {
+                    if let Ok(js_id) = crate::convert::js_string(env, id) {
+                        set(env, item, c"sessionId", js_id);
+                    }
+                    sys::napi_set_element(env, list, i as u32, item);
+                }
             }
+            set(env, js_error, c"errors", list);
         }
-        sys::napi_throw(raw, js_error);
+        Some(js_error)
+    }
+}
+
+/// Throws `error` into `env` as a JavaScript error (see [`create`]) and
+/// returns the napi error that tells napi-rs an exception is already pending.
+pub(crate) fn throw(env: &Env, error: CoreError) -> Error {
+    let raw = env.raw();
+    // SAFETY: `raw` is the live env of the current JS thread (every caller is
+    // a #[napi] method running on it); the error is created and thrown at once.
+    unsafe {
+        match create(raw, &error) {
+            Some(js_error) => sys::napi_throw(raw, js_error),
+            None => return Error::new(Status::GenericFailure, error.to_string()),
+        };
     }
     Error::from_status(Status::PendingException)
 }

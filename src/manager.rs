@@ -7,6 +7,7 @@ use napi::bindgen_prelude::Function;
 use napi::Env;
 use napi_derive::napi;
 
+use crate::convert::Text;
 use crate::error::OrThrow;
 use crate::js_function::JsFunction;
 use crate::js_thread::JsThread;
@@ -24,9 +25,9 @@ pub struct NativeSession {
 #[napi]
 impl NativeSession {
     /// The session id.
-    #[napi(getter)]
-    pub fn id(&self) -> String {
-        self.session.id().to_string()
+    #[napi(getter, ts_return_type = "string")]
+    pub fn id(&self) -> Text {
+        Text(self.session.id().to_string())
     }
 
     /// Creation time, ms since the epoch.
@@ -36,9 +37,9 @@ impl NativeSession {
     }
 
     /// What the session does.
-    #[napi(getter)]
-    pub fn operation(&self) -> String {
-        self.session.operation().to_string()
+    #[napi(getter, ts_return_type = "string")]
+    pub fn operation(&self) -> Text {
+        Text(self.session.operation().to_string())
     }
 
     /// The context as last read on its own thread, as JSON text.
@@ -97,14 +98,14 @@ impl NativeManager {
     pub fn create_session(
         &self,
         env: Env,
-        operation: String,
+        operation: Text,
         context_json: String,
         read_context: Function<'_>,
     ) -> napi::Result<NativeSession> {
         let provider = JsContextProvider::new(JsFunction::new(&env, &read_context)?);
         let session = self
             .manager
-            .create_session(operation, context_json, Some(provider))
+            .create_session(operation.0, context_json, Some(provider))
             .or_throw(&env)?;
         Ok(NativeSession { session })
     }
@@ -134,31 +135,43 @@ impl NativeManager {
     pub fn cancel_session(
         &self,
         env: Env,
-        id: String,
-        reason: Option<String>,
+        #[napi(ts_arg_type = "string")] id: Text,
+        #[napi(ts_arg_type = "string | undefined | null")] reason: Option<Text>,
     ) -> napi::Result<bool> {
-        self.manager.cancel_session(&id, reason).or_throw(&env)
+        self.manager
+            .cancel_session(&id.0, reason.map(|t| t.0))
+            .or_throw(&env)
     }
 
     /// Completes and forgets a session; `false` for an unknown id.
     #[napi(catch_unwind)]
-    pub fn complete_session(&self, env: Env, id: String) -> napi::Result<bool> {
-        self.manager.complete_session(&id).or_throw(&env)
+    pub fn complete_session(
+        &self,
+        env: Env,
+        #[napi(ts_arg_type = "string")] id: Text,
+    ) -> napi::Result<bool> {
+        self.manager.complete_session(&id.0).or_throw(&env)
     }
 
     /// Fails and forgets a session; `false` for an unknown id.
     #[napi(catch_unwind)]
-    pub fn fail_session(&self, env: Env, id: String, error: String) -> napi::Result<bool> {
-        self.manager.fail_session(&id, error).or_throw(&env)
+    pub fn fail_session(
+        &self,
+        env: Env,
+        #[napi(ts_arg_type = "string")] id: Text,
+        #[napi(ts_arg_type = "string")] error: Text,
+    ) -> napi::Result<bool> {
+        self.manager.fail_session(&id.0, error.0).or_throw(&env)
     }
 
-    /// Registers a listener for every session; returns its id.
+    /// Registers a listener for every session, held weakly (the JavaScript
+    /// wrapper keeps it alive); returns its id.
     #[napi(
         catch_unwind,
         ts_args_type = "listener: (sessionId: string, operation: string, status: 0 | 1 | 2 | 3 | 4, progress: number, currentStep: string | undefined, totalSteps: number | undefined, completedSteps: number | undefined, startedAt: string, updatedAt: string, error: string | undefined, eta: string | undefined) => void"
     )]
     pub fn on_progress(&self, env: Env, listener: Function<'_>) -> napi::Result<i64> {
-        let listener = JsProgressListener::new(JsFunction::new(&env, &listener)?, Args::Whole);
+        let listener = JsProgressListener::new(JsFunction::weak(&env, &listener)?, Args::Whole);
         Ok(self.manager.on_progress(listener) as i64)
     }
 
@@ -230,7 +243,39 @@ pub fn flush_all() {
 /// The live session `id` that a manager of this process created below
 /// `basePath`, from any thread; `null` when there is none.
 #[napi(catch_unwind)]
-pub fn attach_session(base_path: String, id: String) -> Option<NativeSession> {
-    msw_session_core::registry::attach(std::path::Path::new(&base_path), &id)
+pub fn attach_session(
+    base_path: String,
+    #[napi(ts_arg_type = "string")] id: Text,
+) -> Option<NativeSession> {
+    msw_session_core::registry::attach(std::path::Path::new(&base_path), &id.0)
         .map(|session| NativeSession { session })
+}
+
+/// What the process holds per session now: a finished session, once
+/// collected, leaves every count where it was before it was created.
+#[napi(object)]
+pub struct LiveCounts {
+    /// Core session values alive (held by a manager, a handle or a worker).
+    pub sessions: u32,
+    /// Entries of the registry that `attachSession` reads.
+    pub attachable: u32,
+    /// Sessions waiting for the background writer.
+    pub dirty: u32,
+    /// Managers alive.
+    pub managers: u32,
+    /// JavaScript functions held by the addon (listeners, context readers).
+    pub callbacks: u32,
+}
+
+/// The counts of what the process holds per session, now.
+#[napi(catch_unwind)]
+pub fn live_counts() -> LiveCounts {
+    let c = msw_session_core::live::counts();
+    LiveCounts {
+        sessions: c.sessions as u32,
+        attachable: c.attachable as u32,
+        dirty: c.dirty as u32,
+        managers: c.managers as u32,
+        callbacks: crate::js_function::ALIVE.load(std::sync::atomic::Ordering::Relaxed) as u32,
+    }
 }

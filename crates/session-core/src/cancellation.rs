@@ -258,14 +258,18 @@ impl CancellationSource {
     /// millisecond count: NaN and negative counts are refused, `Infinity`
     /// never fires.
     pub fn with_timeout_ms(ms: f64, reason: String) -> crate::Result<(Self, TimerHandle)> {
+        const EXPECTED: &str = "a number >= 0";
         if ms.is_nan() || ms < 0.0 {
             return Err(crate::CoreError::out_of_range(
                 "timeoutMs",
-                "a number >= 0",
+                EXPECTED,
                 crate::progress::js_display(ms),
             ));
         }
-        Ok(Self::with_timeout(timer::millis(ms), reason))
+        Ok(Self::with_timeout(
+            timer::millis("timeoutMs", EXPECTED, ms)?,
+            reason,
+        ))
     }
 
     /// The token of this source.

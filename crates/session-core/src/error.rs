@@ -54,6 +54,12 @@ pub enum CoreError {
     /// A bug: a listener or the core panicked where it must not. JS: `Error`,
     /// `ERR_INTERNAL`.
     Internal(String),
+    /// Several sessions could not be saved (every other one was). JS: the
+    /// class and `code` of the first failure, with every failure in `errors`.
+    Sessions {
+        /// Each session that could not be saved, with why, in save order.
+        failures: Vec<(String, CoreError)>,
+    },
 }
 
 impl CoreError {
@@ -66,6 +72,23 @@ impl CoreError {
             CoreError::ContextNotSerializable { .. } => "ERR_CONTEXT_NOT_SERIALIZABLE",
             CoreError::Io { .. } => "ERR_SESSION_IO",
             CoreError::Internal(_) => "ERR_INTERNAL",
+            CoreError::Sessions { failures } => failures
+                .first()
+                .map_or("ERR_INTERNAL", |(_, first)| first.code()),
+        }
+    }
+
+    /// One error for the failures of a save that attempted every session:
+    /// `Ok` for none, the error itself for one, [`CoreError::Sessions`] for
+    /// more.
+    pub(crate) fn from_failures(mut failures: Vec<(String, CoreError)>) -> Result<()> {
+        match failures.len() {
+            0 => Ok(()),
+            1 => Err(failures
+                .pop()
+                .map(|(_, e)| e)
+                .unwrap_or_else(|| CoreError::Internal("a failure went missing".into()))),
+            _ => Err(CoreError::Sessions { failures }),
         }
     }
 
@@ -74,6 +97,14 @@ impl CoreError {
             action,
             path: path.into(),
             source,
+        }
+    }
+
+    /// The context of session `id` cannot be stored, because of `message`.
+    pub(crate) fn context(id: &impl fmt::Display, message: String) -> Self {
+        CoreError::ContextNotSerializable {
+            session_id: id.to_string(),
+            message,
         }
     }
 
@@ -122,6 +153,17 @@ impl fmt::Display for CoreError {
                 source,
             } => write!(f, "Cannot {action} \"{}\": {source}", path.display()),
             CoreError::Internal(message) => write!(f, "Internal error in msw-session: {message}"),
+            CoreError::Sessions { failures } => {
+                write!(
+                    f,
+                    "{} sessions could not be saved (the others were):",
+                    failures.len()
+                )?;
+                for (id, error) in failures {
+                    write!(f, "\n- {id}: {error}")?;
+                }
+                Ok(())
+            }
         }
     }
 }

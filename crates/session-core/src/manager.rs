@@ -21,14 +21,37 @@
 //!   in-place changes made by its owner are written by the next save of any
 //!   kind; where the provider cannot be read (another thread) the last
 //!   context read is written.
-//! - No lock is held while listeners run or files are written.
+//! - No user code (a listener, a context's `toJSON`) runs under a lock of
+//!   the package, so it may call any method of the manager. A context is
+//!   read (which runs user code) before any lock is taken; a read that user
+//!   code starts from inside a read of the same context uses the context
+//!   last read instead of recursing.
+//! - A session whose write failed stays dirty: the next write of any kind
+//!   retries it, and its error is kept (by session) until it is written or
+//!   reported. One session that cannot be saved never stops the others.
+//! - A progress update made on the context's own thread reads the context
+//!   at once, so the progress and the context a file holds were taken
+//!   together (a checkpoint agrees with its progress, also after kill -9).
 //! - Every write records this process as the session's owner, and the
 //!   process holds its owner lock ([`owner`](crate::owner)) from before the
 //!   first write until it exits. Resuming takes the session's claim and
 //!   checks the recorded owner is gone, so of several processes (or
 //!   managers) resuming one session, exactly one wins.
+//!
+//! # Lock order
+//! Files are written under two locks, taken in this order and never the
+//! other way: `Inner::batch` (held by the background writer and by `flush`
+//! while they write a batch), then `Session::written` (serializes the writes
+//! of one session). Every other lock — `sessions`, `dirty`,
+//! `background_errors`, `auto_save`, `requests`, a context's `last` — is a
+//! leaf: held for a few assignments, with no other lock taken inside it and
+//! no user code run. The tracker's and the token's state locks
+//! ([`progress`](crate::progress), [`cancellation`](crate::cancellation))
+//! are leaves too; the registry's and the store's static maps are leaves
+//! below `written`.
 
 use std::path::PathBuf;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, Weak};
 use std::time::Duration;
 
@@ -39,6 +62,7 @@ use crate::cancellation::CancellationSource;
 use crate::clock;
 use crate::error::{CoreError, Result};
 use crate::id::SessionId;
+use crate::js_text;
 use crate::listeners::{self, Executor, Listener, ListenerId, Listeners};
 use crate::owner::{Liveness, Owner};
 use crate::progress::{ProgressState, ProgressStatus, ProgressTracker};
@@ -70,16 +94,18 @@ pub struct ManagerOptions {
 impl ManagerOptions {
     /// Options with an auto-save period in milliseconds (a positive, finite number).
     pub fn new(base_path: impl Into<PathBuf>, auto_save_interval_ms: f64) -> Result<Self> {
+        const NAME: &str = "autoSaveIntervalMs";
+        const EXPECTED: &str = "a positive, finite number";
         if !(auto_save_interval_ms > 0.0 && auto_save_interval_ms.is_finite()) {
             return Err(CoreError::out_of_range(
-                "autoSaveIntervalMs",
-                "a positive, finite number",
+                NAME,
+                EXPECTED,
                 crate::progress::js_display(auto_save_interval_ms),
             ));
         }
         Ok(Self {
             base_path: base_path.into(),
-            auto_save_interval: timer::millis(auto_save_interval_ms),
+            auto_save_interval: timer::millis(NAME, EXPECTED, auto_save_interval_ms)?,
             persist_interval: Duration::from_millis(100),
             store: StoreOptions::default(),
         })
@@ -94,14 +120,16 @@ impl ManagerOptions {
     /// Sets the largest lag of the disk behind a tracker change, in ms (a
     /// finite number >= 0; 0 writes every change before it returns).
     pub fn with_persist_interval_ms(mut self, ms: f64) -> Result<Self> {
+        const NAME: &str = "persistIntervalMs";
+        const EXPECTED: &str = "a finite number >= 0";
         if !(ms.is_finite() && ms >= 0.0) {
             return Err(CoreError::out_of_range(
-                "persistIntervalMs",
-                "a finite number >= 0",
+                NAME,
+                EXPECTED,
                 crate::progress::js_display(ms),
             ));
         }
-        self.persist_interval = timer::millis(ms);
+        self.persist_interval = timer::millis(NAME, EXPECTED, ms)?;
         Ok(self)
     }
 }
@@ -118,9 +146,19 @@ enum Read {
 }
 
 struct ContextCell {
-    /// The last JSON text read and its parsed value.
-    last: Mutex<(String, Value)>,
+    /// The last context read.
+    last: Mutex<LastRead>,
     provider: Option<Box<dyn ContextProvider>>,
+    /// Set while the provider runs, so that a save started by user code
+    /// from inside it (a `toJSON` that flushes) uses the last context read.
+    reading: AtomicBool,
+}
+
+struct LastRead {
+    /// The JSON text as `JSON.stringify` printed it.
+    json: String,
+    /// That text parsed (strings as [`js_text`] maps them).
+    value: Value,
 }
 
 impl ContextCell {
@@ -131,8 +169,9 @@ impl ContextCell {
     ) -> Result<Self> {
         let value = parse_context(&json, id)?;
         Ok(Self {
-            last: Mutex::new((json, value)),
+            last: Mutex::new(LastRead { json, value }),
             provider,
+            reading: AtomicBool::new(false),
         })
     }
 
@@ -140,44 +179,43 @@ impl ContextCell {
     fn current(&self, id: &SessionId, how: Read) -> Result<Value> {
         let strict = how == Read::Strict;
         let read = match &self.provider {
-            Some(provider) if how != Read::Cached => provider.read(),
+            Some(provider) if how != Read::Cached && !self.reading.swap(true, Ordering::AcqRel) => {
+                let read = provider.read();
+                self.reading.store(false, Ordering::Release);
+                read
+            }
             _ => Ok(None),
         };
         let fresh = match read {
             Ok(fresh) => fresh,
-            Err(message) if strict => {
-                return Err(CoreError::ContextNotSerializable {
-                    session_id: id.to_string(),
-                    message,
-                })
-            }
+            Err(message) if strict => return Err(CoreError::context(id, message)),
             Err(_) => None,
         };
         let mut last = lock(&self.last);
         if let Some(json) = fresh {
-            if json != last.0 {
+            if json != last.json {
                 match parse_context(&json, id) {
-                    Ok(value) => *last = (json, value),
+                    Ok(value) => {
+                        last.json = json;
+                        last.value = value;
+                    }
                     Err(err) if strict => return Err(err),
                     Err(_) => {}
                 }
             }
         }
-        Ok(last.1.clone())
+        Ok(last.value.clone())
     }
 }
 
 fn parse_context(json: &str, id: &SessionId) -> Result<Value> {
-    match serde_json::from_str::<Value>(json) {
+    match serde_json::from_str::<Value>(&js_text::json_in(json)) {
         Ok(value @ Value::Object(_)) => Ok(value),
-        Ok(_) => Err(CoreError::ContextNotSerializable {
-            session_id: id.to_string(),
-            message: "the context must serialize to a JSON object".into(),
-        }),
-        Err(err) => Err(CoreError::ContextNotSerializable {
-            session_id: id.to_string(),
-            message: err.to_string(),
-        }),
+        Ok(_) => Err(CoreError::context(
+            id,
+            "the context must serialize to a JSON object".into(),
+        )),
+        Err(err) => Err(CoreError::context(id, err.to_string())),
     }
 }
 
@@ -195,6 +233,12 @@ pub struct Session {
     owner: Value,
     /// Fields of a resumed file that this version does not know, kept.
     extra: serde_json::Map<String, Value>,
+}
+
+impl Drop for Session {
+    fn drop(&mut self) {
+        crate::live::SESSIONS.down();
+    }
 }
 
 impl Session {
@@ -215,7 +259,7 @@ impl Session {
 
     /// The context as last read, as JSON text (a copy for other threads).
     pub fn context_json(&self) -> String {
-        lock(&self.context.last).0.clone()
+        lock(&self.context.last).json.clone()
     }
 
     /// The session's tracker.
@@ -251,7 +295,24 @@ fn owner_record() -> Value {
     serde_json::to_value(Owner::this_process()).unwrap_or(Value::Null)
 }
 
-type Dirty = IndexMap<String, Weak<Session>>;
+/// Sessions changed since their last write, or whose last write failed.
+#[derive(Default)]
+struct Dirty {
+    sessions: IndexMap<String, Weak<Session>>,
+    /// Whether a background write is scheduled (it writes every session
+    /// here when it runs).
+    scheduled: bool,
+}
+
+/// The failures of a save, by session, in save order.
+type Failures = Vec<(String, CoreError)>;
+
+/// Adds `error` for `id` unless `failures` already names that session.
+fn push_failure(failures: &mut Failures, id: String, error: CoreError) {
+    if !failures.iter().any(|(known, _)| *known == id) {
+        failures.push((id, error));
+    }
+}
 
 struct Inner {
     store: SessionStore,
@@ -262,11 +323,11 @@ struct Inner {
     auto_save: Mutex<Option<TimerHandle>>,
     /// Watches the folder for cancellation requests while sessions are live.
     requests: Mutex<Option<crate::requests::Watch>>,
-    /// Sessions changed since their last write; a write is scheduled
-    /// whenever this is not empty.
     dirty: Mutex<Dirty>,
-    /// The first error of a background write, reported by the next flush.
-    background_error: Mutex<Option<CoreError>>,
+    /// Errors of writes nobody was there to hear (background writes,
+    /// progress updates, served requests), by session; an entry goes when
+    /// that session is written, or when the next flush reports it.
+    background_errors: Mutex<IndexMap<String, CoreError>>,
     /// The sessions folder as the registry of live sessions names it,
     /// computed once (after the first write has created the folder).
     registry_dir: std::sync::OnceLock<PathBuf>,
@@ -282,8 +343,9 @@ impl Drop for Inner {
         if let Some(handle) = lock(&self.auto_save).take() {
             handle.cancel();
         }
-        // A manager that goes away loses no change.
-        let _ = self.write_batch(std::mem::take(&mut *lock(&self.dirty)), Read::Cached);
+        // A manager that goes away loses no change it can still write.
+        let batch = std::mem::take(&mut lock(&self.dirty).sessions);
+        let _ = self.write_batch(batch, Read::Cached);
     }
 }
 
@@ -301,17 +363,43 @@ impl Inner {
         }
         self.store.save(&session.to_state(context, progress))?;
         *written = Some(version);
+        drop(written);
+        let mut errors = lock(&self.background_errors);
+        if !errors.is_empty() {
+            errors.shift_remove(session.id());
+        }
         Ok(())
     }
 
-    fn write_batch(&self, batch: Dirty, how: Read) -> Result<()> {
-        let mut first_error = None;
+    /// Marks `session` to be written by the next write of any kind (without
+    /// scheduling one: a failed write is retried when something else is
+    /// written, not in a loop against a full disk).
+    fn retry_later(&self, session: &Arc<Session>) {
+        let mut dirty = lock(&self.dirty);
+        if !dirty.sessions.contains_key(session.id()) {
+            dirty
+                .sessions
+                .insert(session.id.to_string(), Arc::downgrade(session));
+        }
+    }
+
+    /// Keeps the error of a write that no caller hears, and retries later.
+    fn failed_unheard(&self, session: &Arc<Session>, error: CoreError) {
+        self.retry_later(session);
+        lock(&self.background_errors).insert(session.id.to_string(), error);
+    }
+
+    /// Writes every session of `batch` that still exists; those that fail
+    /// are marked for a retry and returned.
+    fn write_batch(&self, batch: IndexMap<String, Weak<Session>>, how: Read) -> Failures {
+        let mut failures = Vec::new();
         for session in batch.values().filter_map(Weak::upgrade) {
             if let Err(err) = self.write(&session, how, false) {
-                first_error.get_or_insert(err);
+                self.retry_later(&session);
+                failures.push((session.id.to_string(), err));
             }
         }
-        first_error.map_or(Ok(()), Err)
+        failures
     }
 
     /// Called on every tracker change of a session.
@@ -320,53 +408,90 @@ impl Inner {
             // As in the reference, a failed write on a progress update does
             // not reach the caller; the next explicit save reports it.
             if let Err(err) = self.write(session, Read::Lenient, false) {
-                lock(&self.background_error).get_or_insert(err);
+                self.failed_unheard(session, err);
             }
             return;
         }
         // Read the context now, on the thread that made the change, so the
-        // writer thread writes what the context was at this change.
+        // writer thread writes what the context was at this change (the
+        // file's progress and context are always a pair taken together).
         let _ = session.context.current(&session.id, Read::Lenient);
-        let first = {
+        let schedule = {
             let mut dirty = lock(&self.dirty);
-            let first = dirty.is_empty();
-            if !dirty.contains_key(session.id()) {
-                dirty.insert(session.id.to_string(), Arc::downgrade(session));
+            if !dirty.sessions.contains_key(session.id()) {
+                dirty
+                    .sessions
+                    .insert(session.id.to_string(), Arc::downgrade(session));
             }
-            first
+            !std::mem::replace(&mut dirty.scheduled, true)
         };
-        if first {
+        if schedule {
             let manager = Arc::downgrade(self);
             timer::after_on(Lane::Writes, self.persist_interval, move || {
                 if let Some(inner) = manager.upgrade() {
-                    inner.write_dirty(Read::Cached);
+                    inner.write_dirty();
                 }
             });
         }
     }
 
-    /// Writes every dirty session; an error is kept for the next flush.
-    fn write_dirty(&self, how: Read) {
+    /// The background write: every dirty session, contexts as last read;
+    /// errors are kept for the next flush.
+    fn write_dirty(&self) {
         let _writing = lock(&self.batch);
-        let batch = std::mem::take(&mut *lock(&self.dirty));
-        if let Err(err) = self.write_batch(batch, how) {
-            lock(&self.background_error).get_or_insert(err);
+        let batch = {
+            let mut dirty = lock(&self.dirty);
+            dirty.scheduled = false;
+            std::mem::take(&mut dirty.sessions)
+        };
+        let failures = self.write_batch(batch, Read::Cached);
+        if !failures.is_empty() {
+            lock(&self.background_errors).extend(failures);
         }
     }
 
     fn forget_dirty(&self, id: &str) {
-        lock(&self.dirty).shift_remove(id);
+        lock(&self.dirty).sessions.shift_remove(id);
+    }
+
+    /// Writes every dirty session, reading contexts anew, and returns what
+    /// failed, with the errors of earlier unheard writes not retried with
+    /// success since.
+    fn flush_failures(&self) -> Failures {
+        let mut failures = Vec::new();
+        // Contexts are read first, outside every lock: a `toJSON` may call
+        // back into the manager (even `flush`).
+        let pending: Vec<_> = lock(&self.dirty)
+            .sessions
+            .values()
+            .filter_map(Weak::upgrade)
+            .collect();
+        for session in &pending {
+            if let Err(err) = session.context.current(&session.id, Read::Strict) {
+                failures.push((session.id.to_string(), err));
+            }
+        }
+        {
+            let _writing = lock(&self.batch);
+            let mut batch = std::mem::take(&mut lock(&self.dirty).sessions);
+            // A session whose context was refused stays dirty, unwritten.
+            for (id, _) in &failures {
+                if let Some(session) = batch.shift_remove(id).and_then(|s| s.upgrade()) {
+                    self.retry_later(&session);
+                }
+            }
+            for (id, err) in self.write_batch(batch, Read::Cached) {
+                push_failure(&mut failures, id, err);
+            }
+        }
+        for (id, err) in std::mem::take(&mut *lock(&self.background_errors)) {
+            push_failure(&mut failures, id, err);
+        }
+        failures
     }
 
     fn flush(&self) -> Result<()> {
-        let _writing = lock(&self.batch);
-        let batch = std::mem::take(&mut *lock(&self.dirty));
-        let result = self.write_batch(batch, Read::Strict);
-        let earlier = lock(&self.background_error).take();
-        match (earlier, result) {
-            (Some(err), _) | (None, Err(err)) => Err(err),
-            (None, Ok(())) => Ok(()),
-        }
+        CoreError::from_failures(self.flush_failures())
     }
 
     fn registry_dir(&self) -> &std::path::Path {
@@ -381,7 +506,10 @@ impl Inner {
         session.source.cancel(reason.clone());
         session.tracker.cancel(reason);
         self.forget_dirty(id);
-        self.write(&session, how, true)?;
+        if let Err(err) = self.write(&session, how, true) {
+            self.retry_later(&session);
+            return Err(err);
+        }
         Ok(true)
     }
 
@@ -394,26 +522,41 @@ impl Inner {
         {
             // Off the JavaScript thread: the context is the last one read.
             if let Err(err) = self.cancel(&id, reason, Read::Cached) {
-                lock(&self.background_error).get_or_insert(err);
+                lock(&self.background_errors).insert(id, err);
             }
         }
     }
 
+    /// Writes every live session, then every other change; every session
+    /// is attempted, and the error names each one that failed.
     fn save_all(&self) -> Result<()> {
         let sessions: Vec<_> = lock(&self.sessions).values().cloned().collect();
-        let mut first_error = None;
+        let mut failed = Vec::new();
+        let mut failures = Vec::new();
         for session in sessions {
             self.forget_dirty(session.id());
             if let Err(err) = self.write(&session, Read::Strict, true) {
-                first_error.get_or_insert(err);
+                failures.push((session.id.to_string(), err));
+                failed.push(session);
             }
         }
         // Finished sessions changed since their last write, too.
-        if let Err(err) = self.flush() {
-            first_error.get_or_insert(err);
+        for (id, err) in self.flush_failures() {
+            push_failure(&mut failures, id, err);
         }
-        first_error.map_or(Ok(()), Err)
+        for session in &failed {
+            self.retry_later(session);
+        }
+        CoreError::from_failures(failures)
     }
+}
+
+/// The dirty entries of every live manager and how many managers live
+/// (see [`crate::live`]).
+pub(crate) fn dirty_and_managers() -> (usize, usize) {
+    let managers: Vec<_> = lock(registry()).iter().filter_map(Weak::upgrade).collect();
+    let dirty = managers.iter().map(|m| lock(&m.dirty).sessions.len()).sum();
+    (dirty, managers.len())
 }
 
 /// Every manager of the process, for [`flush_all`].
@@ -468,8 +611,8 @@ impl SessionManager {
             listeners: Listeners::default(),
             auto_save: Mutex::new(None),
             requests: Mutex::new(None),
-            dirty: Mutex::new(IndexMap::new()),
-            background_error: Mutex::new(None),
+            dirty: Mutex::new(Dirty::default()),
+            background_errors: Mutex::new(IndexMap::new()),
             batch: Mutex::new(()),
             registry_dir: std::sync::OnceLock::new(),
         });
@@ -499,6 +642,7 @@ impl SessionManager {
         let context = ContextCell::new(context_json, provider, &id)?;
         self.inner.store.hold_process_lock()?;
         let tracker = ProgressTracker::new(id.to_string(), operation.clone());
+        crate::live::SESSIONS.up();
         let session = Arc::new(Session {
             created_at_ms: clock::now_ms(),
             id,
@@ -552,6 +696,7 @@ impl SessionManager {
         progress.error = None;
         progress.updated_at = clock::now_iso();
         let created_at_ms = clock::parse_iso_ms(&state.created_at).unwrap_or_else(clock::now_ms);
+        crate::live::SESSIONS.up();
         let session = Arc::new(Session {
             id,
             operation: state.operation,
@@ -628,7 +773,10 @@ impl SessionManager {
         };
         change(&session.tracker);
         self.inner.forget_dirty(id);
-        self.inner.write(&session, Read::Strict, true)?;
+        if let Err(err) = self.inner.write(&session, Read::Strict, true) {
+            self.inner.retry_later(&session);
+            return Err(err);
+        }
         lock(&self.inner.sessions).shift_remove(id);
         crate::registry::unregister(self.inner.registry_dir(), id);
         Ok(true)
@@ -806,6 +954,103 @@ mod tests {
         std::fs::remove_file(&folder).unwrap();
         m.save_all().unwrap();
         assert_eq!(progress_on_disk(&m, s.id()), 10.0);
+    }
+
+    #[test]
+    fn a_failed_write_is_retried_by_the_next_flush_without_a_new_change() {
+        let dir = tempfile::tempdir().unwrap();
+        let m = lagging(&dir, 0.0);
+        let s = m.create_session("op".into(), "{}".into(), None).unwrap();
+        let folder = m.store().dir().to_path_buf();
+        std::fs::rename(&folder, dir.path().join("moved")).unwrap();
+        std::fs::write(&folder, "in the way").unwrap();
+        s.tracker().set_progress(10.0, None).unwrap();
+        assert_eq!(m.flush().unwrap_err().code(), "ERR_SESSION_IO");
+        std::fs::remove_file(&folder).unwrap();
+        // No new change: the failed session is still due, and written now.
+        m.flush().unwrap();
+        assert_eq!(progress_on_disk(&m, s.id()), 10.0);
+        // Its error went with the successful write.
+        m.flush().unwrap();
+    }
+
+    #[test]
+    fn one_unsaveable_session_does_not_stop_the_others_and_each_is_named() {
+        let dir = tempfile::tempdir().unwrap();
+        let m = manager(&dir);
+        let (cell_a, cell_b) = (
+            Arc::new(Mutex::new(Ok(None))),
+            Arc::new(Mutex::new(Ok(None))),
+        );
+        let a = m
+            .create_session(
+                "a".into(),
+                "{}".into(),
+                Some(Box::new(Shared(cell_a.clone()))),
+            )
+            .unwrap();
+        let good = m.create_session("good".into(), "{}".into(), None).unwrap();
+        let b = m
+            .create_session(
+                "b".into(),
+                "{}".into(),
+                Some(Box::new(Shared(cell_b.clone()))),
+            )
+            .unwrap();
+        *cell_a.lock().unwrap() = Err("cycle a".into());
+        *cell_b.lock().unwrap() = Err("cycle b".into());
+        good.tracker().set_progress(7.0, None).unwrap();
+        let err = m.save_all().unwrap_err();
+        assert_eq!(err.code(), "ERR_CONTEXT_NOT_SERIALIZABLE");
+        let CoreError::Sessions { failures } = &err else {
+            panic!("not an aggregate: {err}")
+        };
+        let ids: Vec<_> = failures.iter().map(|(id, _)| id.as_str()).collect();
+        assert_eq!(ids, [a.id(), b.id()]);
+        assert!(err.to_string().contains("cycle b"), "{err}");
+        assert_eq!(progress_on_disk(&m, good.id()), 7.0);
+    }
+
+    /// Reads a context whose serializer calls back into the manager.
+    struct Reentrant(Mutex<Option<SessionManager>>);
+    impl ContextProvider for Reentrant {
+        fn read(&self) -> std::result::Result<Option<String>, String> {
+            if let Some(m) = lock(&self.0).clone() {
+                let _ = m.flush();
+                let _ = m.save_all();
+            }
+            Ok(Some("{\"n\":1}".into()))
+        }
+    }
+
+    #[test]
+    fn a_context_read_that_calls_back_into_the_manager_finishes() {
+        let dir = tempfile::tempdir().unwrap();
+        let m = lagging(&dir, 3_600_000.0);
+        let provider = Arc::new(Reentrant(Mutex::new(None)));
+        struct Forward(Arc<Reentrant>);
+        impl ContextProvider for Forward {
+            fn read(&self) -> std::result::Result<Option<String>, String> {
+                self.0.read()
+            }
+        }
+        let s = m
+            .create_session(
+                "op".into(),
+                "{}".into(),
+                Some(Box::new(Forward(provider.clone()))),
+            )
+            .unwrap();
+        *lock(&provider.0) = Some(m.clone());
+        s.tracker().set_progress(3.0, None).unwrap();
+        m.flush().unwrap();
+        m.shutdown().unwrap();
+        *lock(&provider.0) = None;
+        let on_disk = m.store().load(s.id()).unwrap().unwrap();
+        assert_eq!(
+            (on_disk.progress.progress, on_disk.context["n"].as_i64()),
+            (3.0, Some(1))
+        );
     }
 
     struct Shared(Arc<Mutex<std::result::Result<Option<String>, String>>>);

@@ -196,14 +196,18 @@ pub fn every(period: Duration, job: impl Fn() + Send + Sync + 'static) -> TimerH
     schedule(Lane::Timers, period, Job::Every(period, Arc::new(job)))
 }
 
-/// Converts a JavaScript millisecond count (finite or `+Infinity`, not
-/// negative) into a duration; `Duration::MAX` stands for "never".
-pub fn millis(ms: f64) -> Duration {
-    if ms.is_finite() {
-        Duration::from_secs_f64(ms.max(0.0) / 1000.0)
-    } else {
-        Duration::MAX
+/// Converts a JavaScript millisecond count (not NaN, not negative: the
+/// caller checked) into a duration; `+Infinity` becomes `Duration::MAX`,
+/// which stands for "never". A finite count too large for a `Duration`
+/// (above about 1.8e22 ms) is refused as out of range for `name`, which
+/// must be `expected`.
+pub fn millis(name: &'static str, expected: &'static str, ms: f64) -> crate::Result<Duration> {
+    if ms == f64::INFINITY {
+        return Ok(Duration::MAX);
     }
+    Duration::try_from_secs_f64(ms.max(0.0) / 1000.0).map_err(|_| {
+        crate::CoreError::out_of_range(name, expected, crate::progress::js_display(ms))
+    })
 }
 
 #[cfg(test)]
@@ -251,8 +255,18 @@ mod tests {
 
     #[test]
     fn never_is_never_scheduled() {
-        let handle = after(millis(f64::INFINITY), || unreachable!());
+        let handle = after(millis("ms", "x", f64::INFINITY).unwrap(), || unreachable!());
         assert!(handle.is_active());
-        assert_eq!(millis(1.5), Duration::from_micros(1500));
+        assert_eq!(millis("ms", "x", 1.5).unwrap(), Duration::from_micros(1500));
+    }
+
+    #[test]
+    fn counts_too_large_for_a_duration_are_out_of_range() {
+        for huge in [1e308, f64::MAX, 1.9e22] {
+            let err = millis("timeoutMs", "a number >= 0", huge).unwrap_err();
+            assert_eq!(err.code(), "ERR_OUT_OF_RANGE");
+            assert!(err.to_string().contains("timeoutMs"), "{err}");
+        }
+        assert!(millis("ms", "x", 1e21).is_ok());
     }
 }
