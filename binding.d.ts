@@ -29,7 +29,10 @@ export declare class NativeManager {
   completeSession(id: string): boolean
   /** Fails and forgets a session; `false` for an unknown id. */
   failSession(id: string, error: string): boolean
-  /** Registers a listener for every session; returns its id. */
+  /**
+   * Registers a listener for every session, held weakly (the JavaScript
+   * wrapper keeps it alive); returns its id.
+   */
   onProgress(listener: (sessionId: string, operation: string, status: 0 | 1 | 2 | 3 | 4, progress: number, currentStep: string | undefined, totalSteps: number | undefined, completedSteps: number | undefined, startedAt: string, updatedAt: string, error: string | undefined, eta: string | undefined) => void): number
   /** Removes a listener; `false` when it was not registered. */
   removeListener(id: number): boolean
@@ -113,8 +116,9 @@ export declare class NativeToken {
   /** Cancels; `false` when it already was. */
   cancel(reason?: string | undefined | null): boolean
   /**
-   * Registers a callback; returns its id, or `null` when the token was
-   * already cancelled and the callback has run.
+   * Registers a callback, held weakly (the JavaScript wrapper keeps it
+   * alive); returns its id, or `null` when the token was already
+   * cancelled and the callback has run.
    */
   onCancelled(callback: (reason?: string) => void): number | null
   /** Removes a callback; `false` when it was not registered. */
@@ -136,8 +140,9 @@ export declare class NativeTracker {
   /** A pending tracker at 0 %. */
   constructor(sessionId: string, operation: string)
   /**
-   * Registers `listener`, called with the fields an update can change as
-   * positional arguments (the others never change); returns its id.
+   * Registers `listener`, held weakly (the JavaScript wrapper keeps it
+   * alive), called with the fields an update can change as positional
+   * arguments (the others never change); returns its id.
    */
   onProgress(listener: (status: 0 | 1 | 2 | 3 | 4, progress: number, currentStep: string | undefined, totalSteps: number | undefined, completedSteps: number | undefined, updatedAt: string, error: string | undefined, eta: string | undefined) => void): number
   /** Removes a listener; `false` when it was not registered. */
@@ -182,6 +187,26 @@ export declare function attachSession(basePath: string, id: string): NativeSessi
  * process exit by the JavaScript layer).
  */
 export declare function flushAll(): void
+
+/** The counts of what the process holds per session, now. */
+export declare function liveCounts(): LiveCounts
+
+/**
+ * What the process holds per session now: a finished session, once
+ * collected, leaves every count where it was before it was created.
+ */
+export interface LiveCounts {
+  /** Core session values alive (held by a manager, a handle or a worker). */
+  sessions: number
+  /** Entries of the registry that `attachSession` reads. */
+  attachable: number
+  /** Sessions waiting for the background writer. */
+  dirty: number
+  /** Managers alive. */
+  managers: number
+  /** JavaScript functions held by the addon (listeners, context readers). */
+  callbacks: number
+}
 
 /**
  * Asks the owner of session `id` below `basePath`, in any process on this

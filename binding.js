@@ -842,4 +842,5 @@ module.exports.NativeToken = nativeBinding.NativeToken
 module.exports.NativeTracker = nativeBinding.NativeTracker
 module.exports.attachSession = nativeBinding.attachSession
 module.exports.flushAll = nativeBinding.flushAll
+module.exports.liveCounts = nativeBinding.liveCounts
 module.exports.requestCancellation = nativeBinding.requestCancellation

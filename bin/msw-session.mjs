@@ -224,9 +224,24 @@ function watch(store, dir, json) {
       draw();
     }, 50);
   };
-  fs.mkdirSync(sessionsDir, { recursive: true });
-  fs.watch(sessionsDir, schedule);
-  setInterval(draw, 1000);
+  // A read command creates nothing (folders are the core's, made private on
+  // the first write): until the folder exists, the once-a-second redraw
+  // looks for it, and watches it from when it appears.
+  let watching = false;
+  const watchWhenThere = () => {
+    if (watching) return;
+    try {
+      fs.watch(sessionsDir, schedule);
+      watching = true;
+    } catch {
+      // Not there yet.
+    }
+  };
+  watchWhenThere();
+  setInterval(() => {
+    watchWhenThere();
+    draw();
+  }, 1000);
   process.once("SIGINT", () => process.exit(0));
   draw();
 }
