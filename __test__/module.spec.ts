@@ -29,6 +29,8 @@ const EXPORTS = [
   // added by the package (threads and processes)
   "attachSession",
   "requestCancellation",
+  // added by the package (a diagnostic of what finished sessions leave behind)
+  "liveCounts",
 ].sort();
 
 const KINDS = `Object.fromEntries(Object.keys(m).sort().map((k) => [k, typeof m[k]]))`;

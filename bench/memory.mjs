@@ -8,6 +8,10 @@
 //    samples after a first batch and after all of them, each after gc().
 // 3. The same over updates of a persisted session (default options: the
 //    background writer), to check that nothing queues up behind the disk.
+// 4. A long-lived server's loop: one manager creates, starts, steps and
+//    completes sessions, each with a progress and a cancellation listener
+//    that close over the session (as real code does). Memory must stay flat
+//    and the package's own counts (`liveCounts()`) must return to zero.
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
@@ -128,6 +132,69 @@ function sessionUpdates() {
   }
 }
 
+const LIFECYCLE_FIRST = quick ? 2_000 : 5_000;
+const LIFECYCLE_TOTAL = quick ? 10_000 : 50_000;
+
+/** Lets finalizers of collected native objects run, then samples. */
+async function settledSample() {
+  for (let i = 0; i < 5; i++) {
+    global.gc();
+    await new Promise((resolve) => setImmediate(resolve));
+  }
+  return sample();
+}
+
+async function sessionLifecycles() {
+  const basePath = fs.mkdtempSync(path.join(os.tmpdir(), "msw-session-bench-mem-"));
+  try {
+    const manager = new pkg.SessionManager({ basePath });
+    let heard = 0;
+    const cycle = (i) => {
+      const session = manager.createSession("bench-lifecycle", { index: i });
+      session.progress.onProgress((state) => {
+        if (state.progress > 100) session.cancellation.cancel("impossible");
+        heard++;
+      });
+      session.cancellation.token.onCancelled(() => session.progress.fail("cancelled"));
+      session.progress.start(2);
+      session.progress.completeStep("one");
+      session.progress.completeStep("two");
+      manager.completeSession(session.id);
+    };
+    let i = 0;
+    const t0 = process.hrtime.bigint();
+    for (; i < LIFECYCLE_FIRST; i++) cycle(i);
+    const first = await settledSample();
+    for (; i < LIFECYCLE_TOTAL; i++) {
+      cycle(i);
+      // A server yields to its event loop; finalizers run there.
+      if (i % 1000 === 999) await new Promise((resolve) => setImmediate(resolve));
+    }
+    const last = await settledSample();
+    const seconds = Number(process.hrtime.bigint() - t0) / 1e9;
+    manager.shutdown();
+    const counts = pkg.liveCounts();
+    if (heard !== LIFECYCLE_TOTAL * 4) throw new Error(`listeners heard ${heard} of ${LIFECYCLE_TOTAL * 4} updates`);
+    const rssGrowthMB = last.rssMB - first.rssMB;
+    const heapGrowthMB = last.heapUsedMB - first.heapUsedMB;
+    const perSessionBytes = ((last.heapUsedMB - first.heapUsedMB) * MB) / (LIFECYCLE_TOTAL - LIFECYCLE_FIRST);
+    const flat = rssGrowthMB < FLAT_BOUND_MB && heapGrowthMB < FLAT_BOUND_MB && counts.sessions === 0 && counts.callbacks === 0;
+    return {
+      first: { sessions: LIFECYCLE_FIRST, ...first },
+      last: { sessions: LIFECYCLE_TOTAL, ...last },
+      rssGrowthMB,
+      heapGrowthMB,
+      heapPerSessionBytes: perSessionBytes,
+      liveCounts: counts,
+      boundMB: FLAT_BOUND_MB,
+      verdict: flat ? "flat" : "grows",
+      seconds,
+    };
+  } finally {
+    fs.rmSync(basePath, { recursive: true, force: true });
+  }
+}
+
 const result = {
   node: process.version,
   quick,
@@ -135,5 +202,6 @@ const result = {
   liveSessions: liveSessions(),
   trackerUpdates: trackerUpdates(),
   sessionUpdates: sessionUpdates(),
+  sessionLifecycles: await sessionLifecycles(),
 };
 process.stdout.write(`${JSON.stringify(result)}\n`);

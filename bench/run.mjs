@@ -9,7 +9,7 @@
 //                    (default: ../shared/reference/session from the repository root)
 // --only <ids>       run only these workloads (comma-separated): isCancelled,
 //                    throwIfCancelled, trackerUpdate, formatProgress, persistedUpdate,
-//                    createComplete, crashScan, memory
+//                    createComplete, largeContext, crashScan, memory
 //
 // The reference is compiled at bench time (bench/reference.mjs). Each
 // workload runs warm-up rounds, then several measured rounds, alternating
@@ -43,6 +43,7 @@ const WORKLOAD_IDS = [
   "formatProgress",
   "persistedUpdate",
   "createComplete",
+  "largeContext",
   "crashScan",
   "memory",
 ];
@@ -198,6 +199,8 @@ const sizes = {
   persistSteps: Q ? 20 : 100,
   lifecycleSessions: Q ? 100 : 1_000,
   crashFiles: Q ? 300 : 3_000,
+  largeContextResults: 20_000,
+  largeContextUpdates: Q ? 20 : 100,
   fileRounds: Q ? 3 : 5,
 };
 
@@ -424,6 +427,26 @@ const plan = [
       ),
   },
   {
+    id: "largeContext",
+    run: () =>
+      add(
+        "largeContext",
+        `update with a 1 MB context (${sizes.largeContextResults.toLocaleString("en-US")} results, ${sizes.largeContextUpdates} updates each after an in-place change, then \`saveAllSessions\`)`,
+        "update",
+        20,
+        measure("1 MB context update", sizes.fileRounds, (side, warm) =>
+          withTmp((dir) =>
+            sides[side].W.largeContextUpdates(
+              sides[side].M,
+              dir,
+              sizes.largeContextResults,
+              warm ? 10 : sizes.largeContextUpdates,
+            ),
+          ),
+        ),
+      ),
+  },
+  {
     id: "crashScan",
     run: () => {
       // Interop: each side's fixture folder must be read by the other side
@@ -595,6 +618,16 @@ if (memory) {
     out.push(
       `- ${label}: RSS ${g.rssGrowthMB >= 0 ? "+" : ""}${mb(g.rssGrowthMB)} MB, heapUsed ${g.heapGrowthMB >= 0 ? "+" : ""}${g.heapGrowthMB.toFixed(2)} MB ` +
         `from ${g.first.updates.toLocaleString("en-US")} to ${g.last.updates.toLocaleString("en-US")} updates (bound ${g.boundMB} MB): **${g.verdict}**.`,
+    );
+  }
+  const life = memory.sessionLifecycles;
+  if (life) {
+    out.push(
+      `- Session lifecycles (one manager; create, two listeners closing over the session, start, 2 steps, complete): ` +
+        `RSS ${life.rssGrowthMB >= 0 ? "+" : ""}${mb(life.rssGrowthMB)} MB, heapUsed ${life.heapGrowthMB >= 0 ? "+" : ""}${life.heapGrowthMB.toFixed(2)} MB ` +
+        `from ${life.first.sessions.toLocaleString("en-US")} to ${life.last.sessions.toLocaleString("en-US")} sessions ` +
+        `(${life.heapPerSessionBytes.toFixed(1)} B of heap per session; RSS ${mb(life.first.rssMB)} → ${mb(life.last.rssMB)} MB); ` +
+        `liveCounts() after: ${JSON.stringify(life.liveCounts)}: **${life.verdict}**.`,
     );
   }
 }

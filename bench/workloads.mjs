@@ -165,6 +165,42 @@ export function createComplete(M, basePath, count) {
   return { ns, ops: count };
 }
 
+/** A context of about 1.2 MB: `count` small result objects, as a real job collects them. */
+export function largeContext(count) {
+  const results = [];
+  for (let i = 0; i < count; i++) {
+    results.push({ file: `/data/input/part-${i}.csv`, rows: i * 7, digest: `sha256:${(i * 2654435761) >>> 0}`, done: false });
+  }
+  return { job: "bench-large-context", results };
+}
+
+/**
+ * One session with a context of `resultCount` results; `n` progress updates,
+ * each after an in-place change of the context (a result marked done), then
+ * `flush()` so that the package's deferred write is timed too. Afterwards
+ * the file holds the last progress and the last change.
+ */
+export function largeContextUpdates(M, basePath, resultCount, n) {
+  const manager = new M.SessionManager({ basePath });
+  const session = manager.createSession("bench-large-context", largeContext(resultCount));
+  session.progress.start(n);
+  const results = session.context.results;
+  const t0 = now();
+  for (let i = 0; i < n; i++) {
+    results[i % results.length].done = true;
+    session.progress.completeStep(`result ${i}`);
+  }
+  manager.saveAllSessions();
+  const ns = Number(now() - t0);
+  manager.shutdown();
+  const state = readSession(basePath, session.id);
+  if (state.progress.completedSteps !== n) fail(`large context: completedSteps ${state.progress.completedSteps}, expected ${n}`);
+  if (state.context.results.length !== resultCount || state.context.results[(n - 1) % resultCount].done !== true) {
+    fail("large context: the last in-place change is not on disk");
+  }
+  return { ns, ops: n };
+}
+
 /** An active session state, last written an hour ago, with no owner. */
 export function staleState(id, index, iso) {
   return {
