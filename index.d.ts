@@ -482,16 +482,27 @@ export declare class SessionManager {
   resumeSession(crashedState: SessionState): Session | undefined;
   /** Removes finished sessions older than `maxAgeDays` (default 7). */
   cleanup(maxAgeDays?: number): number;
-  /** Writes every session's file. */
+  /**
+   * Writes every session's file. Every session is attempted: one that cannot
+   * be saved never stops the others, and stays due, so the next write of any
+   * kind retries it.
+   *
+   * @throws the failing session's error (`ERR_CONTEXT_NOT_SERIALIZABLE`, with
+   * the user's error as `cause`; `ERR_SESSION_IO`); when several failed, an
+   * error with the first one's class and `code`, a message naming each
+   * session, and `errors` (one per session, each with its `sessionId`).
+   */
   saveAllSessions(): void;
   /**
-   * Writes every update not written yet. Throws the first error, including
-   * one of a background write since the last flush.
+   * Writes every update not written yet, and retries every session whose
+   * write failed. Throws as {@link SessionManager.saveAllSessions} does,
+   * including for a background write that failed since the last flush and has
+   * not succeeded since.
    *
    * @throws Error `ERR_SESSION_IO` when the disk refused.
    */
   flush(): void;
-  /** Stops auto-save and writes every session's file. */
+  /** Stops auto-save and writes every session's file; throws as {@link SessionManager.saveAllSessions} does. */
   shutdown(): void;
 }
 
