@@ -28,6 +28,16 @@ fn class_of(error: &CoreError) -> Class {
     }
 }
 
+/// The path a file-system error names (a save of several sessions: its
+/// first failure's).
+fn path_of(error: &CoreError) -> Option<String> {
+    match error {
+        CoreError::Io { path, .. } => Some(path.display().to_string()),
+        CoreError::Sessions { failures } => failures.first().and_then(|(_, e)| path_of(e)),
+        _ => None,
+    }
+}
+
 /// Sets `object[name] = value`, ignoring a failure (the error stays usable).
 ///
 /// # Safety
@@ -63,15 +73,8 @@ unsafe fn create(env: sys::napi_env, error: &CoreError) -> Option<sys::napi_valu
         if status != sys::Status::napi_ok {
             return None;
         }
-        let path = match error {
-            CoreError::Io { path, .. } => Some(path.display().to_string()),
-            CoreError::Sessions { failures } => failures.first().and_then(|(_, e)| match e {
-                CoreError::Io { path, .. } => Some(path.display().to_string()),
-                _ => None,
-            }),
-            _ => None,
-        };
-        if let Some(js_path) = path.and_then(|p| crate::convert::js_string(env, &p).ok()) {
+        if let Some(js_path) = path_of(error).and_then(|p| crate::convert::js_string(env, &p).ok())
+        {
             set(env, js_error, c"path", js_path);
         }
         if let CoreError::Sessions { failures } = error {

@@ -258,18 +258,8 @@ impl CancellationSource {
     /// millisecond count: NaN and negative counts are refused, `Infinity`
     /// never fires.
     pub fn with_timeout_ms(ms: f64, reason: String) -> crate::Result<(Self, TimerHandle)> {
-        const EXPECTED: &str = "a number >= 0";
-        if ms.is_nan() || ms < 0.0 {
-            return Err(crate::CoreError::out_of_range(
-                "timeoutMs",
-                EXPECTED,
-                crate::progress::js_display(ms),
-            ));
-        }
-        Ok(Self::with_timeout(
-            timer::millis("timeoutMs", EXPECTED, ms)?,
-            reason,
-        ))
+        let delay = timer::millis("timeoutMs", "a number >= 0", ms, ms >= 0.0)?;
+        Ok(Self::with_timeout(delay, reason))
     }
 
     /// The token of this source.

@@ -84,10 +84,7 @@ impl CoreError {
     pub(crate) fn from_failures(mut failures: Vec<(String, CoreError)>) -> Result<()> {
         match failures.len() {
             0 => Ok(()),
-            1 => Err(failures
-                .pop()
-                .map(|(_, e)| e)
-                .unwrap_or_else(|| CoreError::Internal("a failure went missing".into()))),
+            1 => Err(failures.remove(0).1),
             _ => Err(CoreError::Sessions { failures }),
         }
     }

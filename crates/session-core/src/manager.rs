@@ -94,18 +94,15 @@ pub struct ManagerOptions {
 impl ManagerOptions {
     /// Options with an auto-save period in milliseconds (a positive, finite number).
     pub fn new(base_path: impl Into<PathBuf>, auto_save_interval_ms: f64) -> Result<Self> {
-        const NAME: &str = "autoSaveIntervalMs";
-        const EXPECTED: &str = "a positive, finite number";
-        if !(auto_save_interval_ms > 0.0 && auto_save_interval_ms.is_finite()) {
-            return Err(CoreError::out_of_range(
-                NAME,
-                EXPECTED,
-                crate::progress::js_display(auto_save_interval_ms),
-            ));
-        }
+        let ms = auto_save_interval_ms;
         Ok(Self {
             base_path: base_path.into(),
-            auto_save_interval: timer::millis(NAME, EXPECTED, auto_save_interval_ms)?,
+            auto_save_interval: timer::millis(
+                "autoSaveIntervalMs",
+                "a positive, finite number",
+                ms,
+                ms > 0.0 && ms.is_finite(),
+            )?,
             persist_interval: Duration::from_millis(100),
             store: StoreOptions::default(),
         })
@@ -120,16 +117,12 @@ impl ManagerOptions {
     /// Sets the largest lag of the disk behind a tracker change, in ms (a
     /// finite number >= 0; 0 writes every change before it returns).
     pub fn with_persist_interval_ms(mut self, ms: f64) -> Result<Self> {
-        const NAME: &str = "persistIntervalMs";
-        const EXPECTED: &str = "a finite number >= 0";
-        if !(ms.is_finite() && ms >= 0.0) {
-            return Err(CoreError::out_of_range(
-                NAME,
-                EXPECTED,
-                crate::progress::js_display(ms),
-            ));
-        }
-        self.persist_interval = timer::millis(NAME, EXPECTED, ms)?;
+        self.persist_interval = timer::millis(
+            "persistIntervalMs",
+            "a finite number >= 0",
+            ms,
+            ms.is_finite() && ms >= 0.0,
+        )?;
         Ok(self)
     }
 }
@@ -180,9 +173,16 @@ impl ContextCell {
         let strict = how == Read::Strict;
         let read = match &self.provider {
             Some(provider) if how != Read::Cached && !self.reading.swap(true, Ordering::AcqRel) => {
-                let read = provider.read();
-                self.reading.store(false, Ordering::Release);
-                read
+                // Cleared however the read ends (a panic included), so a
+                // failed read never leaves the context unreadable.
+                struct Done<'a>(&'a AtomicBool);
+                impl Drop for Done<'_> {
+                    fn drop(&mut self) {
+                        self.0.store(false, Ordering::Release);
+                    }
+                }
+                let _done = Done(&self.reading);
+                provider.read()
             }
             _ => Ok(None),
         };
@@ -304,6 +304,16 @@ struct Dirty {
     scheduled: bool,
 }
 
+impl Dirty {
+    /// Marks `session` dirty (once: a session changed twice is written once).
+    fn insert(&mut self, session: &Arc<Session>) {
+        if !self.sessions.contains_key(session.id()) {
+            self.sessions
+                .insert(session.id.to_string(), Arc::downgrade(session));
+        }
+    }
+}
+
 /// The failures of a save, by session, in save order.
 type Failures = Vec<(String, CoreError)>;
 
@@ -375,12 +385,7 @@ impl Inner {
     /// scheduling one: a failed write is retried when something else is
     /// written, not in a loop against a full disk).
     fn retry_later(&self, session: &Arc<Session>) {
-        let mut dirty = lock(&self.dirty);
-        if !dirty.sessions.contains_key(session.id()) {
-            dirty
-                .sessions
-                .insert(session.id.to_string(), Arc::downgrade(session));
-        }
+        lock(&self.dirty).insert(session);
     }
 
     /// Keeps the error of a write that no caller hears, and retries later.
@@ -418,11 +423,7 @@ impl Inner {
         let _ = session.context.current(&session.id, Read::Lenient);
         let schedule = {
             let mut dirty = lock(&self.dirty);
-            if !dirty.sessions.contains_key(session.id()) {
-                dirty
-                    .sessions
-                    .insert(session.id.to_string(), Arc::downgrade(session));
-            }
+            dirty.insert(session);
             !std::mem::replace(&mut dirty.scheduled, true)
         };
         if schedule {

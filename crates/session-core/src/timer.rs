@@ -196,18 +196,27 @@ pub fn every(period: Duration, job: impl Fn() + Send + Sync + 'static) -> TimerH
     schedule(Lane::Timers, period, Job::Every(period, Arc::new(job)))
 }
 
-/// Converts a JavaScript millisecond count (not NaN, not negative: the
-/// caller checked) into a duration; `+Infinity` becomes `Duration::MAX`,
-/// which stands for "never". A finite count too large for a `Duration`
-/// (above about 1.8e22 ms) is refused as out of range for `name`, which
-/// must be `expected`.
-pub fn millis(name: &'static str, expected: &'static str, ms: f64) -> crate::Result<Duration> {
+/// Converts the JavaScript millisecond count `ms` of the argument `name`
+/// into a duration. `valid` says whether `ms` is what `name` must be
+/// (`expected`); a count that is not, or that is finite but too large for a
+/// `Duration` (above about 1.8e22 ms), is refused with one
+/// `ERR_OUT_OF_RANGE` error. `+Infinity` becomes `Duration::MAX`, which
+/// stands for "never".
+pub fn millis(
+    name: &'static str,
+    expected: &'static str,
+    ms: f64,
+    valid: bool,
+) -> crate::Result<Duration> {
+    let refused =
+        || crate::CoreError::out_of_range(name, expected, crate::progress::js_display(ms));
+    if !valid {
+        return Err(refused());
+    }
     if ms == f64::INFINITY {
         return Ok(Duration::MAX);
     }
-    Duration::try_from_secs_f64(ms.max(0.0) / 1000.0).map_err(|_| {
-        crate::CoreError::out_of_range(name, expected, crate::progress::js_display(ms))
-    })
+    Duration::try_from_secs_f64(ms.max(0.0) / 1000.0).map_err(|_| refused())
 }
 
 #[cfg(test)]
@@ -255,18 +264,29 @@ mod tests {
 
     #[test]
     fn never_is_never_scheduled() {
-        let handle = after(millis("ms", "x", f64::INFINITY).unwrap(), || unreachable!());
+        let handle = after(
+            millis("ms", "x", f64::INFINITY, true).unwrap(),
+            || unreachable!(),
+        );
         assert!(handle.is_active());
-        assert_eq!(millis("ms", "x", 1.5).unwrap(), Duration::from_micros(1500));
+        assert_eq!(
+            millis("ms", "x", 1.5, true).unwrap(),
+            Duration::from_micros(1500)
+        );
     }
 
     #[test]
     fn counts_too_large_for_a_duration_are_out_of_range() {
         for huge in [1e308, f64::MAX, 1.9e22] {
-            let err = millis("timeoutMs", "a number >= 0", huge).unwrap_err();
+            let err = millis("timeoutMs", "a number >= 0", huge, true).unwrap_err();
             assert_eq!(err.code(), "ERR_OUT_OF_RANGE");
             assert!(err.to_string().contains("timeoutMs"), "{err}");
         }
-        assert!(millis("ms", "x", 1e21).is_ok());
+        assert!(millis("ms", "x", 1e21, true).is_ok());
+        let err = millis("timeoutMs", "a number >= 0", -1.0, false).unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "The \"timeoutMs\" argument must be a number >= 0. Received -1"
+        );
     }
 }
