@@ -146,27 +146,37 @@ function remover(remove) {
 const noop = () => {};
 
 /**
- * Calls every callback of `callbacks` with `value`, in registration order;
- * one that throws is isolated (as in the reference) and the others still run.
+ * Calls `callback(value)`; a throw is isolated (the reference ignores
+ * callback errors).
+ * @template T
+ * @param {(value: T) => void} callback
+ * @param {T} value
+ */
+function callIsolated(callback, value) {
+  try {
+    callback(value);
+  } catch {
+    // Ignored, as in the reference.
+  }
+}
+
+/**
+ * Calls every callback of `callbacks` with `value`, in registration order,
+ * each isolated.
  * @template T
  * @param {Map<number, (value: T) => void>} callbacks
  * @param {T} value
  */
 function callEach(callbacks, value) {
-  for (const callback of callbacks.values()) {
-    try {
-      callback(value);
-    } catch {
-      // Ignored, as the reference ignores callback errors.
-    }
-  }
+  for (const callback of callbacks.values()) callIsolated(callback, value);
 }
 
 /**
- * Token wrappers whose callbacks must outlive every JavaScript reference to
- * them until they fire: timeout tokens (the reference's `setTimeout` held
- * them) and children of a parent that has just fired. A wrapper leaves the
- * set when its own callbacks have run, or when its source is disposed.
+ * Token wrappers with callbacks that must outlive every JavaScript reference
+ * to them until they fire: timeout tokens (the reference's `setTimeout` held
+ * them) and children of a parent that has just fired. Only a wrapper with
+ * callbacks waiting is here, and it leaves when they have run or when its
+ * source is disposed.
  * @type {Set<CancellationToken>}
  */
 const keepUntilFired = new Set();
@@ -203,6 +213,10 @@ function reasonOf(reason) {
 let nativeOf;
 /** @type {(token: CancellationToken, callback: (reason?: string) => void) => () => void} */
 let addCallback;
+/** @type {(token: CancellationToken) => void} */
+let markTimed;
+/** @type {(token: CancellationToken) => void} */
+let holdUntilFired;
 
 /**
  * The read side of cancellation.
@@ -218,15 +232,23 @@ class CancellationToken {
   #flag;
   /** @type {AbortSignal | undefined} */
   #signal;
-  /** @type {Map<number, (reason?: string) => void>} callbacks not run yet */
-  #pending = new Map();
+  /** @type {Map<number, (reason?: string) => void> | undefined} callbacks not run yet (made on first use) */
+  #pending;
   #nextKey = 0;
+  /** a timer cancels this token: its callbacks are held until they run */
+  #timed = false;
   /** @type {((reason?: string) => void) | undefined} the one callback the core holds */
   #dispatch;
 
   static {
     nativeOf = (token) => token.#native;
     addCallback = (token, callback) => token.#add(callback);
+    markTimed = (token) => {
+      token.#timed = true;
+    };
+    holdUntilFired = (token) => {
+      if (token.#pending !== undefined && token.#pending.size > 0) keepUntilFired.add(token);
+    };
   }
 
   /**
@@ -236,25 +258,27 @@ class CancellationToken {
    */
   #add(callback) {
     if (this.#flag[0] !== 0) {
-      callEach(new Map([[0, callback]]), this.reason);
+      callIsolated(callback, this.reason);
       return noop;
     }
     const key = ++this.#nextKey;
     // In the map before the core hears of it: a cancellation racing in from
     // another thread dispatches synchronously from `onCancelled`.
-    this.#pending.set(key, callback);
+    const pending = (this.#pending ??= new Map());
+    pending.set(key, callback);
+    if (this.#timed) keepUntilFired.add(this);
     if (this.#dispatch === undefined) {
       this.#dispatch = (reason) => this.#fire(reason);
       this.#native.onCancelled(this.#dispatch);
     }
-    return remover(() => this.#pending.delete(key));
+    return remover(() => pending.delete(key));
   }
 
   /** @param {string | undefined} reason */
   #fire(reason) {
     const pending = this.#pending;
-    this.#pending = new Map();
-    callEach(pending, reason);
+    this.#pending = undefined;
+    if (pending !== undefined) callEach(pending, reason);
     keepUntilFired.delete(this);
   }
 
@@ -327,13 +351,10 @@ class CancellationSource {
       if (parent instanceof CancellationToken) {
         child.link(nativeOf(parent));
         // The parent keeps this source alive while both may fire, and hands
-        // it over, when it fires, until the source's own callbacks have run.
+        // it over, when it fires, until the source's own callbacks have run
+        // (they may be posted after the parent's, from a timer thread).
         const token = source.#token;
-        source.#unlinks.push(
-          addCallback(parent, () => {
-            if (!token.isCancelled) keepUntilFired.add(token);
-          }),
-        );
+        source.#unlinks.push(addCallback(parent, () => holdUntilFired(token)));
       } else if (parent instanceof AbortSignal) {
         const signal = parent;
         if (signal.aborted) {
@@ -399,7 +420,7 @@ function createTimeoutToken(timeoutMs) {
   const source = sourceOf(native.NativeToken.withTimeout(timeoutMs, `Timeout after ${timeoutMs}ms`));
   // As the reference's pending `setTimeout` did, the timer keeps the token's
   // callbacks alive until it fires (an infinite one never does).
-  if (timeoutMs !== Infinity && !source.isCancelled) keepUntilFired.add(source.token);
+  if (timeoutMs !== Infinity) markTimed(source.token);
   return source;
 }
 
@@ -507,7 +528,7 @@ class ProgressListeners {
 class ProgressTracker {
   /** @type {import("./binding.js").NativeTracker} */
   #native;
-  /** @type {ProgressListeners} */
+  /** @type {ProgressListeners | undefined} made on the first `onProgress` */
   #listeners;
 
   /**
@@ -522,7 +543,11 @@ class ProgressTracker {
       checkString(operation, "operation");
       this.#native = new native.NativeTracker(sessionId, operation);
     }
-    this.#listeners = new ProgressListeners(this.#native, (listeners) => {
+  }
+
+  /** @returns {ProgressListeners} */
+  #makeListeners() {
+    return new ProgressListeners(this.#native, (listeners) => {
       // The fields an update cannot change come once from here; the core
       // then passes only the others.
       const { sessionId, operation, startedAt } = this.getState();
@@ -549,7 +574,7 @@ class ProgressTracker {
    */
   onProgress(callback) {
     checkFunction(callback, "callback");
-    return this.#listeners.add(callback);
+    return (this.#listeners ??= this.#makeListeners()).add(callback);
   }
 
   /** @param {number} [totalSteps] */

@@ -11,7 +11,7 @@ import vm from "node:vm";
 import { describe, expect, it } from "vitest";
 import * as pkg from "msw-session";
 import { CancellationSource, ProgressTracker, SessionManager, SessionStateStore, createTimeoutToken } from "msw-session";
-import { childProcesses, isReference, packageEntry, packageRoot, readSession, sessionFile, sessionsDir, tempDirs } from "./helpers";
+import { childProcesses, isReference, packageEntry, packageRoot, readSession, sessionFile, sessionsDir, tempDirs, waitFor } from "./helpers";
 
 const tempDir = tempDirs();
 const children = childProcesses();
@@ -113,6 +113,24 @@ describe.skipIf(isReference)("a finished session leaves nothing behind", () => {
     await collect(() => false);
     await heard;
     expect(fired).toBe("Timeout after 5ms");
+  });
+
+  it("a timeout token is collected once it fired, with or without callbacks", async () => {
+    let collected = 0;
+    const registry = new FinalizationRegistry(() => collected++);
+    const tokens: Array<{ isCancelled: boolean }> = [];
+    for (const withCallback of [false, true]) {
+      const source = createTimeoutToken(1);
+      if (withCallback) source.token.onCancelled(() => void source);
+      registry.register(source.token, withCallback);
+      tokens.push(source.token);
+    }
+    await waitFor(() => tokens.every((t) => t.isCancelled));
+    // Let the posted callbacks run, then drop the last references.
+    await new Promise((resolve) => setImmediate(resolve));
+    tokens.length = 0;
+    await collect(() => collected === 2);
+    expect(collected).toBe(2);
   });
 
   it("a linked source's callbacks run when its parent fires, held by nothing else", async () => {
