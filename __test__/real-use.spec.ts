@@ -257,6 +257,85 @@ describe.skipIf(isReference)("one session that cannot be saved never stops the o
   });
 });
 
+describe.skipIf(isReference)("an update's cost does not grow with the context", () => {
+  /** A context that counts how often it is serialized. */
+  function countedContext() {
+    const context = {
+      reads: 0,
+      results: [] as { done: boolean }[],
+      toJSON() {
+        context.reads++;
+        return { results: context.results };
+      },
+    };
+    for (let i = 0; i < 100; i++) context.results.push({ done: false });
+    return context;
+  }
+
+  it("updates serialize the context at most once per persist interval; saves serialize it anew", () => {
+    const base = tempDir();
+    const manager = new SessionManager({ basePath: base, persistIntervalMs: 60_000 });
+    const context = countedContext();
+    const session = manager.createSession("op", context);
+    const created = context.reads;
+    session.progress.start(1000);
+    for (let i = 0; i < 1000; i++) {
+      context.results[i % 100].done = true;
+      session.progress.completeStep(`result ${i}`);
+    }
+    // An hour-long interval has not passed: no update read the context.
+    expect(context.reads - created).toBe(0);
+    manager.saveAllSessions();
+    expect(context.reads - created).toBe(1);
+    const state = readSession(base, session.id);
+    expect(state.progress.completedSteps).toBe(1000);
+    expect(state.context.results.every((r: { done: boolean }) => r.done)).toBe(true);
+    manager.shutdown();
+  });
+
+  it("progress made since the last read reaches the disk with its context once the thread is free", async () => {
+    const base = tempDir();
+    const manager = new SessionManager({ basePath: base, persistIntervalMs: 20 });
+    const context = countedContext();
+    const session = manager.createSession("op", context);
+    session.progress.start(3);
+    for (let i = 0; i < 3; i++) {
+      context.results[i].done = true;
+      session.progress.completeStep(`result ${i}`);
+    }
+    // No save: the writer and a read on this thread, when it is free, catch up.
+    await waitFor(() => {
+      const state = readSession(base, session.id);
+      return state.progress.completedSteps === 3 && state.context.results[2].done === true;
+    });
+    manager.shutdown();
+  });
+
+  it("a file's progress never runs ahead of its context, also in a busy loop", () => {
+    const base = tempDir();
+    const manager = new SessionManager({ basePath: base, persistIntervalMs: 2 });
+    const session = manager.createSession("op", { step: 0 });
+    const file = sessionFile(base, session.id);
+    session.progress.start();
+    const deadline = Date.now() + 15_000; // a hang guard, not a threshold
+    const seen: { steps: number; step: number }[] = [];
+    for (let i = 1; seen.length < 5 && Date.now() < deadline; i++) {
+      session.context.step = i;
+      session.progress.completeStep(`step ${i}`);
+      if (i % 64 === 0) {
+        const state = JSON.parse(fs.readFileSync(file, "utf8"));
+        if (state.context.step > 0 && !seen.some((s) => s.step === state.context.step)) {
+          seen.push({ steps: state.progress.completedSteps, step: state.context.step });
+        }
+      }
+    }
+    expect(seen.length).toBe(5);
+    // Each checkpoint holds the progress made with the context it holds.
+    for (const { steps, step } of seen) expect(steps).toBe(step);
+    manager.shutdown();
+  });
+});
+
 describe.skipIf(isReference)("a busy thread's context reaches the disk", () => {
   it("a thread busy in a loop of updates still checkpoints its context every interval", () => {
     const base = tempDir();

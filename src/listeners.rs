@@ -115,6 +115,14 @@ impl ContextProvider for JsContextProvider {
             Some(Err(exception)) => Err(unsafe { message_of(env, exception) }),
         }
     }
+
+    fn readable_here(&self) -> bool {
+        self.0.home().env().is_some()
+    }
+
+    fn post(&self, job: Box<dyn FnOnce() + Send>) {
+        self.0.home().post(Box::new(move |_: Env| job()));
+    }
 }
 
 unsafe fn read_string(env: sys::napi_env, value: sys::napi_value) -> Option<String> {

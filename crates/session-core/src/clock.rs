@@ -1,23 +1,63 @@
-//! Wall-clock time as JavaScript prints it.
+//! Time: the one clock of the package, and wall-clock time as JavaScript
+//! prints it.
+//!
+//! Every time the core uses comes from here: [`now_ms`] for timestamps and
+//! [`monotonic_ms`] for intervals. Both follow the system clock, unless the
+//! calling thread set its own time with [`with_time`] (a test's fake clock,
+//! say), which holds for that call and on that thread only.
 //!
 //! Timestamps are strings in the exact format of `Date#toISOString()`:
 //! `2026-11-24T12:00:00.000Z`, with a six-digit signed year outside 0..=9999
 //! (`+010000-01-01T00:00:00.000Z`), and milliseconds within the range of a
 //! JavaScript `Date` (±8.64e15).
 
-use std::time::{SystemTime, UNIX_EPOCH};
+use std::cell::Cell;
+use std::sync::OnceLock;
+use std::time::{Instant, SystemTime, UNIX_EPOCH};
 
 use chrono::DateTime;
 
 /// The largest magnitude of a JavaScript `Date`'s time value, in ms.
 pub const MAX_DATE_MS: f64 = 8.64e15;
 
+thread_local! {
+    /// The time the calling thread set with [`with_time`], in ms since the epoch.
+    static SET: Cell<Option<f64>> = const { Cell::new(None) };
+}
+
+/// Runs `f` with the calling thread's clock showing `ms` (since the epoch):
+/// [`now_ms`] returns it, truncated, and [`monotonic_ms`] returns it as it is.
+/// Calls nest; the outer time is back when `f` returns or panics.
+pub fn with_time<T>(ms: f64, f: impl FnOnce() -> T) -> T {
+    struct Restore(Option<f64>);
+    impl Drop for Restore {
+        fn drop(&mut self) {
+            SET.with(|set| set.set(self.0));
+        }
+    }
+    let _restore = Restore(SET.with(|set| set.replace(Some(ms))));
+    f()
+}
+
 /// Milliseconds since the Unix epoch, now.
 pub fn now_ms() -> i64 {
+    if let Some(ms) = SET.with(Cell::get) {
+        return ms as i64;
+    }
     match SystemTime::now().duration_since(UNIX_EPOCH) {
         Ok(d) => d.as_millis() as i64,
         Err(before) => -(before.duration().as_millis() as i64),
     }
+}
+
+/// Milliseconds on a clock that never goes back (since an arbitrary start),
+/// for measuring intervals; the thread's own time when it set one.
+pub fn monotonic_ms() -> f64 {
+    if let Some(ms) = SET.with(Cell::get) {
+        return ms;
+    }
+    static START: OnceLock<Instant> = OnceLock::new();
+    START.get_or_init(Instant::now).elapsed().as_secs_f64() * 1000.0
 }
 
 /// Now, as `new Date().toISOString()` prints it.
@@ -164,6 +204,22 @@ mod tests {
             iso_from_ms(-8_640_000_000_000_000).unwrap(),
             "-271821-04-20T00:00:00.000Z"
         );
+    }
+
+    #[test]
+    fn a_thread_may_set_its_own_time() {
+        let real = now_ms();
+        let inner = with_time(1_000.5, || {
+            assert_eq!(now_ms(), 1_000);
+            assert_eq!(monotonic_ms(), 1_000.5);
+            with_time(5.0, now_ms)
+        });
+        assert_eq!(inner, 5);
+        assert!(now_ms() >= real);
+        let other = std::thread::spawn(|| with_time(7.0, || std::thread::spawn(now_ms).join()));
+        assert!(other.join().unwrap().unwrap() >= real);
+        let before = monotonic_ms();
+        assert!(monotonic_ms() >= before);
     }
 
     #[test]

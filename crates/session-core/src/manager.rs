@@ -66,7 +66,7 @@ use crate::js_text;
 use crate::listeners::{self, Executor, Listener, ListenerId, Listeners};
 use crate::owner::{Liveness, Owner};
 use crate::progress::{ProgressState, ProgressStatus, ProgressTracker};
-use crate::state::{SessionState, SessionStatus};
+use crate::state::{ContextText, SessionState, SessionStatus};
 use crate::store::{SessionStore, StoreOptions};
 use crate::sync::lock;
 use crate::timer::{self, Lane, TimerHandle};
@@ -76,6 +76,18 @@ pub trait ContextProvider: Send + Sync {
     /// The context as JSON text, read now; `Ok(None)` when it cannot be read
     /// on this thread; `Err(message)` when it cannot be serialized.
     fn read(&self) -> std::result::Result<Option<String>, String>;
+
+    /// Whether [`read`](Self::read) can read the context on the calling
+    /// thread (its own thread).
+    fn readable_here(&self) -> bool {
+        true
+    }
+
+    /// Runs `job` on the context's own thread, later; a job for a thread
+    /// that is gone is dropped.
+    fn post(&self, job: Box<dyn FnOnce() + Send>) {
+        job();
+    }
 }
 
 /// How a manager is set up.
@@ -134,10 +146,18 @@ enum Read {
     Strict,
     /// Read it anew; keep the last good one when it cannot be serialized.
     Lenient,
-    /// Use the last one read (off the context's thread, or at teardown).
+    /// Use the last one read, with the tracker as it is now (off the
+    /// context's thread, or at teardown).
     Cached,
+    /// Use the last one read, with the tracker as it was then if progress
+    /// was made on the context's thread since (the background writer: a
+    /// file's progress never runs ahead of its context).
+    Checkpoint,
 }
 
+/// A session's context, read through its provider: at every save made on
+/// its own thread, and on a progress update at most once per persist
+/// interval (a read serializes the whole context).
 struct ContextCell {
     /// The last context read.
     last: Mutex<LastRead>,
@@ -148,10 +168,15 @@ struct ContextCell {
 }
 
 struct LastRead {
-    /// The JSON text as `JSON.stringify` printed it.
-    json: String,
-    /// That text parsed (strings as [`js_text`] maps them).
-    value: Value,
+    /// The context as `JSON.stringify` printed it.
+    json: ContextText,
+    /// When it was read ([`clock::monotonic_ms`]).
+    read_at: f64,
+    /// The tracker's state and version right after it was read.
+    paired: Option<(ProgressState, u64)>,
+    /// Progress was made on the context's thread since it was read, without
+    /// reading it: the context may have changed with it.
+    stale: bool,
 }
 
 impl ContextCell {
@@ -160,19 +185,26 @@ impl ContextCell {
         provider: Option<Box<dyn ContextProvider>>,
         id: &SessionId,
     ) -> Result<Self> {
-        let value = parse_context(&json, id)?;
         Ok(Self {
-            last: Mutex::new(LastRead { json, value }),
+            last: Mutex::new(LastRead {
+                json: context_text(json, id)?,
+                read_at: clock::monotonic_ms(),
+                paired: None,
+                stale: false,
+            }),
             provider,
             reading: AtomicBool::new(false),
         })
     }
 
-    /// The context to write (see [`Read`]).
-    fn current(&self, id: &SessionId, how: Read) -> Result<Value> {
-        let strict = how == Read::Strict;
+    /// Reads the context anew where `how` asks for it and it can be read
+    /// here; `Ok(false)` when it was not read.
+    fn refresh(&self, id: &SessionId, how: Read, tracker: &ProgressTracker) -> Result<bool> {
         let read = match &self.provider {
-            Some(provider) if how != Read::Cached && !self.reading.swap(true, Ordering::AcqRel) => {
+            Some(provider)
+                if matches!(how, Read::Strict | Read::Lenient)
+                    && !self.reading.swap(true, Ordering::AcqRel) =>
+            {
                 // Cleared however the read ends (a panic included), so a
                 // failed read never leaves the context unreadable.
                 struct Done<'a>(&'a AtomicBool);
@@ -186,37 +218,72 @@ impl ContextCell {
             }
             _ => Ok(None),
         };
-        let fresh = match read {
-            Ok(fresh) => fresh,
-            Err(message) if strict => return Err(CoreError::context(id, message)),
-            Err(_) => None,
+        let json = match read {
+            Ok(Some(json)) => json,
+            Ok(None) => return Ok(false),
+            Err(message) if how == Read::Strict => return Err(CoreError::context(id, message)),
+            Err(_) => return Ok(false),
         };
+        let json = match context_text(json, id) {
+            Ok(json) => json,
+            Err(err) if how == Read::Strict => return Err(err),
+            Err(_) => return Ok(false),
+        };
+        // Taken after the read (which may run listeners) and outside `last`.
+        let paired = tracker.snapshot();
         let mut last = lock(&self.last);
-        if let Some(json) = fresh {
-            if json != last.json {
-                match parse_context(&json, id) {
-                    Ok(value) => {
-                        last.json = json;
-                        last.value = value;
-                    }
-                    Err(err) if strict => return Err(err),
-                    Err(_) => {}
-                }
-            }
+        if last.json != json {
+            last.json = json;
         }
-        Ok(last.value.clone())
+        last.read_at = clock::monotonic_ms();
+        last.paired = Some(paired);
+        last.stale = false;
+        Ok(true)
+    }
+
+    /// After a progress update: reads the context when it was last read
+    /// `interval` ago or more (so a thread busy with updates still
+    /// checkpoints every interval), else marks it stale. An update on
+    /// another thread changes nothing: the context is not there.
+    fn on_update(&self, id: &SessionId, interval: Duration, tracker: &ProgressTracker) {
+        let Some(provider) = &self.provider else {
+            return;
+        };
+        if !provider.readable_here() {
+            return;
+        }
+        let since = clock::monotonic_ms() - lock(&self.last).read_at;
+        // A clock set back (a test's fake clock) counts as time passed.
+        if (since >= interval.as_secs_f64() * 1000.0 || since < 0.0)
+            && self.refresh(id, Read::Lenient, tracker).unwrap_or(false)
+        {
+            return;
+        }
+        lock(&self.last).stale = true;
+    }
+
+    /// The context to write and, for a checkpoint of a stale context, the
+    /// tracker state read with it.
+    fn to_write(&self, how: Read) -> (ContextText, Option<(ProgressState, u64)>) {
+        let last = lock(&self.last);
+        let paired = if how == Read::Checkpoint && last.stale {
+            last.paired.clone()
+        } else {
+            None
+        };
+        (last.json.clone(), paired)
+    }
+
+    fn is_stale(&self) -> bool {
+        lock(&self.last).stale
     }
 }
 
-fn parse_context(json: &str, id: &SessionId) -> Result<Value> {
-    match serde_json::from_str::<Value>(&js_text::json_in(json)) {
-        Ok(value @ Value::Object(_)) => Ok(value),
-        Ok(_) => Err(CoreError::context(
-            id,
-            "the context must serialize to a JSON object".into(),
-        )),
-        Err(err) => Err(CoreError::context(id, err.to_string())),
-    }
+/// `json` as a context, checked to be an object (what `JSON.stringify`
+/// prints for one starts with `{`).
+fn context_text(json: String, id: &SessionId) -> Result<ContextText> {
+    ContextText::new(json)
+        .ok_or_else(|| CoreError::context(id, "the context must serialize to a JSON object".into()))
 }
 
 /// One live session.
@@ -259,7 +326,7 @@ impl Session {
 
     /// The context as last read, as JSON text (a copy for other threads).
     pub fn context_json(&self) -> String {
-        lock(&self.context.last).json.clone()
+        lock(&self.context.last).json.as_str().to_string()
     }
 
     /// The session's tracker.
@@ -272,7 +339,7 @@ impl Session {
         &self.source
     }
 
-    fn to_state(&self, context: Value, progress: ProgressState) -> SessionState {
+    fn to_state(&self, context: ContextText, progress: ProgressState) -> SessionState<ContextText> {
         SessionState {
             id: self.id.to_string(),
             operation: self.operation.clone(),
@@ -365,9 +432,12 @@ impl Inner {
     fn write(&self, session: &Session, how: Read, force: bool) -> Result<()> {
         // The context is read before the write lock is taken: reading it runs
         // JavaScript, which may change the tracker and write again.
-        let context = session.context.current(&session.id, how)?;
+        session
+            .context
+            .refresh(&session.id, how, &session.tracker)?;
+        let (context, paired) = session.context.to_write(how);
         let mut written = lock(&session.written);
-        let (progress, version) = session.tracker.snapshot();
+        let (progress, version) = paired.unwrap_or_else(|| session.tracker.snapshot());
         if !force && written.is_some_and(|w| w >= version) {
             return Ok(());
         }
@@ -417,10 +487,16 @@ impl Inner {
             }
             return;
         }
-        // Read the context now, on the thread that made the change, so the
-        // writer thread writes what the context was at this change (the
-        // file's progress and context are always a pair taken together).
-        let _ = session.context.current(&session.id, Read::Lenient);
+        // On the context's thread, read it (once per interval at most), so
+        // the writer writes a context and progress taken together.
+        session
+            .context
+            .on_update(&session.id, self.persist_interval, &session.tracker);
+        self.mark_dirty(session);
+    }
+
+    /// Marks `session` dirty and schedules a background write.
+    fn mark_dirty(self: &Arc<Self>, session: &Arc<Session>) {
         let schedule = {
             let mut dirty = lock(&self.dirty);
             dirty.insert(session);
@@ -436,19 +512,51 @@ impl Inner {
         }
     }
 
-    /// The background write: every dirty session, contexts as last read;
-    /// errors are kept for the next flush.
-    fn write_dirty(&self) {
-        let _writing = lock(&self.batch);
+    /// The background write: every dirty session, as its last checkpoint;
+    /// errors are kept for the next flush. A session whose progress moved
+    /// on since its context was read gets a read on the context's thread
+    /// when that thread is free, and a write after it.
+    fn write_dirty(self: &Arc<Self>) {
         let batch = {
-            let mut dirty = lock(&self.dirty);
-            dirty.scheduled = false;
-            std::mem::take(&mut dirty.sessions)
+            let _writing = lock(&self.batch);
+            let batch = {
+                let mut dirty = lock(&self.dirty);
+                dirty.scheduled = false;
+                std::mem::take(&mut dirty.sessions)
+            };
+            let failures = self.write_batch(batch.clone(), Read::Checkpoint);
+            if !failures.is_empty() {
+                lock(&self.background_errors).extend(failures);
+            }
+            batch
         };
-        let failures = self.write_batch(batch, Read::Cached);
-        if !failures.is_empty() {
-            lock(&self.background_errors).extend(failures);
+        for session in batch.values().filter_map(Weak::upgrade) {
+            if let Some(provider) = session.context.provider.as_ref() {
+                if session.context.is_stale() {
+                    let manager = Arc::downgrade(self);
+                    let weak = Arc::downgrade(&session);
+                    provider.post(Box::new(move || {
+                        if let (Some(manager), Some(session)) = (manager.upgrade(), weak.upgrade())
+                        {
+                            manager.catch_up(&session);
+                        }
+                    }));
+                }
+            }
         }
+    }
+
+    /// On the context's thread: reads a stale context and schedules its
+    /// write, so the disk catches up with progress made since.
+    fn catch_up(self: &Arc<Self>, session: &Arc<Session>) {
+        if !session.context.is_stale() || !lock(&self.sessions).contains_key(session.id()) {
+            return;
+        }
+        let _ = session
+            .context
+            .refresh(&session.id, Read::Lenient, &session.tracker);
+        lock(&session.context.last).stale = false;
+        self.mark_dirty(session);
     }
 
     fn forget_dirty(&self, id: &str) {
@@ -468,7 +576,10 @@ impl Inner {
             .filter_map(Weak::upgrade)
             .collect();
         for session in &pending {
-            if let Err(err) = session.context.current(&session.id, Read::Strict) {
+            if let Err(err) = session
+                .context
+                .refresh(&session.id, Read::Strict, &session.tracker)
+            {
                 failures.push((session.id.to_string(), err));
             }
         }
@@ -670,7 +781,7 @@ impl SessionManager {
         if lock(&self.inner.sessions).contains_key(id.as_str()) {
             return Ok(None);
         }
-        let context_json = state.context.to_string();
+        let context_json = js_text::json_out(state.context.to_string());
         let context = ContextCell::new(context_json, provider, &id)?;
         // Exclusive: under the session's claim, check the file as it is now
         // — not finished, its owner gone — and write this process as the new
@@ -713,7 +824,11 @@ impl SessionManager {
     }
 
     fn admit(&self, session: Arc<Session>) -> Result<Arc<Session>> {
-        self.inner.write(&session, Read::Strict, true)?;
+        // The context was just given as text: it is the first checkpoint,
+        // paired with the tracker as it starts.
+        let start = session.tracker.snapshot();
+        lock(&session.context.last).paired = Some(start);
+        self.inner.write(&session, Read::Cached, true)?;
         session.tracker.on_progress(Arc::new(SaveOnChange {
             manager: Arc::downgrade(&self.inner),
             session: Arc::downgrade(&session),
@@ -1052,6 +1167,118 @@ mod tests {
             (on_disk.progress.progress, on_disk.context["n"].as_i64()),
             (3.0, Some(1))
         );
+    }
+
+    /// A context on a thread of its own: reads are counted, and jobs posted
+    /// to its thread wait until the test runs them.
+    #[derive(Clone, Default)]
+    struct Home {
+        n: Arc<std::sync::atomic::AtomicU64>,
+        reads: Arc<std::sync::atomic::AtomicU64>,
+        posted: Arc<Mutex<Vec<Box<dyn FnOnce() + Send>>>>,
+    }
+    impl ContextProvider for Home {
+        fn read(&self) -> std::result::Result<Option<String>, String> {
+            self.reads.fetch_add(1, Ordering::SeqCst);
+            Ok(Some(format!("{{\"n\":{}}}", self.n.load(Ordering::SeqCst))))
+        }
+        fn post(&self, job: Box<dyn FnOnce() + Send>) {
+            self.posted.lock().unwrap().push(job);
+        }
+    }
+    impl Home {
+        fn reads(&self) -> u64 {
+            self.reads.load(Ordering::SeqCst)
+        }
+        /// An in-place change of the context, then a step, at `ms`.
+        fn step(&self, s: &Session, n: u64, ms: f64) {
+            self.n.store(n, Ordering::SeqCst);
+            clock::with_time(ms, || s.tracker().set_progress(n as f64, None).unwrap());
+        }
+    }
+
+    fn on_disk(m: &SessionManager, id: &str) -> (f64, Value) {
+        let state = m.store().load(id).unwrap().unwrap();
+        (state.progress.progress, state.context["n"].clone())
+    }
+
+    fn wait_for(what: &str, mut done: impl FnMut() -> bool) {
+        let deadline = std::time::Instant::now() + Duration::from_secs(10);
+        while !done() {
+            assert!(std::time::Instant::now() < deadline, "{what}");
+            std::thread::sleep(Duration::from_millis(2));
+        }
+    }
+
+    #[test]
+    fn an_update_reads_the_context_at_most_once_per_interval() {
+        let dir = tempfile::tempdir().unwrap();
+        let m = lagging(&dir, 100.0);
+        let home = Home::default();
+        let s = clock::with_time(0.0, || {
+            m.create_session(
+                "op".into(),
+                "{\"n\":0}".into(),
+                Some(Box::new(home.clone())),
+            )
+        })
+        .unwrap();
+        assert_eq!(
+            home.reads(),
+            0,
+            "the text given at creation is the first read"
+        );
+        for (n, ms) in (1..=9).zip((10..).step_by(10)) {
+            home.step(&s, n, ms as f64);
+        }
+        assert_eq!(home.reads(), 0);
+        // A thread that keeps updating reads again once an interval passed.
+        home.step(&s, 10, 100.0);
+        assert_eq!(home.reads(), 1);
+        home.step(&s, 11, 150.0);
+        assert_eq!(home.reads(), 1);
+        home.step(&s, 12, 200.0);
+        assert_eq!(home.reads(), 2);
+        // Every explicit save reads it anew.
+        m.save_all().unwrap();
+        assert_eq!(home.reads(), 3);
+        assert_eq!(on_disk(&m, s.id()), (12.0, 12.into()));
+    }
+
+    #[test]
+    fn the_writer_writes_a_context_with_its_own_progress_then_catches_up() {
+        let dir = tempfile::tempdir().unwrap();
+        let m = lagging(&dir, 100.0);
+        let home = Home::default();
+        let s = clock::with_time(0.0, || {
+            m.create_session(
+                "op".into(),
+                "{\"n\":0}".into(),
+                Some(Box::new(home.clone())),
+            )
+        })
+        .unwrap();
+        home.step(&s, 1, 100.0);
+        for n in 2..=6 {
+            home.step(&s, n, 100.0 + n as f64);
+        }
+        assert_eq!(home.reads(), 1);
+        // The background write: progress 1 with the context read with it,
+        // not progress 6 with a context of progress 1.
+        wait_for("no catch-up was posted", || {
+            !home.posted.lock().unwrap().is_empty()
+        });
+        assert_eq!(on_disk(&m, s.id()), (1.0, 1.into()));
+        // Once the context's thread is free, it reads and the disk catches up.
+        let jobs = std::mem::take(&mut *home.posted.lock().unwrap());
+        for job in jobs {
+            clock::with_time(150.0, job);
+        }
+        assert_eq!(home.reads(), 2);
+        wait_for("the disk never caught up", || {
+            on_disk(&m, s.id()) == (6.0, 6.into())
+        });
+        assert!(home.posted.lock().unwrap().is_empty());
     }
 
     struct Shared(Arc<Mutex<std::result::Result<Option<String>, String>>>);

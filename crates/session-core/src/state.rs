@@ -5,7 +5,10 @@
 //! written here are read by it. Fields this version does not know are kept
 //! (in `extra`) and written back unchanged.
 
-use serde::{Deserialize, Serialize};
+use std::sync::Arc;
+
+use serde::{Deserialize, Serialize, Serializer};
+use serde_json::value::RawValue;
 use serde_json::{Map, Value};
 
 use crate::error::{CoreError, Result};
@@ -38,10 +41,12 @@ impl From<ProgressStatus> for SessionStatus {
     }
 }
 
-/// One session file.
+/// One session file. The context is a parsed [`Value`] when a file is read,
+/// and the text `JSON.stringify` printed ([`ContextText`]) when a live
+/// session is written.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
-pub struct SessionState {
+pub struct SessionState<C = Value> {
     /// The session id (also the file name).
     pub id: String,
     /// What the session does.
@@ -51,7 +56,7 @@ pub struct SessionState {
     /// The tracker's state.
     pub progress: ProgressState,
     /// Operation-specific data, as `JSON.stringify` produced it.
-    pub context: Value,
+    pub context: C,
     /// Creation time (ISO 8601).
     pub created_at: String,
     /// Time of writing (ISO 8601).
@@ -84,7 +89,26 @@ impl SessionState {
         }
         Ok(state)
     }
+}
 
+impl<C> SessionState<C> {
+    /// The same state with another context.
+    pub fn with_context<D>(self, context: D) -> SessionState<D> {
+        SessionState {
+            id: self.id,
+            operation: self.operation,
+            status: self.status,
+            progress: self.progress,
+            context,
+            created_at: self.created_at,
+            updated_at: self.updated_at,
+            crashed_at: self.crashed_at,
+            extra: self.extra,
+        }
+    }
+}
+
+impl<C: Serialize> SessionState<C> {
     /// The file's text: JSON indented by two spaces, as
     /// `JSON.stringify(state, null, 2)` writes it (lone surrogates as
     /// `\udXXX` escapes, see [`js_text`](crate::js_text)).
@@ -92,6 +116,99 @@ impl SessionState {
         // Serializing plain data with string keys cannot fail.
         crate::js_text::json_out(serde_json::to_string_pretty(self).unwrap_or_default())
     }
+}
+
+/// A context as the JSON text `JSON.stringify(context)` printed: kept and
+/// written as it is, never parsed (a large context costs one copy per read,
+/// and an indentation pass per write).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ContextText(Arc<str>);
+
+impl ContextText {
+    /// Wraps the text of a JSON object printed by `JSON.stringify` (or by
+    /// serde_json, unindented); `None` unless it is one.
+    pub fn new(json: impl Into<Arc<str>>) -> Option<Self> {
+        let json = json.into();
+        json.starts_with('{').then_some(Self(json))
+    }
+
+    /// The text as JavaScript printed it.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl Serialize for ContextText {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        // As a field of the file's top-level object: indented one level, in
+        // the mapped form that `to_pretty_json` turns back into JS text.
+        let mapped = crate::js_text::json_in(&self.0);
+        RawValue::from_string(indent(&mapped, 1))
+            .map_err(serde::ser::Error::custom)?
+            .serialize(serializer)
+    }
+}
+
+/// Compact JSON text indented as `JSON.stringify(value, null, 2)` (and
+/// serde_json's pretty printer) print a value nested `depth` levels deep:
+/// one entry per line, two spaces per level, `": "` after keys, and empty
+/// containers as `{}` and `[]`. Whitespace between tokens is dropped, and
+/// strings are copied as they are.
+fn indent(json: &str, depth: usize) -> String {
+    let bytes = json.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len() + bytes.len() / 4);
+    let mut level = depth;
+    let newline = |out: &mut Vec<u8>, level: usize| {
+        out.push(b'\n');
+        out.resize(out.len() + 2 * level, b' ');
+    };
+    let mut i = 0;
+    while i < bytes.len() {
+        let b = bytes[i];
+        match b {
+            b'"' => {
+                // Copy the string up to its closing quote, escapes included.
+                let start = i;
+                i += 1;
+                while i < bytes.len() && bytes[i] != b'"' {
+                    i += if bytes[i] == b'\\' { 2 } else { 1 };
+                }
+                i = (i + 1).min(bytes.len());
+                out.extend_from_slice(&bytes[start..i]);
+                continue;
+            }
+            b'{' | b'[' => {
+                let close = if b == b'{' { b'}' } else { b']' };
+                let mut next = i + 1;
+                while next < bytes.len() && bytes[next].is_ascii_whitespace() {
+                    next += 1;
+                }
+                out.push(b);
+                if bytes.get(next) == Some(&close) {
+                    out.push(close);
+                    i = next + 1;
+                    continue;
+                }
+                level += 1;
+                newline(&mut out, level);
+            }
+            b'}' | b']' => {
+                level = level.saturating_sub(1);
+                newline(&mut out, level);
+                out.push(b);
+            }
+            b',' => {
+                out.push(b',');
+                newline(&mut out, level);
+            }
+            b':' => out.extend_from_slice(b": "),
+            b' ' | b'\t' | b'\n' | b'\r' => {}
+            _ => out.push(b),
+        }
+        i += 1;
+    }
+    // Only ASCII was inserted, between whole tokens of valid UTF-8.
+    String::from_utf8(out).unwrap_or_default()
 }
 
 /// Numbers written as JavaScript writes them where it matters: a whole
@@ -184,6 +301,44 @@ mod tests {
         assert!(err.to_string().contains("progress.status"), "{err}");
         let err = SessionState::from_json("{\"id\": 1}").unwrap_err();
         assert!(err.to_string().contains("\"id\""), "{err}");
+    }
+
+    #[test]
+    fn indents_as_the_pretty_printer_does() {
+        let samples = [
+            r#"{}"#,
+            r#"{"a":1}"#,
+            r#"{"a":[],"b":{},"c":[1,[2,[]],{"d":null}],"e":"x:,{}[]\"\\"}"#,
+            r#"{"deep":{"er":{"est":[true,false,-1.5e-7]}},"u":"é😀\u0001"}"#,
+            r#"{ "spaced" : [ 1 , 2 ] , "o" : { } }"#,
+        ];
+        for sample in samples {
+            let value: Value = serde_json::from_str(sample).unwrap();
+            let state = SessionState::from_json(REFERENCE_FILE).unwrap();
+            let expected = state.clone().with_context(value).to_pretty_json();
+            let got = state
+                .with_context(ContextText::new(sample).unwrap())
+                .to_pretty_json();
+            assert_eq!(got, expected, "{sample}");
+        }
+    }
+
+    #[test]
+    fn context_text_keeps_what_javascript_printed() {
+        // A lone surrogate as JSON.stringify escapes it, and a char of the
+        // plane the string mapping uses: both written back as they came.
+        let js = "{\"cut\":\"\\ud83d\",\"high\":\"\u{10FFFD}\"}";
+        let state = SessionState::from_json(REFERENCE_FILE).unwrap();
+        let text = state
+            .with_context(ContextText::new(js).unwrap())
+            .to_pretty_json();
+        assert!(
+            text.contains("\"cut\": \"\\ud83d\",\n    \"high\": \"\u{10FFFD}\"\n  }"),
+            "{text}"
+        );
+        let back = SessionState::from_json(&text).unwrap();
+        assert_eq!(crate::js_text::json_out(back.context.to_string()), js);
+        assert!(ContextText::new("[1]").is_none());
     }
 
     #[test]

@@ -272,7 +272,7 @@ impl SessionStore {
     }
 
     /// Writes a state atomically, creating the folder when needed.
-    pub fn save(&self, state: &SessionState) -> Result<()> {
+    pub fn save<C: serde::Serialize>(&self, state: &SessionState<C>) -> Result<()> {
         let id = SessionId::parse(&state.id)?;
         self.write_atomic(&id, state.to_pretty_json().as_bytes())
     }
