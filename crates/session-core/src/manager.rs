@@ -1169,13 +1169,15 @@ mod tests {
         );
     }
 
+    type Job = Box<dyn FnOnce() + Send>;
+
     /// A context on a thread of its own: reads are counted, and jobs posted
     /// to its thread wait until the test runs them.
     #[derive(Clone, Default)]
     struct Home {
         n: Arc<std::sync::atomic::AtomicU64>,
         reads: Arc<std::sync::atomic::AtomicU64>,
-        posted: Arc<Mutex<Vec<Box<dyn FnOnce() + Send>>>>,
+        posted: Arc<Mutex<Vec<Job>>>,
     }
     impl ContextProvider for Home {
         fn read(&self) -> std::result::Result<Option<String>, String> {
