@@ -3,8 +3,9 @@
 //!
 //! Every time the core uses comes from here: [`now_ms`] for timestamps and
 //! [`monotonic_ms`] for intervals. Both follow the system clock, unless the
-//! calling thread set its own time with [`with_time`] (a test's fake clock,
-//! say), which holds for that call and on that thread only.
+//! calling thread set its own time with [`with_time`] or
+//! [`set_thread_time`] (a test's fake clock, say), which holds on that
+//! thread only.
 //!
 //! Timestamps are strings in the exact format of `Date#toISOString()`:
 //! `2026-11-24T12:00:00.000Z`, with a six-digit signed year outside 0..=9999
@@ -37,6 +38,13 @@ pub fn with_time<T>(ms: f64, f: impl FnOnce() -> T) -> T {
     }
     let _restore = Restore(SET.with(|set| set.replace(Some(ms))));
     f()
+}
+
+/// Sets (or, with `None`, clears) the calling thread's own time until the
+/// next call: what a JavaScript thread does before each call while a test's
+/// fake clock is installed.
+pub fn set_thread_time(ms: Option<f64>) {
+    SET.with(|set| set.set(ms));
 }
 
 /// Milliseconds since the Unix epoch, now.

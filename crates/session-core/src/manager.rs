@@ -517,6 +517,24 @@ impl Inner {
     /// on since its context was read gets a read on the context's thread
     /// when that thread is free, and a write after it.
     fn write_dirty(self: &Arc<Self>) {
+        // Run on a context's own thread (a test's fake timers run it there),
+        // the write reads contexts first, outside every lock.
+        let here: Vec<_> = lock(&self.dirty)
+            .sessions
+            .values()
+            .filter_map(Weak::upgrade)
+            .filter(|s| {
+                s.context
+                    .provider
+                    .as_ref()
+                    .is_some_and(|p| p.readable_here())
+            })
+            .collect();
+        for session in &here {
+            let _ = session
+                .context
+                .refresh(&session.id, Read::Lenient, &session.tracker);
+        }
         let batch = {
             let _writing = lock(&self.batch);
             let batch = {
@@ -639,9 +657,23 @@ impl Inner {
         }
     }
 
+    /// One auto-save: every live session written; a failure is kept, by
+    /// session, for the next flush (no caller is there to hear it).
+    fn auto_save_tick(&self) {
+        let failures = self.save_all_failures();
+        if !failures.is_empty() {
+            lock(&self.background_errors).extend(failures);
+        }
+    }
+
     /// Writes every live session, then every other change; every session
     /// is attempted, and the error names each one that failed.
     fn save_all(&self) -> Result<()> {
+        CoreError::from_failures(self.save_all_failures())
+    }
+
+    /// [`save_all`](Self::save_all), with what failed by session.
+    fn save_all_failures(&self) -> Failures {
         let sessions: Vec<_> = lock(&self.sessions).values().cloned().collect();
         let mut failed = Vec::new();
         let mut failures = Vec::new();
@@ -659,7 +691,7 @@ impl Inner {
         for session in &failed {
             self.retry_later(session);
         }
-        CoreError::from_failures(failures)
+        failures
     }
 }
 
@@ -952,10 +984,21 @@ impl SessionManager {
             let manager = manager.clone();
             executor.execute(Box::new(move || {
                 if let Some(inner) = manager.upgrade() {
-                    let _ = inner.save_all();
+                    inner.auto_save_tick();
                 }
             }));
         }));
+    }
+
+    /// One auto-save: what each period of [`start_auto_save`](Self::start_auto_save)
+    /// runs, for a caller that keeps the period itself (a test's fake timers).
+    pub fn auto_save_tick(&self) {
+        self.inner.auto_save_tick();
+    }
+
+    /// The auto-save period.
+    pub fn auto_save_interval(&self) -> Duration {
+        self.inner.interval
     }
 
     /// Stops auto-save.
@@ -1173,8 +1216,9 @@ mod tests {
 
     /// A context on a thread of its own: reads are counted, and jobs posted
     /// to its thread wait until the test runs them.
-    #[derive(Clone, Default)]
+    #[derive(Clone)]
     struct Home {
+        thread: std::thread::ThreadId,
         n: Arc<std::sync::atomic::AtomicU64>,
         reads: Arc<std::sync::atomic::AtomicU64>,
         posted: Arc<Mutex<Vec<Job>>>,
@@ -1184,11 +1228,23 @@ mod tests {
             self.reads.fetch_add(1, Ordering::SeqCst);
             Ok(Some(format!("{{\"n\":{}}}", self.n.load(Ordering::SeqCst))))
         }
+        fn readable_here(&self) -> bool {
+            std::thread::current().id() == self.thread
+        }
         fn post(&self, job: Box<dyn FnOnce() + Send>) {
             self.posted.lock().unwrap().push(job);
         }
     }
     impl Home {
+        /// A context at home on the calling thread.
+        fn here() -> Self {
+            Self {
+                thread: std::thread::current().id(),
+                n: Default::default(),
+                reads: Default::default(),
+                posted: Default::default(),
+            }
+        }
         fn reads(&self) -> u64 {
             self.reads.load(Ordering::SeqCst)
         }
@@ -1216,7 +1272,7 @@ mod tests {
     fn an_update_reads_the_context_at_most_once_per_interval() {
         let dir = tempfile::tempdir().unwrap();
         let m = lagging(&dir, 100.0);
-        let home = Home::default();
+        let home = Home::here();
         let s = clock::with_time(0.0, || {
             m.create_session(
                 "op".into(),
@@ -1251,7 +1307,7 @@ mod tests {
     fn the_writer_writes_a_context_with_its_own_progress_then_catches_up() {
         let dir = tempfile::tempdir().unwrap();
         let m = lagging(&dir, 100.0);
-        let home = Home::default();
+        let home = Home::here();
         let s = clock::with_time(0.0, || {
             m.create_session(
                 "op".into(),

@@ -7,7 +7,6 @@
 //!   [`listeners`](crate::listeners) for threads and order).
 
 use std::sync::{Arc, Mutex};
-use std::time::Instant;
 
 use serde::{Deserialize, Serialize};
 
@@ -136,13 +135,15 @@ const RATE_TAU_MS: f64 = 10_000.0;
 /// burst or a pause moves the estimate gradually.
 #[derive(Clone, Debug, Default)]
 struct Rate {
-    origin: Option<(f64, Instant)>,
-    last: Option<(f64, Instant)>,
+    /// The first observation: value and [`clock::monotonic_ms`].
+    origin: Option<(f64, f64)>,
+    /// The last observation that grew.
+    last: Option<(f64, f64)>,
     per_ms: f64,
 }
 
 impl Rate {
-    fn observe(&mut self, value: f64, at: Instant) {
+    fn observe(&mut self, value: f64, at: f64) {
         let Some((origin_value, origin_at)) = self.origin else {
             self.origin = Some((value, at));
             self.last = Some((value, at));
@@ -154,8 +155,9 @@ impl Rate {
         if value <= last_value {
             return;
         }
-        let since_origin = at.duration_since(origin_at).as_secs_f64() * 1000.0;
-        let dt = at.duration_since(last_at).as_secs_f64() * 1000.0;
+        // A clock set back (a test's fake clock) gives no negative time.
+        let since_origin = (at - origin_at).max(0.0);
+        let dt = (at - last_at).max(0.0);
         if since_origin <= RATE_TAU_MS {
             if since_origin > 0.0 {
                 self.per_ms = (value - origin_value) / since_origin;
@@ -394,7 +396,7 @@ impl ProgressTracker {
             change(state);
             state.updated_at = clock::now_iso();
             tracked.version += 1;
-            let now = Instant::now();
+            let now = clock::monotonic_ms();
             if let Some(done) = state.completed_steps {
                 tracked.steps.observe(done, now);
             }
@@ -528,32 +530,31 @@ mod tests {
 
     #[test]
     fn estimates_from_the_measured_rate() {
+        let at = |ms: f64, f: &dyn Fn()| clock::with_time(1_000_000.0 + ms, f);
         let t = tracker();
         assert!(t.estimate().is_none());
-        t.start(Some(100.0)).unwrap();
+        at(0.0, &|| t.start(Some(100.0)).unwrap());
         assert!(t.estimate().is_none());
-        std::thread::sleep(std::time::Duration::from_millis(20));
-        t.complete_step(None);
-        let e = t.estimate().unwrap();
+        at(20.0, &|| t.complete_step(None));
+        let e = clock::with_time(1_000_020.0, || t.estimate()).unwrap();
         assert!(e.in_steps);
-        assert!(e.rate_per_sec > 0.0 && e.rate_per_sec.is_finite());
-        // 99 steps left at the measured rate.
-        assert!((e.remaining_ms - 99.0 / e.rate_per_sec * 1000.0).abs() < 1e-6);
-        assert!(e.eta_ms >= clock::now_ms() as f64);
+        // One step in 20 ms: 50 steps a second, 99 steps left.
+        assert_eq!(e.rate_per_sec, 50.0);
+        assert_eq!(e.remaining_ms, 1980.0);
+        assert_eq!(e.eta_ms, 1_000_020.0 + 1980.0);
         let p = tracker();
-        p.set_progress(10.0, None).unwrap();
-        std::thread::sleep(std::time::Duration::from_millis(5));
-        p.set_progress(20.0, None).unwrap();
+        at(0.0, &|| p.set_progress(10.0, None).unwrap());
+        at(5.0, &|| p.set_progress(20.0, None).unwrap());
         let e = p.estimate().unwrap();
         assert!(!e.in_steps);
-        assert!((e.remaining_ms - 80.0 / e.rate_per_sec * 1000.0).abs() < 1e-6);
+        // 10 percent in 5 ms: 80 percent left take 40 ms.
+        assert_eq!(e.remaining_ms, 40.0);
     }
 
     #[test]
     fn the_rate_smooths_after_its_window() {
         let mut rate = Rate::default();
-        let t0 = Instant::now();
-        let at = |ms: u64| t0 + std::time::Duration::from_millis(ms);
+        let at = |ms: u64| ms as f64;
         rate.observe(0.0, at(0));
         rate.observe(10.0, at(1_000));
         assert!((rate.per_ms - 0.01).abs() < 1e-12);

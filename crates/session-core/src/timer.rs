@@ -8,10 +8,24 @@
 //! Cancelling a [`TimerHandle`] stops a job that has not run yet (and every
 //! later run of a repeating one); an entry is dropped, with what it holds, at
 //! its next deadline.
+//!
+//! # Hosts
+//! A thread may set a [`Host`] of its own ([`set_thread_host`]): a one-shot
+//! job scheduled *from that thread* is handed to the host instead (a test
+//! framework's fake `setTimeout`, which runs it when the test advances its
+//! clock). Jobs still pending when the host is taken away are not lost: a
+//! background write moves to its thread, to run at once; a timeout is
+//! dropped, as a fake `setTimeout` is when the fake clock is uninstalled.
+//!
+//! # Locks
+//! `Timer::queue` is a leaf, never held while a job runs; the thread's host
+//! list is thread-local and never held while a host or a job runs.
 
+use std::cell::RefCell;
 use std::cmp::Reverse;
 use std::collections::BinaryHeap;
 use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::rc::Rc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Condvar, Mutex, OnceLock};
 use std::thread;
@@ -166,13 +180,108 @@ fn push(queue: &mut Queue, due: Instant, active: Arc<AtomicBool>, job: Job) {
     }));
 }
 
+/// Runs one-shot jobs scheduled on the thread that set it, instead of the
+/// background threads (see [Hosts](self#hosts)).
+pub trait Host {
+    /// Runs `job` after `delay`, on this thread.
+    fn after(&self, delay: Duration, job: Box<dyn FnOnce()>);
+}
+
+/// A job handed to a host: run by the host, or taken back when the host goes.
+type Slot = Arc<Mutex<Option<Box<dyn FnOnce() + Send>>>>;
+
+#[derive(Default)]
+struct ThreadHost {
+    host: Option<Rc<dyn Host>>,
+    /// Jobs handed to the host and not run yet, with their lane.
+    pending: Vec<(Lane, Slot)>,
+}
+
+thread_local! {
+    static HOST: RefCell<ThreadHost> = RefCell::new(ThreadHost::default());
+}
+
+/// Sets (or, with `None`, removes) the host of the calling thread. When it
+/// is removed, background writes it still held move to their thread.
+pub fn set_thread_host(host: Option<Rc<dyn Host>>) {
+    let orphans = HOST.with(|h| {
+        let mut h = h.borrow_mut();
+        let had = h.host.is_some();
+        h.host = host;
+        if had && h.host.is_none() {
+            std::mem::take(&mut h.pending)
+        } else {
+            Vec::new()
+        }
+    });
+    for (lane, slot) in orphans {
+        let job = lock(&slot).take();
+        if let (Lane::Writes, Some(job)) = (lane, job) {
+            after_on(Lane::Writes, Duration::ZERO, job);
+        }
+    }
+}
+
+/// Whether the calling thread has a host.
+pub fn has_thread_host() -> bool {
+    HOST.with(|h| h.borrow().host.is_some())
+}
+
+/// Hands `job` to the calling thread's host; gives it back when there is none.
+fn to_host(
+    lane: Lane,
+    delay: Duration,
+    job: Box<dyn FnOnce() + Send>,
+) -> Option<Box<dyn FnOnce() + Send>> {
+    let slot: Slot = Arc::new(Mutex::new(Some(job)));
+    let host = HOST.with(|h| {
+        let mut h = h.borrow_mut();
+        let host = h.host.clone()?;
+        h.pending.retain(|(_, s)| lock(s).is_some());
+        h.pending.push((lane, slot.clone()));
+        Some(host)
+    });
+    let Some(host) = host else {
+        return lock(&slot).take();
+    };
+    host.after(
+        delay,
+        Box::new(move || {
+            let job = lock(&slot).take();
+            if let Some(job) = job {
+                let _ = catch_unwind(AssertUnwindSafe(job));
+            }
+        }),
+    );
+    None
+}
+
 fn schedule(lane: Lane, delay: Duration, job: Job) -> TimerHandle {
     let active = Arc::new(AtomicBool::new(true));
     let handle = TimerHandle {
         active: active.clone(),
     };
     // A deadline beyond what `Instant` can hold never comes: nothing to schedule.
-    if let Some(due) = Instant::now().checked_add(delay) {
+    let Some(due) = Instant::now().checked_add(delay) else {
+        return handle;
+    };
+    let job = match job {
+        Job::Once(job) if has_thread_host() => {
+            // The host runs it unless the handle was cancelled first.
+            let active = active.clone();
+            let guarded: Box<dyn FnOnce() + Send> = Box::new(move || {
+                if active.swap(false, Ordering::AcqRel) {
+                    job();
+                }
+            });
+            match to_host(lane, delay, guarded) {
+                None => return handle,
+                Some(job) => Job::Once(job),
+            }
+        }
+        job => job,
+    };
+    {
         let timer = timer(lane);
         push(&mut lock(&timer.queue), due, active, job);
         timer.wake.notify_one();
@@ -221,6 +330,56 @@ pub fn millis(
 
 #[cfg(test)]
 mod tests {
+    use std::cell::RefCell as Cell;
+
+    type Given = (Duration, Box<dyn FnOnce()>);
+
+    /// A host that keeps what it is given, for the test to run.
+    #[derive(Default)]
+    struct Held(Cell<Vec<Given>>);
+    impl Host for Held {
+        fn after(&self, delay: Duration, job: Box<dyn FnOnce()>) {
+            self.0.borrow_mut().push((delay, job));
+        }
+    }
+
+    #[test]
+    fn a_thread_with_a_host_hands_it_its_one_shot_jobs() {
+        let held = Rc::new(Held::default());
+        set_thread_host(Some(held.clone()));
+        let ran = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+        let count = |ran: &Arc<std::sync::atomic::AtomicUsize>| {
+            let ran = ran.clone();
+            move || {
+                ran.fetch_add(1, Ordering::SeqCst);
+            }
+        };
+        after_on(Lane::Writes, Duration::from_millis(100), count(&ran));
+        let stopped = after(Duration::from_millis(5), count(&ran));
+        stopped.cancel();
+        assert_eq!(held.0.borrow().len(), 2);
+        assert_eq!(held.0.borrow()[0].0, Duration::from_millis(100));
+        for (_, job) in held.0.borrow_mut().drain(..) {
+            job();
+        }
+        // The write ran, on this thread, when the host ran it; the cancelled
+        // timeout did not.
+        assert_eq!(ran.load(Ordering::SeqCst), 1);
+        // Removed with jobs pending: the write moves to its thread, the
+        // timeout is dropped.
+        let (tx, rx) = std::sync::mpsc::channel();
+        after_on(Lane::Writes, Duration::from_secs(3600), move || {
+            let _ = tx.send(thread::current().name().map(String::from));
+        });
+        after(Duration::from_millis(1), count(&ran));
+        set_thread_host(None);
+        let on = rx.recv_timeout(Duration::from_secs(10)).unwrap();
+        assert_eq!(on.as_deref(), Some("msw-session-writer"));
+        held.0.borrow_mut().drain(..).for_each(|(_, job)| job());
+        assert_eq!(ran.load(Ordering::SeqCst), 1, "a moved job runs once");
+        assert!(!has_thread_host());
+    }
+
     use super::*;
     use std::sync::mpsc;
 
