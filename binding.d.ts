@@ -46,6 +46,15 @@ export declare class NativeManager {
   saveAll(): void
   /** Saves every session periodically, on this thread. */
   startAutoSave(): void
+  /**
+   * One auto-save period's saves, for auto-save on a test's fake timers;
+   * failures are kept for the next flush, as the timer's are.
+   */
+  autoSaveTick(): void
+  /** Whether auto-save runs on the timer thread. */
+  get autoSaving(): boolean
+  /** The auto-save period, in ms. */
+  get autoSaveIntervalMs(): number
   /** Stops auto-save. */
   stopAutoSave(): void
   /** Writes every change not written yet. */
@@ -213,3 +222,10 @@ export interface LiveCounts {
  * machine, to cancel it; returns whether a live owner exists.
  */
 export declare function requestCancellation(basePath: string, id: string, reason?: string | undefined | null): boolean
+
+/**
+ * Sets this thread's clock for the calls that follow: `now_ms` is the
+ * time the test's fake `Date` shows (`NaN`: the system clock), and
+ * `schedule`, when given, runs timers on the test's fake `setTimeout`.
+ */
+export declare function useTestClock(nowMs: number, schedule?: (run: () => void, ms: number) => void): void

@@ -844,3 +844,4 @@ module.exports.attachSession = nativeBinding.attachSession
 module.exports.flushAll = nativeBinding.flushAll
 module.exports.liveCounts = nativeBinding.liveCounts
 module.exports.requestCancellation = nativeBinding.requestCancellation
+module.exports.useTestClock = nativeBinding.useTestClock

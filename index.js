@@ -184,6 +184,63 @@ const keepUntilFired = new Set();
 // ---------------------------------------------------------------------------
 // Cancellation
 
+
+// ---------------------------------------------------------------------------
+// Test clocks
+
+/**
+ * The longest delay a JavaScript timer holds (a longer one fires at once);
+ * longer delays are scheduled in steps of it.
+ */
+const MAX_TIMER_MS = 2 ** 31 - 1;
+
+/** Whether the last `syncClock` told the core about a fake clock. */
+let testClockSet = false;
+
+/**
+ * Runs `run` after `ms` on the global `setTimeout` of the moment it was
+ * called (a test's fake one), then on the fake time: the core hands its
+ * one-shot timers here while fake timers are installed.
+ * @param {() => void} run
+ * @param {number} ms
+ */
+function onFakeTimers(run, ms) {
+  if (ms > MAX_TIMER_MS) {
+    setTimeout(() => onFakeTimers(run, ms - MAX_TIMER_MS), MAX_TIMER_MS);
+    return;
+  }
+  setTimeout(() => {
+    syncClock();
+    run();
+  }, ms);
+}
+
+/**
+ * Tells the core about a test framework's fake clock before a call that
+ * reads the time or schedules a timer. vitest's and jest's fake timers
+ * (both `@sinonjs/fake-timers`) mark each global they replace with a
+ * `clock` property: a fake `Date` gives the core its time, a fake
+ * `setTimeout` runs the core's timers of this thread. Looked up at each
+ * call, so installing or removing fake timers at any moment takes effect
+ * at the next call; with neither installed it costs two property reads.
+ */
+function syncClock() {
+  const fakeDate = /** @type {any} */ (Date).clock !== undefined;
+  const fakeTimers = /** @type {any} */ (setTimeout).clock !== undefined;
+  if (fakeDate || fakeTimers) {
+    native.useTestClock(fakeDate ? Date.now() : NaN, fakeTimers ? onFakeTimers : undefined);
+    testClockSet = true;
+  } else if (testClockSet) {
+    native.useTestClock(NaN, undefined);
+    testClockSet = false;
+  }
+}
+
+/** Whether a test framework's fake `setTimeout` is installed now (see `syncClock`). */
+function fakeTimersInstalled() {
+  return /** @type {any} */ (setTimeout).clock !== undefined;
+}
+
 /** Thrown by `throwIfCancelled`. */
 class CancellationError extends Error {
   /** @param {string} [reason] */
@@ -416,6 +473,7 @@ function sourceOf(handle) {
  * @returns {CancellationSource}
  */
 function createTimeoutToken(timeoutMs) {
+    syncClock();
   checkNumber(timeoutMs, "timeoutMs");
   const source = sourceOf(native.NativeToken.withTimeout(timeoutMs, `Timeout after ${timeoutMs}ms`));
   // As the reference's pending `setTimeout` did, the timer keeps the token's
@@ -541,6 +599,7 @@ class ProgressTracker {
     } else {
       checkString(sessionId, "sessionId");
       checkString(operation, "operation");
+      syncClock();
       this.#native = new native.NativeTracker(sessionId, operation);
     }
   }
@@ -579,6 +638,7 @@ class ProgressTracker {
 
   /** @param {number} [totalSteps] */
   start(totalSteps) {
+    syncClock();
     if (totalSteps !== undefined) checkNumber(totalSteps, "totalSteps");
     this.#native.start(totalSteps);
   }
@@ -588,6 +648,7 @@ class ProgressTracker {
    * @param {string} [currentStep]
    */
   setProgress(progress, currentStep) {
+    syncClock();
     checkNumber(progress, "progress");
     checkOptionalString(currentStep, "currentStep");
     this.#native.setProgress(progress, currentStep);
@@ -595,28 +656,33 @@ class ProgressTracker {
 
   /** @param {string} [stepName] */
   completeStep(stepName) {
+    syncClock();
     checkOptionalString(stepName, "stepName");
     this.#native.completeStep(stepName);
   }
 
   complete() {
+    syncClock();
     this.#native.complete();
   }
 
   /** @param {string} error */
   fail(error) {
+    syncClock();
     checkString(error, "error");
     this.#native.fail(error);
   }
 
   /** @param {string} [reason] */
   cancel(reason) {
+    syncClock();
     checkOptionalString(reason, "reason");
     this.#native.cancel(reason);
   }
 
   /** @param {Date} eta */
   setEta(eta) {
+    syncClock();
     if (!types.isDate(eta)) throw invalidArgType("eta", "an instance of Date", eta);
     this.#native.setEta(eta.getTime());
   }
@@ -632,6 +698,7 @@ class ProgressTracker {
 
   /** @returns {import("./index.js").ProgressEstimate | undefined} */
   estimate() {
+    syncClock();
     const e = this.#native.estimate();
     if (e == null) return undefined;
     return { ratePerSec: e[0], remainingMs: e[1], eta: new Date(e[2]), unit: e[3] === 1 ? "steps" : "percent" };
@@ -739,12 +806,14 @@ class SessionStateStore {
    * @returns {import("./index.js").SessionState[]}
    */
   findCrashedSessions(staleThresholdMs = 60000) {
+    syncClock();
     checkNumber(staleThresholdMs, "staleThresholdMs");
     return crashedStates(this.#native.findCrashed(staleThresholdMs));
   }
 
   /** @param {number} [maxAgeDays] */
   cleanup(maxAgeDays = 7) {
+    syncClock();
     checkNumber(maxAgeDays, "maxAgeDays");
     return this.#native.cleanup(maxAgeDays);
   }
@@ -848,6 +917,8 @@ class SessionManager {
   #sessions = new Map();
   /** @type {ProgressListeners} */
   #listeners;
+  /** @type {ReturnType<typeof setInterval> | undefined} auto-save on a test's fake timers */
+  #fakeAutoSave;
 
   /** @param {import("./index.js").SessionManagerOptions} [options] */
   constructor(options = {}) {
@@ -863,10 +934,24 @@ class SessionManager {
   }
 
   startAutoSave() {
+    if (this.#fakeAutoSave !== undefined) return;
+    if (fakeTimersInstalled()) {
+      // On the test's fake clock, as the reference's `setInterval` is.
+      if (this.#native.autoSaving) return;
+      this.#fakeAutoSave = setInterval(() => {
+        syncClock();
+        this.#native.autoSaveTick();
+      }, this.#native.autoSaveIntervalMs);
+      return;
+    }
     this.#native.startAutoSave();
   }
 
   stopAutoSave() {
+    if (this.#fakeAutoSave !== undefined) {
+      clearInterval(this.#fakeAutoSave);
+      this.#fakeAutoSave = undefined;
+    }
     this.#native.stopAutoSave();
   }
 
@@ -876,6 +961,7 @@ class SessionManager {
    * @returns {import("./index.js").Session}
    */
   createSession(operation, context = {}) {
+    syncClock();
     checkString(operation, "operation");
     checkObject(context, "context");
     const json = stringify(context, "context");
@@ -915,6 +1001,7 @@ class SessionManager {
    * @param {string} [reason]
    */
   cancelSession(id, reason) {
+    syncClock();
     checkString(id, "id");
     checkOptionalString(reason, "reason");
     return withContextCause(() => this.#native.cancelSession(id, reason));
@@ -922,6 +1009,7 @@ class SessionManager {
 
   /** @param {string} id */
   completeSession(id) {
+    syncClock();
     checkString(id, "id");
     return this.#forgetIf(id, withContextCause(() => this.#native.completeSession(id)));
   }
@@ -931,6 +1019,7 @@ class SessionManager {
    * @param {string} error
    */
   failSession(id, error) {
+    syncClock();
     checkString(id, "id");
     checkString(error, "error");
     return this.#forgetIf(id, withContextCause(() => this.#native.failSession(id, error)));
@@ -962,6 +1051,7 @@ class SessionManager {
 
   /** @returns {import("./index.js").SessionState[]} */
   findCrashedSessions() {
+    syncClock();
     return crashedStates(this.#native.findCrashed());
   }
 
@@ -970,6 +1060,7 @@ class SessionManager {
    * @returns {import("./index.js").Session | undefined}
    */
   resumeSession(crashedState) {
+    syncClock();
     checkObject(crashedState, "crashedState");
     const json = stringify(crashedState, "crashedState");
     const session = newSession(crashedState.operation, crashedState.context);
@@ -979,19 +1070,24 @@ class SessionManager {
 
   /** @param {number} [maxAgeDays] */
   cleanup(maxAgeDays = 7) {
+    syncClock();
     checkNumber(maxAgeDays, "maxAgeDays");
     return this.#native.cleanup(maxAgeDays);
   }
 
   saveAllSessions() {
+    syncClock();
     withContextCause(() => this.#native.saveAll());
   }
 
   flush() {
+    syncClock();
     withContextCause(() => this.#native.flush());
   }
 
   shutdown() {
+    syncClock();
+    this.stopAutoSave();
     withContextCause(() => this.#native.shutdown());
   }
 }
@@ -1030,6 +1126,7 @@ function basePathOf(options) {
  * @returns {boolean} whether a live owner exists
  */
 function requestCancellation(id, reason, options = {}) {
+    syncClock();
   checkString(id, "id");
   checkOptionalString(reason, "reason");
   return native.requestCancellation(basePathOf(options), id, reason);

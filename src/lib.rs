@@ -21,6 +21,7 @@
 //!
 //! [`Listener`]: msw_session_core::Listener
 
+mod clock;
 mod convert;
 mod error;
 mod js_function;

@@ -214,6 +214,25 @@ impl NativeManager {
         Ok(())
     }
 
+    /// One auto-save period's saves, for auto-save on a test's fake timers;
+    /// failures are kept for the next flush, as the timer's are.
+    #[napi(catch_unwind)]
+    pub fn auto_save_tick(&self) {
+        self.manager.auto_save_tick();
+    }
+
+    /// Whether auto-save runs on the timer thread.
+    #[napi(getter)]
+    pub fn auto_saving(&self) -> bool {
+        self.manager.is_auto_saving()
+    }
+
+    /// The auto-save period, in ms.
+    #[napi(getter)]
+    pub fn auto_save_interval_ms(&self) -> f64 {
+        self.manager.auto_save_interval().as_secs_f64() * 1000.0
+    }
+
     /// Stops auto-save.
     #[napi(catch_unwind)]
     pub fn stop_auto_save(&self) {
