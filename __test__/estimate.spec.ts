@@ -1,8 +1,6 @@
-// ProgressTracker#estimate: the measured rate and what it predicts. Package-only. The short
-// awaited timers only let time pass between updates, so that a rate can be measured; nothing
-// asserts how long anything took.
-import { setTimeout as sleep } from "node:timers/promises";
-import { describe, expect, it } from "vitest";
+// ProgressTracker#estimate: the measured rate and what it predicts. Package-only. Time between
+// updates is driven by vitest's fake clock, which the tracker follows, so rates are exact.
+import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import { ProgressTracker } from "msw-session";
 import { isReference } from "./helpers";
 
@@ -22,7 +20,18 @@ function expectWellFormed(e: ReturnType<ProgressTracker["estimate"]>): asserts e
   expect(Number.isNaN(e!.eta.getTime())).toBe(false);
 }
 
+/** Lets `ms` of fake time pass. */
+const sleep = (ms: number) => vi.advanceTimersByTime(ms);
+
 describe.skipIf(isReference)("ProgressTracker#estimate", () => {
+  beforeEach(() => {
+    vi.useFakeTimers();
+    vi.setSystemTime(new Date("2030-01-01T00:00:00.000Z"));
+  });
+  afterEach(() => {
+    vi.useRealTimers();
+  });
+
   it("is undefined for a new tracker and right after start()", () => {
     const tracker = new ProgressTracker("s", "op");
     expect(tracker.estimate()).toBeUndefined();
@@ -30,25 +39,28 @@ describe.skipIf(isReference)("ProgressTracker#estimate", () => {
     expect(tracker.estimate()).toBeUndefined();
   });
 
-  it("after steps with time between them: a rate in steps per second and the time left at it", async () => {
+  it("after steps with time between them: a rate in steps per second and the time left at it", () => {
     const tracker = new ProgressTracker("s", "op");
     tracker.start(10);
     for (let i = 0; i < 3; i++) {
-      await sleep(5);
+      sleep(5);
       tracker.completeStep(`step ${i}`);
     }
     const e = tracker.estimate();
     expectWellFormed(e);
     expect(e.unit).toBe("steps");
-    expectClose(e.remainingMs, ((10 - 3) / e.ratePerSec) * 1000);
+    // Three steps in 15 ms of the test's clock: 200 steps a second, 7 left take 35 ms.
+    expect(e.ratePerSec).toBe(200);
+    expectClose(e.remainingMs, 35);
+    expect(e.eta.getTime()).toBe(Date.now() + e.remainingMs);
   });
 
-  it("when every step is done, nothing remains", async () => {
+  it("when every step is done, nothing remains", () => {
     const tracker = new ProgressTracker("s", "op");
     tracker.start(2);
-    await sleep(5);
+    sleep(5);
     tracker.completeStep();
-    await sleep(5);
+    sleep(5);
     tracker.completeStep();
     const e = tracker.estimate();
     expectWellFormed(e);
@@ -56,24 +68,26 @@ describe.skipIf(isReference)("ProgressTracker#estimate", () => {
     expect(e.remainingMs).toBe(0);
   });
 
-  it("without a step total, setProgress gives a rate in percent per second", async () => {
+  it("without a step total, setProgress gives a rate in percent per second", () => {
     const tracker = new ProgressTracker("s", "op");
     tracker.setProgress(10);
-    await sleep(5);
+    sleep(5);
     tracker.setProgress(30, "halfway");
     const e = tracker.estimate();
     expectWellFormed(e);
     expect(e.unit).toBe("percent");
-    expectClose(e.remainingMs, ((100 - 30) / e.ratePerSec) * 1000);
+    // 20 percent in 5 ms: 4,000 percent a second, 70 left take 17.5 ms.
+    expectClose(e.ratePerSec, 4000);
+    expectClose(e.remainingMs, 17.5);
   });
 
-  it("start() without a total, then setProgress: percent too", async () => {
+  it("start() without a total, then setProgress: percent too", () => {
     const tracker = new ProgressTracker("s", "op");
     tracker.start();
     tracker.setProgress(20);
-    await sleep(5);
+    sleep(5);
     tracker.setProgress(45);
-    await sleep(5);
+    sleep(5);
     tracker.setProgress(60);
     const e = tracker.estimate();
     expectWellFormed(e);
@@ -81,12 +95,12 @@ describe.skipIf(isReference)("ProgressTracker#estimate", () => {
     expectClose(e.remainingMs, ((100 - 60) / e.ratePerSec) * 1000);
   });
 
-  it("getState() has no new fields and is not changed by estimate()", async () => {
+  it("getState() has no new fields and is not changed by estimate()", () => {
     const tracker = new ProgressTracker("s", "op");
     tracker.start(4);
-    await sleep(5);
+    sleep(5);
     tracker.completeStep("a");
-    await sleep(5);
+    sleep(5);
     tracker.completeStep("b");
     const before = tracker.getState();
     expect(tracker.estimate()).toBeDefined();
@@ -99,7 +113,7 @@ describe.skipIf(isReference)("ProgressTracker#estimate", () => {
 
     const percent = new ProgressTracker("p", "op");
     percent.setProgress(10);
-    await sleep(5);
+    sleep(5);
     percent.setProgress(20);
     expect(percent.estimate()).toBeDefined();
     expect(Object.keys(percent.getState()).sort()).toEqual(

@@ -252,7 +252,17 @@ describe.skipIf(isReference)("installing msw-session in a new project", () => {
       const tgz = needTarball();
       const consumer = makeConsumer(
         "consumer-tarball",
-        ["tsconfig.json", "consumer.ts", "consumer-cjs.cts", "vitest.config.mjs", "session.test.ts", "session.test.cjs", "smoke.mjs"],
+        [
+          "tsconfig.json",
+          "consumer.ts",
+          "consumer-cjs.cts",
+          "vitest.config.mjs",
+          "session.test.ts",
+          "session.test.cjs",
+          "fake-timers.test.cjs",
+          "fake-timers.test.mjs",
+          "smoke.mjs",
+        ],
         repoTools,
       );
 
@@ -279,9 +289,18 @@ describe.skipIf(isReference)("installing msw-session in a new project", () => {
         expect(vitest.stdout).toMatch(/Tests\s+3 passed/);
       }
 
+      // CommonJS: the session test and the fake-timer checks (jest's modern timers).
       const jest = await run("npx", ["--no", "--", "jest"], { cwd: consumer, timeoutMs: 3 * MINUTES });
       expectOk(jest);
-      expect(jest.stderr).toMatch(/Tests:\s+1 passed, 1 total/);
+      expect(jest.stderr).toMatch(/Tests:\s+5 passed, 5 total/);
+      // ESM: the same fake-timer checks, as jest runs ES modules.
+      const jestEsm = await run(
+        process.execPath,
+        ["--experimental-vm-modules", path.join("node_modules", "jest", "bin", "jest.js"), "--testMatch", "**/*.test.mjs"],
+        { cwd: consumer, timeoutMs: 3 * MINUTES },
+      );
+      expectOk(jestEsm);
+      expect(jestEsm.stderr).toMatch(/Tests:\s+4 passed, 4 total/);
     },
     10 * MINUTES,
   );
