@@ -13,11 +13,16 @@
 //!   listed by [`SessionStore::corrupt_files`].
 //! - With [`StoreOptions::fsync`], the file is flushed to the device before
 //!   the rename and the folder after it, so a write survives power loss.
+//! - On Windows, a rename refused because another process holds the target
+//!   open (an antivirus scan, an indexer) is tried again for a bounded time
+//!   (`rename_with_retry`); elsewhere such an error is final and reported at
+//!   once.
 
 use std::fs::{self, OpenOptions};
 use std::io::{self, Write};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Duration;
 
 use crate::clock;
 use crate::error::{CoreError, Result};
@@ -65,6 +70,8 @@ impl StoreOptions {
         Ok(self)
     }
 
+    /// The mode of new folders (only Unix has modes).
+    #[cfg(unix)]
     fn dir_mode(&self) -> u32 {
         self.file_mode | ((self.file_mode & 0o444) >> 2)
     }
@@ -93,7 +100,7 @@ impl SessionStore {
     }
 
     /// The claim file of a session, locked while it is being resumed (see
-    /// [`owner`](crate::owner)).
+    /// [`owner`]).
     pub fn lock_path(&self, id: &SessionId) -> PathBuf {
         self.dir.join(format!("{id}.lock"))
     }
@@ -477,7 +484,7 @@ impl SessionStore {
             self.ensure_dir()?;
             first = write(&temp);
         }
-        let renamed = first.and_then(|()| fs::rename(&temp, target));
+        let renamed = first.and_then(|()| rename_over(&temp, target));
         renamed.and_then(|()| self.sync_dir()).map_err(|e| {
             let _ = fs::remove_file(&temp);
             CoreError::io("write session file", target, e)
@@ -492,6 +499,75 @@ impl SessionStore {
         }
         Ok(())
     }
+}
+
+/// The total time an atomic write's rename waits out a file held open
+/// before it gives up with the last error (graceful-fs waits up to 60 s; a
+/// session write blocks its thread, so a few seconds).
+const RENAME_RETRY_BUDGET: Duration = Duration::from_secs(3);
+
+/// How much longer each wait between two rename attempts is than the one
+/// before (the first wait is this long), as in graceful-fs.
+const RENAME_RETRY_STEP: Duration = Duration::from_millis(10);
+
+/// The longest wait between two rename attempts, as in graceful-fs.
+const RENAME_RETRY_MAX_WAIT: Duration = Duration::from_millis(100);
+
+/// Windows errors of a file held open that std gives no [`io::ErrorKind`]:
+/// `ERROR_SHARING_VIOLATION` and `ERROR_LOCK_VIOLATION` (libuv reports both
+/// as `EBUSY`).
+const WINDOWS_SHARING_ERRORS: [i32; 2] = [32, 33];
+
+/// Renames `from` over `to`. On Windows another process holding `to` (or
+/// `from`) open without sharing delete refuses the rename for as long as it
+/// holds it — for an antivirus scan or an indexer, a moment — so the rename
+/// is retried ([`rename_with_retry`]). On Unix a rename is not blocked by open
+/// files and a permission error is final: one attempt, so that such an error
+/// is reported at once rather than after the retry budget.
+fn rename_over(from: &Path, to: &Path) -> io::Result<()> {
+    if cfg!(windows) {
+        rename_with_retry(|| fs::rename(from, to), std::thread::sleep)
+    } else {
+        fs::rename(from, to)
+    }
+}
+
+/// Runs `rename` until it succeeds, fails with an error that is not one of
+/// a file held open ([`is_held_open`]), or has waited (through `sleep`) a
+/// total of [`RENAME_RETRY_BUDGET`]; then returns its last result. The waits
+/// grow by [`RENAME_RETRY_STEP`] up to [`RENAME_RETRY_MAX_WAIT`], like
+/// graceful-fs's retry of `rename` on win32. Unlike graceful-fs, which tries
+/// again only when the target has meanwhile disappeared, every such error is
+/// retried: here the target usually exists (it is the file being replaced).
+fn rename_with_retry(
+    mut rename: impl FnMut() -> io::Result<()>,
+    mut sleep: impl FnMut(Duration),
+) -> io::Result<()> {
+    let mut slept = Duration::ZERO;
+    let mut wait = Duration::ZERO;
+    loop {
+        match rename() {
+            Err(e) if is_held_open(&e) && slept < RENAME_RETRY_BUDGET => {
+                wait = (wait + RENAME_RETRY_STEP)
+                    .min(RENAME_RETRY_MAX_WAIT)
+                    .min(RENAME_RETRY_BUDGET - slept);
+                sleep(wait);
+                slept += wait;
+            }
+            result => return result,
+        }
+    }
+}
+
+/// Whether a rename failed because another process holds a file open: the
+/// errors graceful-fs retries (`EACCES`, `EPERM`, `EBUSY`), and on Windows
+/// the sharing errors std leaves uncategorized.
+fn is_held_open(e: &io::Error) -> bool {
+    use io::ErrorKind::{PermissionDenied, ResourceBusy};
+    matches!(e.kind(), PermissionDenied | ResourceBusy)
+        || (cfg!(windows)
+            && e.raw_os_error()
+                .is_some_and(|code| WINDOWS_SHARING_ERRORS.contains(&code)))
 }
 
 /// Reads a whole (small) file with open, read until end, close: unlike
@@ -834,6 +910,57 @@ mod tests {
         assert_eq!(store.list().unwrap(), vec!["fresh", "recent", "stale"]);
         assert!(store.find_crashed(f64::NAN, now).is_err());
         assert!(store.cleanup(-1.0, now).is_err());
+    }
+
+    /// A fake rename that fails with `kind` its first `failures` times, then
+    /// succeeds, counting its calls in `calls`.
+    fn failing_rename(
+        failures: usize,
+        kind: io::ErrorKind,
+        calls: &mut usize,
+    ) -> impl FnMut() -> io::Result<()> + '_ {
+        move || {
+            *calls += 1;
+            if *calls <= failures {
+                Err(io::Error::new(kind, format!("attempt {calls}")))
+            } else {
+                Ok(())
+            }
+        }
+    }
+
+    #[test]
+    fn a_rename_refused_for_a_moment_is_retried_with_growing_waits() {
+        let (mut calls, mut waits) = (0, Vec::new());
+        let rename = failing_rename(3, io::ErrorKind::PermissionDenied, &mut calls);
+        rename_with_retry(rename, |d| waits.push(d)).unwrap();
+        let ms = Duration::from_millis;
+        assert_eq!((calls, waits), (4, vec![ms(10), ms(20), ms(30)]));
+        let mut calls = 0;
+        let rename = failing_rename(1, io::ErrorKind::ResourceBusy, &mut calls);
+        rename_with_retry(rename, |_| {}).unwrap();
+        assert_eq!(calls, 2);
+    }
+
+    #[test]
+    fn a_rename_refused_for_good_gives_up_with_the_last_error_after_the_budget() {
+        let (mut calls, mut waits) = (0, Vec::new());
+        let rename = failing_rename(usize::MAX, io::ErrorKind::PermissionDenied, &mut calls);
+        let err = rename_with_retry(rename, |d| waits.push(d)).unwrap_err();
+        assert_eq!(err.kind(), io::ErrorKind::PermissionDenied);
+        assert_eq!(err.to_string(), format!("attempt {calls}"));
+        assert_eq!(calls, waits.len() + 1);
+        assert_eq!(waits.iter().sum::<Duration>(), RENAME_RETRY_BUDGET);
+        assert!(waits.iter().all(|w| *w <= RENAME_RETRY_MAX_WAIT));
+    }
+
+    #[test]
+    fn a_rename_failing_otherwise_is_not_retried() {
+        let (mut calls, mut waits) = (0, Vec::new());
+        let rename = failing_rename(1, io::ErrorKind::NotFound, &mut calls);
+        let err = rename_with_retry(rename, |d| waits.push(d)).unwrap_err();
+        assert_eq!(err.kind(), io::ErrorKind::NotFound);
+        assert_eq!((calls, waits.len()), (1, 0));
     }
 
     #[test]
