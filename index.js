@@ -27,13 +27,34 @@ let native;
 try {
   native = require("./binding.js");
 } catch (cause) {
-  throw new Error(
-    "msw-session: the native addon is not built for this platform. Its install step " +
-      "(scripts/install.js, which builds it with cargo) did not run or failed: run " +
-      "`npm rebuild msw-session` (with npm 12 or with allowScripts, approve it first: " +
-      "`npm approve-scripts msw-session`).",
-    { cause },
-  );
+  throw new Error(loadFailure(), { cause });
+}
+
+/**
+ * Why the native addon did not load, and what to do: the message of the
+ * error thrown at import when no binary for this platform loads.
+ * @returns {string}
+ */
+function loadFailure() {
+  const { platform, arch } = process;
+  const deno = typeof (/** @type {any} */ (globalThis).Deno) !== "undefined";
+  return [
+    `msw-session: no native addon loads for ${platform}-${arch}. It comes prebuilt in an optional ` +
+      `dependency, msw-session-<platform> (linux-x64-gnu, linux-arm64-gnu, linux-x64-musl, ` +
+      `linux-arm64-musl, darwin-x64, darwin-arm64, win32-x64-msvc). The usual causes:`,
+    "- optional dependencies were left out (`npm install --omit=optional`, `--no-optional`, " +
+      "or an `omit=optional` setting): install again without it;",
+    "- npm older than 11.3 wrote a lock file on another platform that lacks this platform's " +
+      "optional dependency (npm/cli#4828): update npm, delete package-lock.json and node_modules, " +
+      "and install again;",
+    "- node_modules was copied from a machine of another OS or architecture: install again here;",
+    deno
+      ? "- Deno: run with `--allow-ffi` (and `--allow-read`, `--allow-env`) so the addon may be loaded;"
+      : "- under Deno, run with `--allow-ffi`;",
+    "- no prebuilt binary exists for this platform: build one from source with Rust 1.89 or " +
+      "newer (https://rustup.rs): `node node_modules/msw-session/scripts/build-from-source.js`.",
+    "The loader's own errors are in `cause`.",
+  ].join("\n");
 }
 
 /** Marks internal construction around an existing native handle. */

@@ -157,3 +157,22 @@ export function childProcesses(): ChildProcess[] {
   });
   return children;
 }
+
+/**
+ * A PATH that finds every command this one finds except Rust's (`cargo`, `rustc`, `rustup`,
+ * `rustdoc`, and their Debian variants): one folder of links, made in `dir`. Debian's rustc-web
+ * puts `cargo` and `rustc` in /usr/bin, beside `node`, so dropping folders is not enough.
+ */
+export function pathWithoutRust(dir: string): string {
+  const bin = path.join(dir, "bin-without-rust");
+  fs.mkdirSync(bin, { recursive: true });
+  for (const folder of (process.env.PATH ?? "").split(path.delimiter)) {
+    if (!folder || !fs.existsSync(folder)) continue;
+    for (const name of fs.readdirSync(folder)) {
+      if (/^(cargo|rustc|rustup|rustdoc|rust-gdb|rust-lldb|rust-analyzer)([-.].*)?$/.test(name)) continue;
+      const link = path.join(bin, name);
+      if (!fs.existsSync(link)) fs.symlinkSync(path.join(folder, name), link);
+    }
+  }
+  return bin;
+}

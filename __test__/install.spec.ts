@@ -1,6 +1,7 @@
-// Installing the package as a user does, in a temporary project outside the repo: from the
-// tarball `npm pack` makes, from a git URL, and from a folder. Each install must end with a
-// working addon, built from source with cargo when no binary for this machine is shipped.
+// Installing the package from source as a user does, in a temporary project outside the repo:
+// from the tarball `npm pack` makes (no prebuilt binary: the documented build-from-source
+// command builds it), from a git URL (its `prepare` builds it), and from a folder. The
+// registry route, with prebuilt binaries and no Rust, is __test__/registry.spec.ts.
 //
 // The Rust builds of all routes share one temporary CARGO_TARGET_DIR (never the repo's
 // target/), so a later route reuses the dependencies an earlier one compiled.
@@ -13,7 +14,7 @@ import os from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 
-import { isReference, packageRoot } from "./helpers.js";
+import { isReference, packageRoot, pathWithoutRust } from "./helpers.js";
 
 const TEMPLATES = path.join(packageRoot, "__test__", "install", "consumer");
 const MINUTES = 60_000;
@@ -126,8 +127,8 @@ function addonOrigin(consumer: string, install: Run): string {
   const shipped = binaries.filter((f) => repoBinaries.has(hash(path.join(installed, f))));
   if (shipped.length > 0) return `the repo's working-tree binary, shipped in the package (${shipped.join(", ")}); nothing built`;
   const how = (install.stdout + install.stderr).includes("building the native addon from source")
-    ? "by the install step"
-    : "before the install step (npm preparing a git dependency)";
+    ? "by scripts/build-from-source.js"
+    : "by `prepare` (npm preparing a git dependency)";
   return `built from source ${how} (${binaries.join(", ")})`;
 }
 
@@ -151,6 +152,16 @@ async function expectSmokeWorks(consumer: string): Promise<void> {
   const r = await run(process.execPath, ["smoke.mjs"], { cwd: consumer });
   expectOk(r);
   expect(r.stdout.trim()).toBe("[########----------------------] 25% smoke - one");
+}
+
+/** Runs the documented build-from-source command in `consumer`'s installed package. */
+async function buildFromSource(consumer: string): Promise<Run> {
+  const r = await run(process.execPath, [path.join("node_modules", "msw-session", "scripts", "build-from-source.js")], {
+    cwd: consumer,
+    timeoutMs: 8 * MINUTES,
+  });
+  expectOk(r);
+  return r;
 }
 
 /** What `npm pack --json` reports. */
@@ -221,7 +232,7 @@ describe.skipIf(isReference)("installing msw-session in a new project", () => {
       "Cargo.lock",
       "build.rs",
       "crates/session-core/Cargo.toml",
-      "scripts/install.js",
+      "scripts/build-from-source.js",
       "binding.js",
       "index.js",
       "index.mjs",
@@ -268,7 +279,11 @@ describe.skipIf(isReference)("installing msw-session in a new project", () => {
 
       const install = await run("npm", [...npmInstallFlags, tgz], { cwd: consumer, timeoutMs: 8 * MINUTES });
       expectOk(install);
-      console.log(`tarball route: ${addonOrigin(consumer, install)}`);
+      // No install-time script ran: nothing was built.
+      expect(fs.readdirSync(path.join(consumer, "node_modules", "msw-session")).filter((f) => f.endsWith(".node"))).toEqual([]);
+      // A tarball carries no binary: the documented command builds one from source.
+      const build = await buildFromSource(consumer);
+      console.log(`tarball route: ${addonOrigin(consumer, build)}`);
       await expectRequireWorks(consumer);
       await expectSmokeWorks(consumer);
 
@@ -335,35 +350,37 @@ describe.skipIf(isReference)("installing msw-session in a new project", () => {
 
       const install = await run("npm", [...npmInstallFlags, folder], { cwd: consumer, timeoutMs: 8 * MINUTES });
       expectOk(install);
-      console.log(`folder route: ${addonOrigin(consumer, install)}`);
+      const build = await buildFromSource(consumer);
+      console.log(`folder route: ${addonOrigin(consumer, build)}`);
       await expectRequireWorks(consumer);
       await expectSmokeWorks(consumer);
     },
     10 * MINUTES,
   );
 
-  it("without cargo: the install step fails with a message saying what to install", async () => {
+  it("without a binary: the import names the causes, and without cargo the build says what to install", async () => {
     const tgz = needTarball();
-    const unpacked = path.join(work, "unpacked");
-    fs.mkdirSync(unpacked);
-    expectOk(await run("tar", ["-xzf", tgz, "-C", unpacked], { cwd: work }));
-    const pkgDir = path.join(unpacked, "package");
-    // A machine for which no binary is shipped: drop any the tarball carries.
-    for (const f of fs.readdirSync(pkgDir)) if (f.endsWith(".node")) fs.rmSync(path.join(pkgDir, f));
+    const consumer = makeConsumer("consumer-no-rust", []);
+    expectOk(await run("npm", [...npmInstallFlags, tgz], { cwd: consumer, timeoutMs: 3 * MINUTES }));
+    const env = childEnv({ PATH: pathWithoutRust(work) });
+    expect((await run("sh", ["-c", "command -v cargo || command -v rustc || echo none"], { cwd: consumer, env })).stdout.trim()).toBe("none");
 
-    const r = await run(process.execPath, [path.join(pkgDir, "scripts", "install.js")], {
-      cwd: pkgDir,
-      env: childEnv({ PATH: path.dirname(process.execPath) }),
+    const load = await run(process.execPath, ["-e", "require('msw-session')"], { cwd: consumer, env });
+    expect(load.code, tail(load)).toBe(1);
+    for (const cause of ["--omit=optional", "npm/cli#4828", "another OS or architecture", "--allow-ffi", "build-from-source.js"]) {
+      expect(load.stderr).toContain(cause);
+    }
+
+    const r = await run(process.execPath, [path.join("node_modules", "msw-session", "scripts", "build-from-source.js")], {
+      cwd: consumer,
+      env,
       timeoutMs: MINUTES,
     });
-    expect(r.code, tail(r)).not.toBe(0);
-    expect(r.code, tail(r)).not.toBeNull();
+    expect(r.code, tail(r)).toBe(1);
     expect(r.stderr).toMatch(/`?cargo`? was not found/);
-    expect(r.stderr).toMatch(/Install Rust/);
     expect(r.stderr).toContain("https://rustup.rs");
-    expect(r.stderr).toMatch(/npm install/);
     // A message, not a crash.
     expect(r.stderr).not.toMatch(/^\s+at /m);
-    expect(fs.readdirSync(pkgDir).filter((f) => f.endsWith(".node"))).toEqual([]);
+    expect(fs.readdirSync(path.join(consumer, "node_modules", "msw-session")).filter((f) => f.endsWith(".node"))).toEqual([]);
   });
 });

@@ -1,12 +1,19 @@
 #!/usr/bin/env node
-// Runs on `npm install`: makes sure a native addon for this machine exists.
+// Builds the native addon from source with cargo, for a clone (`prepare`) or
+// for a platform without a prebuilt binary:
+//
+//   node node_modules/msw-session/scripts/build-from-source.js
 //
 // 1. A binary that already loads (built before, or a prebuilt per-platform
-//    package `msw-session-<platform>`) is used as it is.
-// 2. Otherwise the addon is built from source with cargo: through the napi-rs
-//    CLI when it is installed (a clone), or with plain `cargo build` (a
-//    tarball or git install, where devDependencies are absent).
-// Set MSW_SESSION_SKIP_BUILD=1 to skip this step.
+//    package `msw-session-<platform>`) is used as it is; `--force` builds
+//    anyway.
+// 2. Otherwise the addon is built with cargo: through the napi-rs CLI when it
+//    is installed (a clone), or with plain `cargo build` (an installed
+//    package, whose devDependencies are absent). The binary goes beside
+//    `binding.js`, where the loader looks first.
+// Set MSW_SESSION_SKIP_BUILD=1 to skip this step. Published packages run no
+// install-time script: this one runs only when asked (or as a clone's
+// `prepare`).
 "use strict";
 
 const { spawnSync } = require("node:child_process");
@@ -74,12 +81,12 @@ function buildWithCargo() {
 
 function main() {
   if (process.env.MSW_SESSION_SKIP_BUILD) return 0;
-  if (loads()) return 0;
+  if (!process.argv.includes("--force") && loads()) return 0;
   const cargo = spawnSync("cargo", ["--version"], { stdio: "ignore", shell: process.platform === "win32" });
   if (cargo.status !== 0) {
     console.error(
       "msw-session: no prebuilt binary for this platform, and `cargo` was not found to build one.\n" +
-        "Install Rust (https://rustup.rs, 1.89 or newer) and run `npm install` again.",
+        "Install Rust (https://rustup.rs, 1.89 or newer) and run this command again.",
     );
     return 1;
   }

@@ -1,0 +1,273 @@
+// Issue: install anywhere, without Rust. The release command publishes to a real registry
+// (verdaccio on 127.0.0.1, started and stopped here), and fresh projects on a PATH without
+// cargo or rustc install the package from it with npm, pnpm, Yarn 4 (Plug'n'Play), Bun and
+// Deno, and run the smoke program (create, progress listener, worker-thread attach, timeout
+// token, cancel, the file on disk) on Node 20, 22 and 24. In CI the host target is enough:
+// `npm run test:release` builds and runs the others.
+//
+// The tools (verdaccio, the package managers, Node 22 and 24) are pinned in
+// __test__/tools/package.json and installed by this test. MSW_KEEP_REGISTRY_TMP=1 keeps the
+// temporary folder; every command's output is in <tmp>/logs/.
+import { spawn, type ChildProcess } from "node:child_process";
+import fs from "node:fs";
+import net from "node:net";
+import os from "node:os";
+import path from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+
+import { isReference, packageRoot, pathWithoutRust } from "./helpers.js";
+
+const MINUTES = 60_000;
+const TOOLS = path.join(packageRoot, "__test__", "tools");
+const SMOKE = path.join(packageRoot, "__test__", "fixtures", "release-smoke.mjs");
+const version = JSON.parse(fs.readFileSync(path.join(packageRoot, "package.json"), "utf8")).version as string;
+const tool = (...parts: string[]) => path.join(TOOLS, "node_modules", ...parts);
+
+interface Run {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+  command: string;
+}
+
+let work = "";
+let registry = "";
+let userconfig = "";
+let noRustPath = "";
+let verdaccio: ChildProcess | undefined;
+let logCount = 0;
+let released: Run | undefined;
+
+/** This environment without what the outer vitest and npm put in it, plus `extra`. */
+function childEnv(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
+  const env: NodeJS.ProcessEnv = {};
+  for (const [key, value] of Object.entries(process.env)) {
+    if (/^(VITEST|npm_|NODE_ENV$|TEST$|INIT_CWD$|FORCE_COLOR$|NAPI_RS_)/i.test(key)) continue;
+    env[key] = value;
+  }
+  return { ...env, NO_COLOR: "1", npm_config_userconfig: userconfig, ...extra };
+}
+
+/** The environment of a user's machine without Rust. */
+const userEnv = (extra: Record<string, string> = {}) => childEnv({ PATH: noRustPath, ...extra });
+
+function run(command: string, args: string[], options: { cwd: string; env?: NodeJS.ProcessEnv; timeoutMs?: number }): Promise<Run> {
+  const line = [command, ...args].join(" ");
+  const log = path.join(work, "logs", `${String(++logCount).padStart(2, "0")}-${path.basename(command)}.log`);
+  return new Promise((resolve) => {
+    const child = spawn(command, args, { cwd: options.cwd, env: options.env ?? childEnv(), stdio: ["ignore", "pipe", "pipe"] });
+    let stdout = "";
+    let stderr = "";
+    child.stdout.on("data", (d) => (stdout += d));
+    child.stderr.on("data", (d) => (stderr += d));
+    const timer = setTimeout(() => child.kill("SIGKILL"), options.timeoutMs ?? 5 * MINUTES);
+    const finish = (code: number | null, error?: Error) => {
+      clearTimeout(timer);
+      if (error) stderr += `\n${error.stack ?? error.message}`;
+      fs.writeFileSync(log, `$ ${line}\n# cwd ${options.cwd}\n# exit ${code}\n${stdout}\n--- stderr\n${stderr}`);
+      resolve({ code, stdout, stderr, command: line });
+    };
+    child.on("error", (error) => finish(null, error));
+    child.on("close", (code) => finish(code));
+  });
+}
+
+function expectOk(r: Run): void {
+  const text = `${r.stdout}\n--- stderr\n${r.stderr}`;
+  expect(r.code, `\`${r.command}\` failed (exit ${r.code}):\n${text.length > 6000 ? `…${text.slice(-6000)}` : text}`).toBe(0);
+}
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = net.createServer();
+    server.once("error", reject);
+    server.listen(0, "127.0.0.1", () => {
+      const { port } = server.address() as net.AddressInfo;
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+/** A fresh project that depends on msw-session, with the smoke program. */
+function project(name: string, extra: Record<string, unknown> = {}): string {
+  const dir = path.join(work, name);
+  fs.mkdirSync(dir);
+  fs.writeFileSync(
+    path.join(dir, "package.json"),
+    `${JSON.stringify({ name, version: "1.0.0", private: true, type: "module", dependencies: { "msw-session": version }, ...extra }, null, 2)}\n`,
+  );
+  fs.writeFileSync(path.join(dir, ".npmrc"), `registry=${registry}/\n`);
+  fs.copyFileSync(SMOKE, path.join(dir, "smoke.mjs"));
+  return dir;
+}
+
+/** The smoke program's line for `node`. */
+const smokeLine = (node: string) => new RegExp(`^smoke ok linux-x64 node ${node.replace(/\./g, "\\.")}\\n?$`);
+
+/** Where an installed msw-session found its binary: the x64 gnu platform package. */
+function expectPrebuilt(dir: string, modules = path.join(dir, "node_modules")): void {
+  expect(fs.existsSync(path.join(modules, "msw-session-linux-x64-gnu", "msw-session.linux-x64-gnu.node"))).toBe(true);
+  expect(fs.readdirSync(path.join(modules, "msw-session")).filter((f) => f.endsWith(".node"))).toEqual([]);
+}
+
+describe.skipIf(isReference)("a release through a real registry, installed without Rust", () => {
+  beforeAll(async () => {
+    work = fs.mkdtempSync(path.join(os.tmpdir(), "msw-session-registry-"));
+    fs.mkdirSync(path.join(work, "logs"));
+    if (process.env.MSW_KEEP_REGISTRY_TMP) console.log(`registry test folder: ${work}`);
+    expectOk(await run("npm", ["install", "--no-audit", "--no-fund", "--prefer-offline"], { cwd: TOOLS, timeoutMs: 8 * MINUTES }));
+    noRustPath = pathWithoutRust(work);
+
+    // The registry: local storage only, anyone may read, users may publish.
+    const port = await freePort();
+    registry = `http://127.0.0.1:${port}`;
+    const config = path.join(work, "verdaccio.yaml");
+    fs.writeFileSync(
+      config,
+      [
+        `storage: ${path.join(work, "storage")}`,
+        `auth:\n  htpasswd:\n    file: ${path.join(work, "htpasswd")}`,
+        "packages:\n  '**':\n    access: $all\n    publish: $authenticated",
+        `listen: 127.0.0.1:${port}`,
+        "log: { type: stdout, format: pretty, level: warn }",
+        "",
+      ].join("\n"),
+    );
+    verdaccio = spawn(process.execPath, [tool("verdaccio", "bin", "verdaccio"), "--config", config], {
+      cwd: work,
+      stdio: ["ignore", "pipe", "pipe"],
+    });
+    let out = "";
+    verdaccio.stdout!.on("data", (d) => (out += d));
+    verdaccio.stderr!.on("data", (d) => (out += d));
+    for (;;) {
+      const up = await fetch(`${registry}/-/ping`).then((r) => r.ok, () => false);
+      if (up) break;
+      if (verdaccio.exitCode !== null) throw new Error(`verdaccio exited: ${out}`);
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    // A user, and npm configured with its token.
+    const user = await fetch(`${registry}/-/user/org.couchdb.user:release`, {
+      method: "PUT",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ name: "release", password: "release-password" }),
+    });
+    const { token } = (await user.json()) as { token: string };
+    userconfig = path.join(work, "npmrc");
+    fs.writeFileSync(userconfig, `//127.0.0.1:${port}/:_authToken=${token}\n`);
+
+    // The release command, on a clean clone (the committed tree), for the host target.
+    const clone = path.join(work, "clone");
+    expectOk(await run("git", ["clone", "--quiet", packageRoot, clone], { cwd: work }));
+    expectOk(await run("npm", ["ci", "--no-audit", "--no-fund", "--prefer-offline", "--ignore-scripts"], { cwd: clone, timeoutMs: 5 * MINUTES }));
+    released = await run(process.execPath, ["scripts/release.mjs", "--registry", registry, "--targets", "x86_64-unknown-linux-gnu"], {
+      cwd: clone,
+      env: childEnv(),
+      timeoutMs: 20 * MINUTES,
+    });
+  }, 30 * MINUTES);
+
+  afterAll(async () => {
+    if (verdaccio && verdaccio.exitCode === null) {
+      const exited = new Promise((r) => verdaccio!.once("exit", r));
+      verdaccio.kill("SIGTERM");
+      await exited;
+    }
+    if (work && !process.env.MSW_KEEP_REGISTRY_TMP) fs.rmSync(work, { recursive: true, force: true });
+  });
+
+  it("the release command publishes the platform package and the main package", async () => {
+    expectOk(released!);
+    expect(released!.stderr).toContain(`published msw-session@${version} with linux-x64-gnu`);
+    const view = await run("npm", ["view", `msw-session@${version}`, "--json", "--registry", registry], { cwd: work });
+    expectOk(view);
+    const manifest = JSON.parse(view.stdout);
+    // Exact versions of what was published, and no install-time script.
+    expect(manifest.optionalDependencies).toEqual({ "msw-session-linux-x64-gnu": version });
+    for (const script of ["preinstall", "install", "postinstall", "prepare"]) expect(manifest.scripts?.[script]).toBeUndefined();
+    const platform = await run("npm", ["view", `msw-session-linux-x64-gnu@${version}`, "--json", "--registry", registry], { cwd: work });
+    expectOk(platform);
+    expect(JSON.parse(platform.stdout)).toMatchObject({ os: ["linux"], cpu: ["x64"], libc: ["glibc"], main: "msw-session.linux-x64-gnu.node" });
+  });
+
+  it("npm, without cargo or rustc: installs the prebuilt binary and runs on Node 20, 22 and 24", async () => {
+    expectOk(released!);
+    const dir = project("with-npm");
+    expect((await run("sh", ["-c", "command -v cargo || command -v rustc || echo none"], { cwd: dir, env: userEnv() })).stdout.trim()).toBe("none");
+    expectOk(await run("npm", ["install", "--no-audit", "--no-fund"], { cwd: dir, env: userEnv() }));
+    expectPrebuilt(dir);
+    for (const [node, bin] of [
+      [process.versions.node, process.execPath],
+      ["22", tool("node22", "bin", "node")],
+      ["24", tool("node24", "bin", "node")],
+    ]) {
+      const r = await run(bin, ["smoke.mjs"], { cwd: dir, env: userEnv() });
+      expectOk(r);
+      expect(r.stdout).toMatch(node.includes(".") ? smokeLine(node) : new RegExp(`^smoke ok linux-x64 node ${node}\\.`));
+    }
+  });
+
+  it("npm ci from a lock file written for arm64 still installs the x64 binary", async () => {
+    expectOk(released!);
+    const dir = project("lock-from-arm64");
+    expectOk(await run("npm", ["install", "--package-lock-only", "--cpu=arm64", "--os=linux", "--no-audit", "--no-fund"], { cwd: dir, env: userEnv() }));
+    const lock = JSON.parse(fs.readFileSync(path.join(dir, "package-lock.json"), "utf8"));
+    expect(lock.packages["node_modules/msw-session-linux-x64-gnu"]).toMatchObject({ optional: true, cpu: ["x64"] });
+    expectOk(await run("npm", ["ci", "--no-audit", "--no-fund"], { cwd: dir, env: userEnv() }));
+    expectPrebuilt(dir);
+    expectOk(await run(process.execPath, ["smoke.mjs"], { cwd: dir, env: userEnv() }));
+  });
+
+  it("pnpm, without cargo or rustc", async () => {
+    expectOk(released!);
+    const dir = project("with-pnpm");
+    const env = userEnv({ npm_config_store_dir: path.join(work, "pnpm-store") });
+    expectOk(await run(tool(".bin", "pnpm"), ["install", "--registry", `${registry}/`], { cwd: dir, env }));
+    const r = await run(process.execPath, ["smoke.mjs"], { cwd: dir, env });
+    expectOk(r);
+    expect(r.stdout).toMatch(smokeLine(process.versions.node));
+  });
+
+  it("Yarn 4 with Plug'n'Play, without cargo or rustc", async () => {
+    expectOk(released!);
+    const dir = project("with-yarn");
+    fs.writeFileSync(
+      path.join(dir, ".yarnrc.yml"),
+      [`npmRegistryServer: "${registry}"`, 'unsafeHttpWhitelist: ["127.0.0.1"]', "nodeLinker: pnp", "enableGlobalCache: false", "enableTelemetry: false", ""].join("\n"),
+    );
+    fs.writeFileSync(path.join(dir, "yarn.lock"), "");
+    const yarn = [tool("@yarnpkg", "cli-dist", "bin", "yarn.js")];
+    const env = userEnv({ YARN_IGNORE_PATH: "1" });
+    expectOk(await run(process.execPath, [...yarn, "install"], { cwd: dir, env }));
+    expect(fs.existsSync(path.join(dir, ".pnp.cjs"))).toBe(true);
+    expect(fs.existsSync(path.join(dir, "node_modules"))).toBe(false);
+    const r = await run(process.execPath, [...yarn, "node", "smoke.mjs"], { cwd: dir, env });
+    expectOk(r);
+    expect(r.stdout).toMatch(smokeLine(process.versions.node));
+  });
+
+  it("Bun, without cargo or rustc: bun install, then the smoke under Node and under Bun", async () => {
+    expectOk(released!);
+    const dir = project("with-bun");
+    const bun = tool(".bin", "bun");
+    const env = userEnv({ BUN_CONFIG_REGISTRY: `${registry}/`, BUN_INSTALL_CACHE_DIR: path.join(work, "bun-cache") });
+    expectOk(await run(bun, ["install"], { cwd: dir, env }));
+    expectPrebuilt(dir);
+    const underNode = await run(process.execPath, ["smoke.mjs"], { cwd: dir, env });
+    expectOk(underNode);
+    const underBun = await run(bun, ["smoke.mjs"], { cwd: dir, env });
+    expectOk(underBun);
+    expect(underBun.stdout).toMatch(/^smoke ok linux-x64 node /);
+  });
+
+  it("Deno, without cargo or rustc: deno install, then the smoke under Deno", async () => {
+    expectOk(released!);
+    const dir = project("with-deno");
+    const deno = tool(".bin", "deno");
+    const env = userEnv({ NPM_CONFIG_REGISTRY: `${registry}/`, DENO_DIR: path.join(work, "deno-dir"), DENO_NO_UPDATE_CHECK: "1" });
+    expectOk(await run(deno, ["install", "--allow-scripts=no"], { cwd: dir, env }));
+    const r = await run(deno, ["run", "--allow-all", "smoke.mjs"], { cwd: dir, env });
+    expectOk(r);
+    expect(r.stdout).toMatch(/^smoke ok linux-x64 node /);
+  });
+});
