@@ -169,9 +169,13 @@ export function pathWithoutRust(dir: string): string {
   for (const folder of (process.env.PATH ?? "").split(path.delimiter)) {
     if (!folder || !fs.existsSync(folder)) continue;
     for (const name of fs.readdirSync(folder)) {
-      if (/^(cargo|rustc|rustup|rustdoc|rust-gdb|rust-lldb|rust-analyzer)([-.].*)?$/.test(name)) continue;
-      const link = path.join(bin, name);
-      if (!fs.existsSync(link)) fs.symlinkSync(path.join(folder, name), link);
+      if (/^(cargo|rustc|rustup|rustdoc|rust-.+)([-.].*)?$/.test(name)) continue;
+      try {
+        fs.symlinkSync(path.join(folder, name), path.join(bin, name));
+      } catch (error) {
+        // The first folder of PATH that has a name wins, as for the shell.
+        if ((error as NodeJS.ErrnoException).code !== "EEXIST") throw error;
+      }
     }
   }
   return bin;
