@@ -8,13 +8,13 @@
 // The tools (verdaccio, the package managers, Node 22 and 24) are pinned in
 // __test__/tools/package.json and installed by this test. MSW_KEEP_REGISTRY_TMP=1 keeps the
 // temporary folder; every command's output is in <tmp>/logs/.
-import { spawn, type ChildProcess } from "node:child_process";
+import { spawn } from "node:child_process";
 import fs from "node:fs";
-import net from "node:net";
 import os from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 
+import { startRegistry } from "./fixtures/local-registry.mjs";
 import { isReference, packageRoot, pathWithoutRust } from "./helpers.js";
 
 const MINUTES = 60_000;
@@ -34,7 +34,7 @@ let work = "";
 let registry = "";
 let userconfig = "";
 let noRustPath = "";
-let verdaccio: ChildProcess | undefined;
+let stopRegistry: (() => Promise<void>) | undefined;
 let logCount = 0;
 let released: Run | undefined;
 
@@ -77,17 +77,6 @@ function expectOk(r: Run): void {
   expect(r.code, `\`${r.command}\` failed (exit ${r.code}):\n${text.length > 6000 ? `…${text.slice(-6000)}` : text}`).toBe(0);
 }
 
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer();
-    server.once("error", reject);
-    server.listen(0, "127.0.0.1", () => {
-      const { port } = server.address() as net.AddressInfo;
-      server.close(() => resolve(port));
-    });
-  });
-}
-
 /** A fresh project that depends on msw-session, with the smoke program. */
 function project(name: string, extra: Record<string, unknown> = {}): string {
   const dir = path.join(work, name);
@@ -118,43 +107,10 @@ describe.skipIf(isReference)("a release through a real registry, installed witho
     expectOk(await run("npm", ["install", "--no-audit", "--no-fund", "--prefer-offline"], { cwd: TOOLS, timeoutMs: 8 * MINUTES }));
     noRustPath = pathWithoutRust(work);
 
-    // The registry: local storage only, anyone may read, users may publish.
-    const port = await freePort();
-    registry = `http://127.0.0.1:${port}`;
-    const config = path.join(work, "verdaccio.yaml");
-    fs.writeFileSync(
-      config,
-      [
-        `storage: ${path.join(work, "storage")}`,
-        `auth:\n  htpasswd:\n    file: ${path.join(work, "htpasswd")}`,
-        "packages:\n  '**':\n    access: $all\n    publish: $authenticated",
-        `listen: 127.0.0.1:${port}`,
-        "log: { type: stdout, format: pretty, level: warn }",
-        "",
-      ].join("\n"),
-    );
-    verdaccio = spawn(process.execPath, [tool("verdaccio", "bin", "verdaccio"), "--config", config], {
-      cwd: work,
-      stdio: ["ignore", "pipe", "pipe"],
-    });
-    let out = "";
-    verdaccio.stdout!.on("data", (d) => (out += d));
-    verdaccio.stderr!.on("data", (d) => (out += d));
-    for (;;) {
-      const up = await fetch(`${registry}/-/ping`).then((r) => r.ok, () => false);
-      if (up) break;
-      if (verdaccio.exitCode !== null) throw new Error(`verdaccio exited: ${out}`);
-      await new Promise((r) => setTimeout(r, 100));
-    }
-    // A user, and npm configured with its token.
-    const user = await fetch(`${registry}/-/user/org.couchdb.user:release`, {
-      method: "PUT",
-      headers: { "content-type": "application/json" },
-      body: JSON.stringify({ name: "release", password: "release-password" }),
-    });
-    const { token } = (await user.json()) as { token: string };
-    userconfig = path.join(work, "npmrc");
-    fs.writeFileSync(userconfig, `//127.0.0.1:${port}/:_authToken=${token}\n`);
+    const server = await startRegistry(work, tool("verdaccio", "bin", "verdaccio"));
+    registry = server.url;
+    userconfig = server.userconfig;
+    stopRegistry = server.stop;
 
     // The release command, on a clean clone (the committed tree), for the host target.
     const clone = path.join(work, "clone");
@@ -168,11 +124,7 @@ describe.skipIf(isReference)("a release through a real registry, installed witho
   }, 30 * MINUTES);
 
   afterAll(async () => {
-    if (verdaccio && verdaccio.exitCode === null) {
-      const exited = new Promise((r) => verdaccio!.once("exit", r));
-      verdaccio.kill("SIGTERM");
-      await exited;
-    }
+    await stopRegistry?.();
     if (work && !process.env.MSW_KEEP_REGISTRY_TMP) fs.rmSync(work, { recursive: true, force: true });
   });
 
@@ -233,11 +185,14 @@ describe.skipIf(isReference)("a release through a real registry, installed witho
     const dir = project("with-yarn");
     fs.writeFileSync(
       path.join(dir, ".yarnrc.yml"),
-      [`npmRegistryServer: "${registry}"`, 'unsafeHttpWhitelist: ["127.0.0.1"]', "nodeLinker: pnp", "enableGlobalCache: false", "enableTelemetry: false", ""].join("\n"),
+      [`npmRegistryServer: "${registry}"`, 'unsafeHttpWhitelist: ["127.0.0.1"]', "nodeLinker: pnp", "enableGlobalCache: false", "enableTelemetry: false",
+        // Yarn 4 holds back versions published in the last day; this one was published now.
+        "npmMinimalAgeGate: 0", ""].join("\n"),
     );
     fs.writeFileSync(path.join(dir, "yarn.lock"), "");
     const yarn = [tool("@yarnpkg", "cli-dist", "bin", "yarn.js")];
-    const env = userEnv({ YARN_IGNORE_PATH: "1" });
+    // Yarn's global folder (metadata cache) of this run only: a registry of an earlier run had another port.
+    const env = userEnv({ YARN_IGNORE_PATH: "1", YARN_GLOBAL_FOLDER: path.join(work, "yarn-global") });
     expectOk(await run(process.execPath, [...yarn, "install"], { cwd: dir, env }));
     expect(fs.existsSync(path.join(dir, ".pnp.cjs"))).toBe(true);
     expect(fs.existsSync(path.join(dir, "node_modules"))).toBe(false);
@@ -265,7 +220,8 @@ describe.skipIf(isReference)("a release through a real registry, installed witho
     const dir = project("with-deno");
     const deno = tool(".bin", "deno");
     const env = userEnv({ NPM_CONFIG_REGISTRY: `${registry}/`, DENO_DIR: path.join(work, "deno-dir"), DENO_NO_UPDATE_CHECK: "1" });
-    expectOk(await run(deno, ["install", "--allow-scripts=no"], { cwd: dir, env }));
+    // Deno too holds back versions published in the last day.
+    expectOk(await run(deno, ["install", "--minimum-dependency-age=0"], { cwd: dir, env }));
     const r = await run(deno, ["run", "--allow-all", "smoke.mjs"], { cwd: dir, env });
     expectOk(r);
     expect(r.stdout).toMatch(/^smoke ok linux-x64 node /);

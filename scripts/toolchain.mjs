@@ -32,7 +32,7 @@ export const PINS = {
   libgcc: "12.2.0-14+deb12u1",
   qemu: "1:7.2+dfsg-7+deb12u18+b3",
   /** The arm64 Node that runs the smoke program under qemu. */
-  nodeArm64: "20.20.2",
+  nodeArm64: "22.23.5",
 };
 
 /** The cache folder of the release tools. */
