@@ -162,6 +162,10 @@ function main() {
       execFileSync("npm", ["pack", "--json", "--ignore-scripts", "--pack-destination", stage], { cwd: root, encoding: "utf8" }),
     );
     execFileSync("tar", ["-xzf", path.join(stage, packed[0].filename), "-C", stage]);
+    // A binary built in this tree (`prepare`, for git installs) is not for every platform.
+    for (const f of fs.readdirSync(path.join(stage, "package"))) {
+      if (f.endsWith(".node")) fs.rmSync(path.join(stage, "package", f));
+    }
     const manifestPath = path.join(stage, "package", "package.json");
     const manifest = JSON.parse(fs.readFileSync(manifestPath, "utf8"));
     manifest.optionalDependencies = { ...manifest.optionalDependencies, ...optional };
