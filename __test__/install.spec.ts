@@ -213,9 +213,10 @@ describe.skipIf(isReference)("installing msw-session in a new project", () => {
     tarball = path.join(work, "pack", pack.filename);
   }, 3 * MINUTES);
 
+  // Removing the builds and installs takes a while on a slow disk.
   afterAll(() => {
     if (work && !process.env.MSW_KEEP_INSTALL_TMP) fs.rmSync(work, { recursive: true, force: true });
-  });
+  }, 3 * MINUTES);
 
   it("npm pack: the tarball has the sources to build from and nothing built here", async () => {
     needTarball();

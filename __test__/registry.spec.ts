@@ -126,7 +126,7 @@ describe.skipIf(isReference)("a release through a real registry, installed witho
   afterAll(async () => {
     await stopRegistry?.();
     if (work && !process.env.MSW_KEEP_REGISTRY_TMP) fs.rmSync(work, { recursive: true, force: true });
-  });
+  }, 3 * MINUTES);
 
   it("the release command publishes the platform package and the main package", async () => {
     expectOk(released!);
