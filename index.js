@@ -494,7 +494,7 @@ function sourceOf(handle) {
  * @returns {CancellationSource}
  */
 function createTimeoutToken(timeoutMs) {
-    syncClock();
+  syncClock();
   checkNumber(timeoutMs, "timeoutMs");
   const source = sourceOf(native.NativeToken.withTimeout(timeoutMs, `Timeout after ${timeoutMs}ms`));
   // As the reference's pending `setTimeout` did, the timer keeps the token's
@@ -1147,7 +1147,7 @@ function basePathOf(options) {
  * @returns {boolean} whether a live owner exists
  */
 function requestCancellation(id, reason, options = {}) {
-    syncClock();
+  syncClock();
   checkString(id, "id");
   checkOptionalString(reason, "reason");
   return native.requestCancellation(basePathOf(options), id, reason);

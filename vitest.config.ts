@@ -31,7 +31,7 @@ export default defineConfig({
         // Load the package's ESM entry with Node's own loader, as a consumer does, so that
         // it and the CommonJS `index.js` it re-exports are one module instance (a transformed
         // copy would give the native binding a second JS layer with its own classes).
-        external: [new RegExp(`${escapeRegExp(packageEntry)}$`)],
+        external: [new RegExp(`${escapeRegExp(packageEntry)}$`), new RegExp(`${escapeRegExp(path.join(root, "mcp.mjs"))}$`)],
       },
     },
   },

@@ -1,0 +1,221 @@
+// Issue: MCP durable tasks. `SessionTaskStore` (msw-session/mcp) against the SDK's own
+// `InMemoryTaskStore`, point by point: every behaviour test runs on both stores. Then what only
+// the durable store does: files on disk, a second process, a dead server's task failed at once,
+// cancellation through the token, the current step as statusMessage, restarts, `ls`.
+import { spawn } from "node:child_process";
+import path from "node:path";
+import { pathToFileURL } from "node:url";
+import { InMemoryTaskStore } from "@modelcontextprotocol/sdk/experimental/tasks";
+import { afterEach, describe, expect, it, vi } from "vitest";
+import { SessionTaskStore } from "../mcp.mjs";
+import { childProcesses, isReference, packageRoot, readSession, tempDirs } from "./helpers";
+
+const tempDir = tempDirs();
+const children = childProcesses();
+const request = { method: "tools/call", params: { name: "research", arguments: { topic: "x" } } } as any;
+const result = { content: [{ type: "text", text: "done" }] } as any;
+
+const made: { close?: () => void; cleanup: () => void }[] = [];
+afterEach(() => {
+  vi.useRealTimers();
+  for (const store of made.splice(0)) (store.close ?? store.cleanup).call(store);
+});
+
+const kinds = {
+  InMemoryTaskStore: () => new InMemoryTaskStore(),
+  SessionTaskStore: () => new SessionTaskStore({ basePath: tempDir() }),
+};
+
+describe.skipIf(isReference).each(Object.entries(kinds))("%s: the TaskStore behaviour", (_name, make) => {
+  const store = () => {
+    const s = make() as any;
+    made.push(s);
+    return s;
+  };
+
+  it("creates a working task with its ttl, the default pollInterval and timestamps", async () => {
+    const s = store();
+    const task = await s.createTask({ ttl: 60_000 }, 1, request);
+    expect(task).toEqual({
+      taskId: expect.any(String),
+      status: "working",
+      ttl: 60_000,
+      createdAt: expect.stringMatching(/Z$/),
+      lastUpdatedAt: task.createdAt,
+      pollInterval: 1000,
+    });
+    expect(await s.getTask(task.taskId)).toEqual(task);
+    expect((await s.createTask({ pollInterval: 250 }, 2, request)).pollInterval).toBe(250);
+    expect((await s.createTask({}, 3, request)).ttl).toBeNull();
+    expect(await s.getTask("no-such-task")).toBeNull();
+  });
+
+  it("stores a result once; terminal states are final, with the in-memory store's messages", async () => {
+    const s = store();
+    const { taskId } = await s.createTask({}, 1, request);
+    await expect(s.getTaskResult(taskId)).rejects.toThrow(`Task ${taskId} has no result stored`);
+    await s.storeTaskResult(taskId, "completed", result);
+    expect((await s.getTask(taskId)).status).toBe("completed");
+    expect(await s.getTaskResult(taskId)).toEqual(result);
+    await expect(s.storeTaskResult(taskId, "failed", result)).rejects.toThrow(
+      `Cannot store result for task ${taskId} in terminal status 'completed'. Task results can only be stored once.`,
+    );
+    await expect(s.updateTaskStatus(taskId, "working")).rejects.toThrow(
+      `Cannot update task ${taskId} from terminal status 'completed' to 'working'. Terminal states (completed, failed, cancelled) cannot transition to other states.`,
+    );
+    await expect(s.getTaskResult("missing")).rejects.toThrow("Task with ID missing not found");
+    await expect(s.storeTaskResult("missing", "completed", result)).rejects.toThrow("Task with ID missing not found");
+    await expect(s.updateTaskStatus("missing", "cancelled")).rejects.toThrow("Task with ID missing not found");
+  });
+
+  it("updates a status with its message; a cancelled task is final", async () => {
+    const s = store();
+    const { taskId } = await s.createTask({}, 1, request);
+    await s.updateTaskStatus(taskId, "input_required", "need a choice");
+    expect(await s.getTask(taskId)).toMatchObject({ status: "input_required", statusMessage: "need a choice" });
+    await s.updateTaskStatus(taskId, "cancelled", "stopped by the client");
+    expect(await s.getTask(taskId)).toMatchObject({ status: "cancelled", statusMessage: "stopped by the client" });
+    await expect(s.updateTaskStatus(taskId, "working")).rejects.toThrow("terminal status 'cancelled'");
+  });
+
+  it("a task bound to one MCP session is invisible to another", async () => {
+    const s = store();
+    const a = await s.createTask({}, 1, request, "session-a");
+    const open = await s.createTask({}, 2, request);
+    expect(await s.getTask(a.taskId, "session-b")).toBeNull();
+    expect(await s.getTask(a.taskId, "session-a")).not.toBeNull();
+    expect(await s.getTask(a.taskId)).not.toBeNull();
+    expect(await s.getTask(open.taskId, "session-b")).not.toBeNull();
+    await expect(s.getTaskResult(a.taskId, "session-b")).rejects.toThrow(`Task with ID ${a.taskId} not found`);
+    expect((await s.listTasks(undefined, "session-b")).tasks.map((t: any) => t.taskId)).toEqual([open.taskId]);
+    expect(s.getAllTasks().map((t: any) => t.taskId).sort()).toEqual([a.taskId, open.taskId].sort());
+  });
+
+  it("lists in pages of 10 with a cursor; an unknown cursor throws", async () => {
+    vi.useFakeTimers();
+    const s = store();
+    const ids: string[] = [];
+    for (let i = 0; i < 23; i++) {
+      vi.advanceTimersByTime(1); // creation order is time order
+      ids.push((await s.createTask({}, i, request)).taskId);
+    }
+    const first = await s.listTasks();
+    expect(first.tasks.map((t: any) => t.taskId)).toEqual(ids.slice(0, 10));
+    expect(first.nextCursor).toBe(ids[9]);
+    const second = await s.listTasks(first.nextCursor);
+    expect(second.tasks.map((t: any) => t.taskId)).toEqual(ids.slice(10, 20));
+    const last = await s.listTasks(second.nextCursor);
+    expect(last.tasks.map((t: any) => t.taskId)).toEqual(ids.slice(20));
+    expect(last.nextCursor).toBeUndefined();
+    await expect(s.listTasks("not-a-task")).rejects.toThrow("Invalid cursor: not-a-task");
+  });
+
+  it("a ttl removes the task whatever its status, restarted when a result is stored; null is unlimited", async () => {
+    vi.useFakeTimers();
+    const s = store();
+    const working = await s.createTask({ ttl: 1000 }, 1, request);
+    const done = await s.createTask({ ttl: 1000 }, 2, request);
+    const forever = await s.createTask({ ttl: null }, 3, request);
+    vi.advanceTimersByTime(600);
+    await s.storeTaskResult(done.taskId, "completed", result);
+    vi.advanceTimersByTime(399);
+    expect(await s.getTask(working.taskId)).not.toBeNull();
+    vi.advanceTimersByTime(1);
+    expect(await s.getTask(working.taskId)).toBeNull();
+    // The result restarted its ttl at 600 ms.
+    expect(await s.getTask(done.taskId)).not.toBeNull();
+    vi.advanceTimersByTime(600);
+    expect(await s.getTask(done.taskId)).toBeNull();
+    vi.advanceTimersByTime(86_400_000);
+    expect(await s.getTask(forever.taskId)).not.toBeNull();
+  });
+
+  it("cleanup() removes the store's tasks", async () => {
+    const s = store();
+    const { taskId } = await s.createTask({ ttl: 5000 }, 1, request);
+    s.cleanup();
+    expect(await s.getTask(taskId)).toBeNull();
+    expect(s.getAllTasks()).toEqual([]);
+  });
+});
+
+describe.skipIf(isReference)("SessionTaskStore: what the in-memory store cannot do", () => {
+  it("tasks and results are session files; another store on the folder sees them; close() keeps them", async () => {
+    const base = tempDir();
+    const s = new SessionTaskStore({ basePath: base });
+    const { taskId } = await s.createTask({ ttl: null }, 7, request);
+    await s.storeTaskResult(taskId, "completed", result);
+    s.close();
+    const file = readSession(base, taskId);
+    expect(file.status).toBe("completed");
+    expect(file.context.mcpTask.result).toEqual(result);
+    const other = new SessionTaskStore({ basePath: base });
+    made.push(other);
+    expect(await other.getTask(taskId)).toMatchObject({ status: "completed" });
+    expect(await other.getTaskResult(taskId)).toEqual(result);
+  });
+
+  it("cancelling a task cancels its session's token, and the file says cancelled", async () => {
+    const base = tempDir();
+    const s = new SessionTaskStore({ basePath: base });
+    made.push(s);
+    const { taskId } = await s.createTask({}, 1, request);
+    const token = s.tokenOf(taskId)!;
+    expect(token.isCancelled).toBe(false);
+    await s.updateTaskStatus(taskId, "cancelled", "the client cancelled");
+    expect(token.isCancelled).toBe(true);
+    expect(() => token.throwIfCancelled()).toThrow("the client cancelled");
+    expect(readSession(base, taskId).status).toBe("cancelled");
+  });
+
+  it("a working task's statusMessage follows its session's current step", async () => {
+    const s = new SessionTaskStore({ basePath: tempDir() });
+    made.push(s);
+    const { taskId } = await s.createTask({}, 1, request);
+    s.sessionOf(taskId)!.progress.setProgress(40, "reading sources");
+    expect((await s.getTask(taskId))!.statusMessage).toBe("reading sources");
+  });
+
+  it("after a restart, a task past its ttl is gone", async () => {
+    vi.useFakeTimers();
+    const base = tempDir();
+    const s = new SessionTaskStore({ basePath: base });
+    const { taskId } = await s.createTask({ ttl: 1000 }, 1, request);
+    s.close();
+    vi.setSystemTime(Date.now() + 2000);
+    const restarted = new SessionTaskStore({ basePath: base });
+    made.push(restarted);
+    expect(await restarted.getTask(taskId)).toBeNull();
+  });
+
+  it("a task whose server was killed while working is failed at once, and never while it lives", async () => {
+    const base = tempDir();
+    const child = spawn(process.execPath, [path.join(packageRoot, "__test__", "fixtures", "mcp-task-owner.mjs"), pathToFileURL(path.join(packageRoot, "mcp.mjs")).href, base], {
+      stdio: ["ignore", "pipe", "inherit"],
+    });
+    children.push(child);
+    const taskId = await new Promise<string>((resolve) => child.stdout!.once("data", (d) => resolve(String(d).trim())));
+    const s = new SessionTaskStore({ basePath: base });
+    made.push(s);
+    expect(await s.getTask(taskId)).toMatchObject({ status: "working", statusMessage: "indexing" });
+    const exited = new Promise((resolve) => child.once("exit", resolve));
+    child.kill("SIGKILL");
+    await exited;
+    const task = await s.getTask(taskId);
+    expect(task).toMatchObject({ status: "failed" });
+    expect(task!.statusMessage).toMatch(/server process .* exited while the task was working/);
+    expect((await s.listTasks()).tasks.map((t: any) => t.status)).toEqual(["failed"]);
+  });
+
+  it("msw-session ls lists tasks like any other session", async () => {
+    const base = tempDir();
+    const s = new SessionTaskStore({ basePath: base });
+    made.push(s);
+    const { taskId } = await s.createTask({}, 1, request);
+    const ls = spawn(process.execPath, [path.join(packageRoot, "bin", "msw-session.mjs"), "ls", "--dir", base, "--json"], { stdio: ["ignore", "pipe", "inherit"] });
+    let out = "";
+    ls.stdout!.on("data", (d) => (out += d));
+    await new Promise((resolve) => ls.once("close", resolve));
+    expect(JSON.parse(out).map((x: any) => x.id)).toContain(taskId);
+  });
+});

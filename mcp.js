@@ -1,0 +1,299 @@
+// msw-session/mcp: durable MCP tasks on the session store.
+//
+// `SessionTaskStore` implements the MCP SDK's experimental `TaskStore` as a
+// drop-in for its `InMemoryTaskStore` (the same methods, error messages,
+// status rules, ttl rules, pollInterval default, pages of 10 and sessionId
+// scoping), with each task a session of the package: its file in
+// `.msw/sessions/` (written atomically) holds the task and its stored result,
+// a second process sees it, a task whose server died while `working` is
+// reported `failed` at once (owner locks, never for a live server), and
+// cancelling a task cancels its session's token.
+//
+// Built on the package's public API only: no logic here that the core
+// decides (ids, files, liveness, cancellation).
+"use strict";
+
+const { SessionManager, SessionStateStore, requestCancellation } = require("./index.js");
+
+/** Where a task keeps its MCP fields in its session's context. */
+const TASK = "mcpTask";
+/** `InMemoryTaskStore`'s page size of `listTasks`. */
+const PAGE_SIZE = 10;
+/** `InMemoryTaskStore`'s default `pollInterval`, in ms. */
+const DEFAULT_POLL_INTERVAL = 1000;
+
+/** @param {string} status */
+const isTerminal = (status) => status === "completed" || status === "failed" || status === "cancelled";
+
+/**
+ * The task of a session state, or undefined when the session is not a task.
+ * @param {any} state a session state (file or live session)
+ */
+function taskRecord(state) {
+  const record = state?.context?.[TASK];
+  return record && typeof record === "object" ? record : undefined;
+}
+
+class SessionTaskStore {
+  /** @type {SessionManager} */
+  #manager;
+  /** @type {SessionStateStore} */
+  #store;
+  /** @type {string} */
+  #basePath;
+  /** @type {Map<string, ReturnType<typeof setTimeout>>} ttl timers, by task id */
+  #timers = new Map();
+  /** @type {Set<string>} the tasks this store created */
+  #mine = new Set();
+
+  /**
+   * @param {{ basePath?: string, persistIntervalMs?: number }} [options]
+   */
+  constructor(options = {}) {
+    const { basePath = process.cwd(), persistIntervalMs } = options;
+    this.#basePath = basePath;
+    this.#manager = new SessionManager(persistIntervalMs === undefined ? { basePath } : { basePath, persistIntervalMs });
+    this.#store = new SessionStateStore(basePath);
+  }
+
+  /** The live session of a task of this process, if it still runs. */
+  #live(taskId) {
+    return this.#manager.getSession(taskId);
+  }
+
+  /**
+   * The stored state of a task (live or on disk), `undefined` when there is
+   * none, it belongs to another MCP session, or its ttl has passed (then its
+   * file is removed, as the in-memory store forgets it).
+   */
+  #lookup(taskId, sessionId) {
+    if (typeof taskId !== "string") return undefined;
+    const live = this.#live(taskId);
+    let state;
+    try {
+      state = live ? { context: live.context, status: "active", progress: live.progress.getState() } : this.#store.load(taskId);
+    } catch {
+      return undefined; // not a session id: no such task
+    }
+    const record = taskRecord(state);
+    if (!record) return undefined;
+    if (sessionId !== undefined && record.sessionId !== undefined && record.sessionId !== sessionId) return undefined;
+    if (record.expiresAt != null && Date.now() >= record.expiresAt) {
+      this.#forget(taskId);
+      return undefined;
+    }
+    return { state, record, live };
+  }
+
+  /** The task object of a stored state, as `getTask` returns it. */
+  #task(taskId, found) {
+    const { state, record, live } = found;
+    /** @type {Record<string, unknown>} */
+    const task = {
+      taskId,
+      status: record.status,
+      ttl: record.ttl,
+      createdAt: record.createdAt,
+      lastUpdatedAt: record.lastUpdatedAt,
+      pollInterval: record.pollInterval,
+    };
+    if (record.statusMessage !== undefined) task.statusMessage = record.statusMessage;
+    // A session finished or cancelled by the package (a cancel request from
+    // another process, say) tells the task's status.
+    if (!isTerminal(record.status) && (state.status === "cancelled" || state.status === "completed" || state.status === "failed")) {
+      task.status = state.status;
+    }
+    if (!isTerminal(/** @type {string} */ (task.status))) {
+      if (!live && this.#crashed(taskId)) {
+        task.status = "failed";
+        task.statusMessage = `The server process that ran this task (pid ${state.owner?.pid ?? "unknown"}) exited while the task was ${record.status}.`;
+      } else if (record.statusMessage === undefined && state.progress?.currentStep) {
+        // A working task's message follows its session's current step.
+        task.statusMessage = state.progress.currentStep;
+      }
+    }
+    return task;
+  }
+
+  /** Whether the task's session was left by a process that is gone. */
+  #crashed(taskId) {
+    return this.#store.findCrashedSessions().some((s) => s.id === taskId);
+  }
+
+  /** Removes a task: its timer, its session (finished quietly) and its file. */
+  #forget(taskId) {
+    this.#clearTimer(taskId);
+    if (this.#live(taskId)) this.#manager.completeSession(taskId);
+    this.#store.remove(taskId);
+    this.#mine.delete(taskId);
+  }
+
+  #clearTimer(taskId) {
+    const timer = this.#timers.get(taskId);
+    if (timer !== undefined) clearTimeout(timer);
+    this.#timers.delete(taskId);
+  }
+
+  /** (Re)starts the ttl of a task: it is removed `ttl` ms from now. */
+  #startTtl(taskId, record) {
+    if (!record.ttl) return;
+    this.#clearTimer(taskId);
+    record.expiresAt = Date.now() + record.ttl;
+    this.#timers.set(
+      taskId,
+      setTimeout(() => {
+        this.#timers.delete(taskId);
+        this.#forget(taskId);
+      }, record.ttl),
+    );
+  }
+
+  /** Writes the live tasks' records (their sessions' contexts, read anew) now. */
+  #save() {
+    this.#manager.saveAllSessions();
+  }
+
+  /**
+   * Creates a task: a session whose context holds the task.
+   * @returns {Promise<any>}
+   */
+  async createTask(taskParams, requestId, request, sessionId) {
+    const ttl = taskParams?.ttl ?? null;
+    const createdAt = new Date().toISOString();
+    const record = {
+      status: "working",
+      ttl,
+      createdAt,
+      lastUpdatedAt: createdAt,
+      pollInterval: taskParams?.pollInterval ?? DEFAULT_POLL_INTERVAL,
+      requestId,
+      request,
+      sessionId,
+    };
+    const method = typeof request?.method === "string" ? request.method : "task";
+    const session = this.#manager.createSession(`mcp ${method}`, { [TASK]: record });
+    session.progress.start();
+    const taskId = session.id;
+    this.#mine.add(taskId);
+    this.#startTtl(taskId, record);
+    this.#save();
+    return { taskId, status: record.status, ttl, createdAt, lastUpdatedAt: createdAt, pollInterval: record.pollInterval };
+  }
+
+  /** @returns {Promise<any>} */
+  async getTask(taskId, sessionId) {
+    const found = this.#lookup(taskId, sessionId);
+    return found ? this.#task(taskId, found) : null;
+  }
+
+  async storeTaskResult(taskId, status, result, sessionId) {
+    const found = this.#lookup(taskId, sessionId);
+    if (!found) throw new Error(`Task with ID ${taskId} not found`);
+    const current = this.#task(taskId, found).status;
+    if (isTerminal(/** @type {string} */ (current))) {
+      throw new Error(`Cannot store result for task ${taskId} in terminal status '${current}'. Task results can only be stored once.`);
+    }
+    this.#finish(taskId, found, status, undefined, result);
+  }
+
+  async getTaskResult(taskId, sessionId) {
+    const found = this.#lookup(taskId, sessionId);
+    if (!found) throw new Error(`Task with ID ${taskId} not found`);
+    if (!found.record.result) throw new Error(`Task ${taskId} has no result stored`);
+    return found.record.result;
+  }
+
+  async updateTaskStatus(taskId, status, statusMessage, sessionId) {
+    const found = this.#lookup(taskId, sessionId);
+    if (!found) throw new Error(`Task with ID ${taskId} not found`);
+    const current = this.#task(taskId, found).status;
+    if (isTerminal(/** @type {string} */ (current))) {
+      throw new Error(
+        `Cannot update task ${taskId} from terminal status '${current}' to '${status}'. Terminal states (completed, failed, cancelled) cannot transition to other states.`,
+      );
+    }
+    if (!found.live) {
+      // A task of another live process: only a cancel can be asked of it.
+      if (status === "cancelled" && requestCancellation(taskId, statusMessage, { basePath: this.#basePath })) return;
+      throw new Error(`Task ${taskId} is run by another process; only its server can change it`);
+    }
+    if (isTerminal(status)) {
+      this.#finish(taskId, found, status, statusMessage, undefined);
+      return;
+    }
+    found.record.status = status;
+    if (statusMessage) found.record.statusMessage = statusMessage;
+    found.record.lastUpdatedAt = new Date().toISOString();
+    this.#save();
+  }
+
+  /** Puts a live task in a terminal status, with its result if any, and ends its session. */
+  #finish(taskId, found, status, statusMessage, result) {
+    const { record, live } = found;
+    if (!live) throw new Error(`Task ${taskId} is run by another process; only its server can change it`);
+    record.status = status;
+    if (statusMessage) record.statusMessage = statusMessage;
+    if (result !== undefined) record.result = result;
+    record.lastUpdatedAt = new Date().toISOString();
+    // The ttl restarts when the task ends (the in-memory store's rule).
+    this.#startTtl(taskId, record);
+    // A cancelled task's session stays cancelled (and in the manager until `close`).
+    if (status === "cancelled") this.#manager.cancelSession(taskId, statusMessage ?? "cancelled");
+    else if (status === "failed") this.#manager.failSession(taskId, statusMessage ?? "the task failed");
+    else this.#manager.completeSession(taskId);
+  }
+
+  /** @returns {Promise<{ tasks: any[], nextCursor?: string }>} */
+  async listTasks(cursor, sessionId) {
+    const ids = this.#taskIds().filter((id) => this.#lookup(id, sessionId));
+    let start = 0;
+    if (cursor) {
+      const at = ids.indexOf(cursor);
+      if (at < 0) throw new Error(`Invalid cursor: ${cursor}`);
+      start = at + 1;
+    }
+    const page = ids.slice(start, start + PAGE_SIZE);
+    const tasks = page.map((id) => this.#task(id, /** @type {any} */ (this.#lookup(id, sessionId))));
+    const nextCursor = start + PAGE_SIZE < ids.length ? page[page.length - 1] : undefined;
+    return { tasks, nextCursor };
+  }
+
+  /** Every task in the folder, oldest first. */
+  #taskIds() {
+    const found = [];
+    for (const id of this.#store.listSessions()) {
+      const state = this.#lookup(id, undefined);
+      if (state) found.push({ id, at: state.record.createdAt });
+    }
+    return found.sort((a, b) => (a.at < b.at ? -1 : a.at > b.at ? 1 : 0)).map((t) => t.id);
+  }
+
+  /** Every task, of every MCP session (for debugging, as the in-memory store's). */
+  getAllTasks() {
+    return this.#taskIds().map((id) => this.#task(id, /** @type {any} */ (this.#lookup(id, undefined))));
+  }
+
+  /** The session that runs a task of this process (its progress and token), if it still runs. */
+  sessionOf(taskId) {
+    return this.#live(taskId);
+  }
+
+  /** The cancellation token of a task of this process: cancelled by `tasks/cancel`. */
+  tokenOf(taskId) {
+    return this.#live(taskId)?.cancellation.token;
+  }
+
+  /** Removes this store's tasks and stops their timers (the in-memory store's `cleanup`). */
+  cleanup() {
+    for (const id of [...this.#mine]) this.#forget(id);
+    for (const id of [...this.#timers.keys()]) this.#clearTimer(id);
+  }
+
+  /** Stops the timers and writes what is pending; the tasks stay on disk. */
+  close() {
+    for (const id of [...this.#timers.keys()]) this.#clearTimer(id);
+    this.#manager.shutdown();
+  }
+}
+
+module.exports = { SessionTaskStore };
