@@ -1,7 +1,7 @@
 // msw-session/mcp: durable MCP tasks on the session store (see README, "Using it in an MCP server").
 import type { CreateTaskOptions, TaskStore } from "@modelcontextprotocol/sdk/experimental/tasks" with { "resolution-mode": "import" };
-import type { Request, RequestId, Result, Task } from "@modelcontextprotocol/sdk/types.js" with { "resolution-mode": "import" };
-import type { CancellationToken, Session } from "./index.js";
+import type { Request, RequestId, Result, ServerNotification, Task } from "@modelcontextprotocol/sdk/types.js" with { "resolution-mode": "import" };
+import type { CancellationToken, Session, SessionManager } from "./index.js";
 
 /** Options of a {@link SessionTaskStore}. */
 export interface SessionTaskStoreOptions {
@@ -36,3 +36,28 @@ export declare class SessionTaskStore implements TaskStore {
   /** Stops the ttl timers and writes what is pending; the tasks stay on disk. */
   close(): void;
 }
+
+/** Options of {@link trackRequest}. */
+export interface TrackRequestOptions {
+  /** The least time between two progress notifications, in ms (default 100). */
+  intervalMs?: number;
+  /** The session's manager: a client's cancel then goes through `cancelSession` (written at once). */
+  manager?: SessionManager;
+}
+
+/** What {@link trackRequest} needs of the SDK handler's `extra`. */
+export interface RequestExtra {
+  signal?: AbortSignal;
+  _meta?: { progressToken?: string | number };
+  sendNotification?: (notification: ServerNotification) => Promise<void>;
+}
+
+/**
+ * Ties a plain tool call to a session: its progress goes to the client as
+ * `notifications/progress` (when the request has a `progressToken`: `progress` is
+ * `completedSteps` with `total` `totalSteps` when the tracker has a step total, else the
+ * percentage with `total` 100; `message` is the current step; sent only when progress grew, at
+ * most once per `intervalMs`, the latest state trailing), and the client's cancel
+ * (`extra.signal`) cancels the session. Returns a function that stops both.
+ */
+export declare function trackRequest(extra: RequestExtra, session: Session, options?: TrackRequestOptions): () => void;

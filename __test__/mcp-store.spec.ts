@@ -219,3 +219,64 @@ describe.skipIf(isReference)("SessionTaskStore: what the in-memory store cannot 
     expect(JSON.parse(out).map((x: any) => x.id)).toContain(taskId);
   });
 });
+
+describe.skipIf(isReference)("trackRequest: a plain tool call's progress and cancellation", () => {
+  /** A real McpServer and Client over the SDK's in-memory transport, with one tool running `work`. */
+  async function pair(work: (extra: any) => Promise<void> | void) {
+    const { McpServer } = await import("@modelcontextprotocol/sdk/server/mcp.js");
+    const { Client } = await import("@modelcontextprotocol/sdk/client/index.js");
+    const { InMemoryTransport } = await import("@modelcontextprotocol/sdk/inMemory.js");
+    const server = new McpServer({ name: "t", version: "1.0.0" });
+    server.registerTool("work", { description: "work" }, async (extra: any) => {
+      await work(extra);
+      return { content: [{ type: "text" as const, text: "ok" }] };
+    });
+    const [a, b] = InMemoryTransport.createLinkedPair();
+    await server.connect(a);
+    const client = new Client({ name: "c", version: "1.0.0" });
+    await client.connect(b);
+    return { client, close: async () => (await client.close(), await server.close()) };
+  }
+
+  it("a tight loop of 1,000 steps sends two notifications: the first, and the last after the interval", async () => {
+    vi.useFakeTimers({ toFake: ["Date", "setTimeout", "clearTimeout"] });
+    const { SessionManager } = await import("msw-session");
+    const { trackRequest } = await import("../mcp.mjs");
+    const manager = new SessionManager({ basePath: tempDir() });
+    const seen: any[] = [];
+    const { client, close } = await pair(async (extra) => {
+      const session = manager.createSession("loop");
+      session.progress.start(1000);
+      const stop = trackRequest(extra, session, { intervalMs: 100 });
+      for (let i = 0; i < 1000; i++) session.progress.completeStep(`step ${i + 1}`);
+      vi.advanceTimersByTime(100); // the trailing notification is due
+      stop();
+    });
+    await client.callTool({ name: "work", arguments: {} }, undefined, { onprogress: (p) => seen.push(p) });
+    expect(seen).toEqual([
+      { progress: 1, total: 1000, message: "step 1" },
+      { progress: 1000, total: 1000, message: "step 1000" },
+    ]);
+    await close();
+    manager.shutdown();
+  });
+
+  it("without a progressToken nothing is sent; a client's abort cancels the session", async () => {
+    const { SessionManager } = await import("msw-session");
+    const { trackRequest } = await import("../mcp.mjs");
+    const base = tempDir();
+    const manager = new SessionManager({ basePath: base });
+    const session = manager.createSession("abortable");
+    const abort = new AbortController();
+    const sent: unknown[] = [];
+    const stop = trackRequest({ signal: abort.signal, sendNotification: async (n: unknown) => void sent.push(n) }, session, { manager });
+    session.progress.setProgress(10);
+    abort.abort("the client cancelled");
+    expect(session.cancellation.token.isCancelled).toBe(true);
+    expect(() => session.cancellation.token.throwIfCancelled()).toThrow("the client cancelled");
+    expect(readSession(base, session.id).status).toBe("cancelled");
+    expect(sent).toEqual([]);
+    stop();
+    manager.shutdown();
+  });
+});
