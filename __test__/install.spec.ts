@@ -185,7 +185,7 @@ describe.skipIf(isReference)("installing msw-session in a new project", () => {
   const repoPkg = JSON.parse(fs.readFileSync(path.join(packageRoot, "package.json"), "utf8"));
   // The consumer pins the tools the repo itself uses, so a failure is not a version drift.
   const repoTools: Record<string, string> = {};
-  for (const name of ["typescript", "vitest", "@types/node"]) repoTools[name] = repoPkg.devDependencies[name];
+  for (const name of ["typescript", "vitest", "@types/node", "@modelcontextprotocol/sdk"]) repoTools[name] = repoPkg.devDependencies[name];
 
   beforeAll(async () => {
     work = fs.mkdtempSync(path.join(os.tmpdir(), "msw-session-install-"));
@@ -275,6 +275,7 @@ describe.skipIf(isReference)("installing msw-session in a new project", () => {
           "tsconfig.json",
           "consumer.ts",
           "consumer-cjs.cts",
+          "consumer-mcp.ts",
           "vitest.config.mjs",
           "session.test.ts",
           "session.test.cjs",
