@@ -279,6 +279,7 @@ describe.skipIf(isReference)("installing msw-session in a new project", () => {
           "vitest.config.mjs",
           "session.test.ts",
           "session.test.cjs",
+          "fake-timers.checks.cjs",
           "fake-timers.test.cjs",
           "fake-timers.test.mjs",
           "smoke.mjs",

@@ -1268,10 +1268,8 @@ mod tests {
         }
     }
 
-    #[test]
-    fn an_update_reads_the_context_at_most_once_per_interval() {
-        let dir = tempfile::tempdir().unwrap();
-        let m = lagging(&dir, 100.0);
+    /// A session created at time 0 with the context `{"n":0}` at home here.
+    fn home_session(m: &SessionManager) -> (Home, Arc<Session>) {
         let home = Home::here();
         let s = clock::with_time(0.0, || {
             m.create_session(
@@ -1281,6 +1279,14 @@ mod tests {
             )
         })
         .unwrap();
+        (home, s)
+    }
+
+    #[test]
+    fn an_update_reads_the_context_at_most_once_per_interval() {
+        let dir = tempfile::tempdir().unwrap();
+        let m = lagging(&dir, 100.0);
+        let (home, s) = home_session(&m);
         assert_eq!(
             home.reads(),
             0,
@@ -1307,15 +1313,7 @@ mod tests {
     fn the_writer_writes_a_context_with_its_own_progress_then_catches_up() {
         let dir = tempfile::tempdir().unwrap();
         let m = lagging(&dir, 100.0);
-        let home = Home::here();
-        let s = clock::with_time(0.0, || {
-            m.create_session(
-                "op".into(),
-                "{\"n\":0}".into(),
-                Some(Box::new(home.clone())),
-            )
-        })
-        .unwrap();
+        let (home, s) = home_session(&m);
         home.step(&s, 1, 100.0);
         for n in 2..=6 {
             home.step(&s, n, 100.0 + n as f64);
