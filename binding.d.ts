@@ -12,10 +12,11 @@ export declare const __napiBindingTarget: 'native' | 'wasm32-wasi' | 'wasm32-was
 /** The session manager. */
 export declare class NativeManager {
   /**
-   * A manager below `basePath`; `autoSaveIntervalMs` must be positive,
-   * `persistIntervalMs` a finite number >= 0.
+   * A manager below `basePath`; each absent option takes the core's
+   * default. `autoSaveIntervalMs` must be positive, `persistIntervalMs` a
+   * finite number >= 0.
    */
-  constructor(basePath: string, autoSaveIntervalMs: number, persistIntervalMs: number, fsync: boolean, fileMode: number)
+  constructor(basePath: string, autoSaveIntervalMs?: number | undefined | null, persistIntervalMs?: number | undefined | null, fsync?: boolean | undefined | null, fileMode?: number | undefined | null)
   /**
    * Creates a session and writes its file. `contextJson` is
    * `JSON.stringify(context)`; `readContext()` returns it anew at each save.
@@ -41,7 +42,7 @@ export declare class NativeManager {
   /** Crashed sessions as `[crashedAt, [file, …]]` (see `crash_scan_json`). */
   findCrashed(): string
   /** Removes old finished sessions; returns the count. */
-  cleanup(maxAgeDays: number): number
+  cleanup(maxAgeDays?: number | undefined | null): number
   /** Writes every session. */
   saveAll(): void
   /** Saves every session periodically, on this thread. */
@@ -85,7 +86,7 @@ export declare class NativeStore {
    * A store below `basePath`; `fileMode` (default 0o600) must let the
    * owner read and write.
    */
-  constructor(basePath: string, fsync: boolean, fileMode: number)
+  constructor(basePath: string, fsync?: boolean | undefined | null, fileMode?: number | undefined | null)
   /** The paths of files moved aside because they could not be read. */
   corruptFiles(): Array<string>
   /** Checks and writes a state given as JSON text. */
@@ -97,9 +98,9 @@ export declare class NativeStore {
   /** The ids of all session files. */
   list(): Array<string>
   /** Crashed sessions as `[crashedAt, [file, …]]` (see `crash_scan_json`). */
-  findCrashed(staleThresholdMs: number): string
+  findCrashed(staleThresholdMs?: number | undefined | null): string
   /** Removes old finished sessions; returns the count. */
-  cleanup(maxAgeDays: number): number
+  cleanup(maxAgeDays?: number | undefined | null): number
 }
 
 /**

@@ -765,13 +765,14 @@ function crashedStates(text) {
 }
 
 /**
+ * The store options, type-checked; absent ones take the core's defaults.
  * @param {import("./index.js").StoreOptions} options
- * @returns {{ fsync: boolean, fileMode: number }}
+ * @returns {{ fsync: boolean | undefined, fileMode: number | undefined }}
  */
 function storeOptions(options) {
-  const { fsync = false, fileMode = 0o600 } = options;
-  if (typeof fsync !== "boolean") throw invalidArgType("options.fsync", "of type boolean", fsync);
-  checkNumber(fileMode, "options.fileMode");
+  const { fsync, fileMode } = options;
+  if (fsync !== undefined && typeof fsync !== "boolean") throw invalidArgType("options.fsync", "of type boolean", fsync);
+  if (fileMode !== undefined) checkNumber(fileMode, "options.fileMode");
   return { fsync, fileMode };
 }
 
@@ -826,16 +827,16 @@ class SessionStateStore {
    * @param {number} [staleThresholdMs]
    * @returns {import("./index.js").SessionState[]}
    */
-  findCrashedSessions(staleThresholdMs = 60000) {
+  findCrashedSessions(staleThresholdMs) {
     syncClock();
-    checkNumber(staleThresholdMs, "staleThresholdMs");
+    if (staleThresholdMs !== undefined) checkNumber(staleThresholdMs, "staleThresholdMs");
     return crashedStates(this.#native.findCrashed(staleThresholdMs));
   }
 
   /** @param {number} [maxAgeDays] */
-  cleanup(maxAgeDays = 7) {
+  cleanup(maxAgeDays) {
     syncClock();
-    checkNumber(maxAgeDays, "maxAgeDays");
+    if (maxAgeDays !== undefined) checkNumber(maxAgeDays, "maxAgeDays");
     return this.#native.cleanup(maxAgeDays);
   }
 }
@@ -944,10 +945,11 @@ class SessionManager {
   /** @param {import("./index.js").SessionManagerOptions} [options] */
   constructor(options = {}) {
     checkObject(options, "options");
-    const { basePath = process.cwd(), autoSaveIntervalMs = 5000, persistIntervalMs = 100 } = options;
+    // Absent options take the core's defaults.
+    const { basePath = process.cwd(), autoSaveIntervalMs, persistIntervalMs } = options;
     checkString(basePath, "options.basePath");
-    checkNumber(autoSaveIntervalMs, "options.autoSaveIntervalMs");
-    checkNumber(persistIntervalMs, "options.persistIntervalMs");
+    if (autoSaveIntervalMs !== undefined) checkNumber(autoSaveIntervalMs, "options.autoSaveIntervalMs");
+    if (persistIntervalMs !== undefined) checkNumber(persistIntervalMs, "options.persistIntervalMs");
     const { fsync, fileMode } = storeOptions(options);
     this.#native = new native.NativeManager(basePath, autoSaveIntervalMs, persistIntervalMs, fsync, fileMode);
     this.#listeners = new ProgressListeners(this.#native, stateListener);
@@ -1090,9 +1092,9 @@ class SessionManager {
   }
 
   /** @param {number} [maxAgeDays] */
-  cleanup(maxAgeDays = 7) {
+  cleanup(maxAgeDays) {
     syncClock();
-    checkNumber(maxAgeDays, "maxAgeDays");
+    if (maxAgeDays !== undefined) checkNumber(maxAgeDays, "maxAgeDays");
     return this.#native.cleanup(maxAgeDays);
   }
 

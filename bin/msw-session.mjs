@@ -129,7 +129,7 @@ function main(argv) {
       options: {
         dir: { type: "string", default: process.cwd() },
         json: { type: "boolean", default: false },
-        "older-than": { type: "string", default: "7d" },
+        "older-than": { type: "string" },
         help: { type: "boolean", short: "h", default: false },
       },
     });
@@ -189,7 +189,9 @@ function main(argv) {
     }
     case "cleanup": {
       if (rest.length) throw new UsageError("cleanup takes no arguments");
-      const removed = store.cleanup(parseAge(values["older-than"]));
+      // Without --older-than, the package's default age (7 days).
+      const olderThan = values["older-than"];
+      const removed = store.cleanup(olderThan === undefined ? undefined : parseAge(olderThan));
       out(values.json ? JSON.stringify({ removed }) : `removed ${removed} session${removed === 1 ? "" : "s"}`);
       return 0;
     }

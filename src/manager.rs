@@ -12,7 +12,7 @@ use crate::error::OrThrow;
 use crate::js_function::JsFunction;
 use crate::js_thread::JsThread;
 use crate::listeners::{Args, JsContextProvider, JsProgressListener};
-use crate::store::{corrupt_files, crash_scan_json, store_options};
+use crate::store::{corrupt_files, crash_scan_json};
 use crate::token::NativeToken;
 use crate::tracker::NativeTracker;
 
@@ -69,21 +69,26 @@ pub struct NativeManager {
 
 #[napi]
 impl NativeManager {
-    /// A manager below `basePath`; `autoSaveIntervalMs` must be positive,
-    /// `persistIntervalMs` a finite number >= 0.
+    /// A manager below `basePath`; each absent option takes the core's
+    /// default. `autoSaveIntervalMs` must be positive, `persistIntervalMs` a
+    /// finite number >= 0.
     #[napi(constructor, catch_unwind)]
     pub fn new(
         env: Env,
         base_path: String,
-        auto_save_interval_ms: f64,
-        persist_interval_ms: f64,
-        fsync: bool,
-        file_mode: f64,
+        auto_save_interval_ms: Option<f64>,
+        persist_interval_ms: Option<f64>,
+        fsync: Option<bool>,
+        file_mode: Option<f64>,
     ) -> napi::Result<Self> {
-        let options = ManagerOptions::new(base_path, auto_save_interval_ms)
-            .and_then(|o| o.with_persist_interval_ms(persist_interval_ms))
-            .and_then(|o| Ok(o.with_store_options(store_options(fsync, file_mode)?)))
-            .or_throw(&env)?;
+        let options = ManagerOptions::from_js(
+            base_path,
+            auto_save_interval_ms,
+            persist_interval_ms,
+            fsync,
+            file_mode,
+        )
+        .or_throw(&env)?;
         Ok(Self {
             manager: SessionManager::new(options),
         })
@@ -197,7 +202,7 @@ impl NativeManager {
 
     /// Removes old finished sessions; returns the count.
     #[napi(catch_unwind)]
-    pub fn cleanup(&self, env: Env, max_age_days: f64) -> napi::Result<u32> {
+    pub fn cleanup(&self, env: Env, max_age_days: Option<f64>) -> napi::Result<u32> {
         self.manager.cleanup(max_age_days).or_throw(&env)
     }
 

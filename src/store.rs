@@ -1,7 +1,7 @@
 //! `NativeStore`: session files for JavaScript. States cross the boundary as
 //! JSON text: one string instead of dozens of property reads and writes.
 
-use msw_session_core::{clock, SessionStore, StoreOptions};
+use msw_session_core::{clock, store, SessionStore, StoreOptions};
 use napi::Env;
 use napi_derive::napi;
 
@@ -18,15 +18,6 @@ pub struct NativeStore {
 pub(crate) fn corrupt_files(store: &SessionStore, env: &Env) -> napi::Result<Vec<String>> {
     let paths = store.corrupt_files().or_throw(env)?;
     Ok(paths.iter().map(|p| p.display().to_string()).collect())
-}
-
-/// Store options from JavaScript values.
-pub(crate) fn store_options(fsync: bool, file_mode: f64) -> msw_session_core::Result<StoreOptions> {
-    StoreOptions {
-        fsync,
-        ..StoreOptions::default()
-    }
-    .with_file_mode(file_mode)
 }
 
 /// The answer of a crash scan as one JSON text: `[crashedAt, [file, …]]`,
@@ -54,8 +45,13 @@ impl NativeStore {
     /// A store below `basePath`; `fileMode` (default 0o600) must let the
     /// owner read and write.
     #[napi(constructor, catch_unwind)]
-    pub fn new(env: Env, base_path: String, fsync: bool, file_mode: f64) -> napi::Result<Self> {
-        let options = store_options(fsync, file_mode).or_throw(&env)?;
+    pub fn new(
+        env: Env,
+        base_path: String,
+        fsync: Option<bool>,
+        file_mode: Option<f64>,
+    ) -> napi::Result<Self> {
+        let options = StoreOptions::from_js(fsync, file_mode).or_throw(&env)?;
         Ok(Self {
             store: SessionStore::with_options(base_path, options),
         })
@@ -97,20 +93,20 @@ impl NativeStore {
 
     /// Crashed sessions as `[crashedAt, [file, …]]` (see `crash_scan_json`).
     #[napi(catch_unwind)]
-    pub fn find_crashed(&self, env: Env, stale_threshold_ms: f64) -> napi::Result<String> {
+    pub fn find_crashed(&self, env: Env, stale_threshold_ms: Option<f64>) -> napi::Result<String> {
+        let stale = stale_threshold_ms.unwrap_or(store::DEFAULT_STALE_MS);
         let files = self
             .store
-            .find_crashed_texts(stale_threshold_ms, clock::now_ms())
+            .find_crashed_texts(stale, clock::now_ms())
             .or_throw(&env)?;
         Ok(crash_scan_json(&files))
     }
 
     /// Removes old finished sessions; returns the count.
     #[napi(catch_unwind)]
-    pub fn cleanup(&self, env: Env, max_age_days: f64) -> napi::Result<u32> {
-        self.store
-            .cleanup(max_age_days, clock::now_ms())
-            .or_throw(&env)
+    pub fn cleanup(&self, env: Env, max_age_days: Option<f64>) -> napi::Result<u32> {
+        let days = max_age_days.unwrap_or(store::DEFAULT_CLEANUP_DAYS);
+        self.store.cleanup(days, clock::now_ms()).or_throw(&env)
     }
 }
 

@@ -67,7 +67,7 @@ use crate::listeners::{self, Executor, Listener, ListenerId, Listeners};
 use crate::owner::{Liveness, Owner};
 use crate::progress::{ProgressState, ProgressStatus, ProgressTracker};
 use crate::state::{ContextText, SessionState, SessionStatus};
-use crate::store::{SessionStore, StoreOptions};
+use crate::store::{SessionStore, StoreOptions, DEFAULT_CLEANUP_DAYS, DEFAULT_STALE_MS};
 use crate::sync::lock;
 use crate::timer::{self, Lane, TimerHandle};
 
@@ -103,6 +103,13 @@ pub struct ManagerOptions {
     pub store: StoreOptions,
 }
 
+/// The auto-save period unless told otherwise (the reference's), in ms.
+pub const DEFAULT_AUTO_SAVE_INTERVAL_MS: f64 = 5000.0;
+
+/// The largest lag of the disk behind a tracker change unless told
+/// otherwise, in ms.
+pub const DEFAULT_PERSIST_INTERVAL_MS: f64 = 100.0;
+
 impl ManagerOptions {
     /// Options with an auto-save period in milliseconds (a positive, finite number).
     pub fn new(base_path: impl Into<PathBuf>, auto_save_interval_ms: f64) -> Result<Self> {
@@ -115,9 +122,27 @@ impl ManagerOptions {
                 ms,
                 ms > 0.0 && ms.is_finite(),
             )?,
-            persist_interval: Duration::from_millis(100),
+            persist_interval: Duration::from_secs_f64(DEFAULT_PERSIST_INTERVAL_MS / 1000.0),
             store: StoreOptions::default(),
         })
+    }
+
+    /// Options from what JavaScript passed, each absent one its default
+    /// ([`DEFAULT_AUTO_SAVE_INTERVAL_MS`], [`DEFAULT_PERSIST_INTERVAL_MS`],
+    /// [`StoreOptions::from_js`]), each given one checked.
+    pub fn from_js(
+        base_path: impl Into<PathBuf>,
+        auto_save_interval_ms: Option<f64>,
+        persist_interval_ms: Option<f64>,
+        fsync: Option<bool>,
+        file_mode: Option<f64>,
+    ) -> Result<Self> {
+        Ok(Self::new(
+            base_path,
+            auto_save_interval_ms.unwrap_or(DEFAULT_AUTO_SAVE_INTERVAL_MS),
+        )?
+        .with_persist_interval_ms(persist_interval_ms.unwrap_or(DEFAULT_PERSIST_INTERVAL_MS))?
+        .with_store_options(StoreOptions::from_js(fsync, file_mode)?))
     }
 
     /// Sets how files are written.
@@ -940,9 +965,11 @@ impl SessionManager {
         self.inner.listeners.remove(id)
     }
 
-    /// Crashed sessions in this manager's folder (60 s threshold).
+    /// Crashed sessions in this manager's folder (threshold [`DEFAULT_STALE_MS`]).
     pub fn find_crashed(&self) -> Result<Vec<SessionState>> {
-        self.inner.store.find_crashed(60_000.0, clock::now_ms())
+        self.inner
+            .store
+            .find_crashed(DEFAULT_STALE_MS, clock::now_ms())
     }
 
     /// The files of those sessions, as on disk (see
@@ -950,12 +977,16 @@ impl SessionManager {
     pub fn find_crashed_texts(&self) -> Result<Vec<String>> {
         self.inner
             .store
-            .find_crashed_texts(60_000.0, clock::now_ms())
+            .find_crashed_texts(DEFAULT_STALE_MS, clock::now_ms())
     }
 
-    /// Removes finished sessions older than `max_age_days`.
-    pub fn cleanup(&self, max_age_days: f64) -> Result<u32> {
-        self.inner.store.cleanup(max_age_days, clock::now_ms())
+    /// Removes finished sessions older than `max_age_days` (default
+    /// [`DEFAULT_CLEANUP_DAYS`]).
+    pub fn cleanup(&self, max_age_days: Option<f64>) -> Result<u32> {
+        self.inner.store.cleanup(
+            max_age_days.unwrap_or(DEFAULT_CLEANUP_DAYS),
+            clock::now_ms(),
+        )
     }
 
     /// Writes every live session (and any finished one with unwritten

@@ -33,6 +33,17 @@ use crate::state::{SessionState, SessionStatus};
 /// The folder below the base path that holds the session files.
 pub const SESSIONS_DIR: &str = ".msw/sessions";
 
+/// How long an active session without a checkable owner may go unwritten
+/// before a crash scan calls it crashed (the reference's default), in ms.
+pub const DEFAULT_STALE_MS: f64 = 60_000.0;
+
+/// The age in days past which `cleanup` removes a finished session (the
+/// reference's default).
+pub const DEFAULT_CLEANUP_DAYS: f64 = 7.0;
+
+/// The mode of new session files unless told otherwise: owner only.
+pub const DEFAULT_FILE_MODE: u32 = 0o600;
+
 /// How files are written.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct StoreOptions {
@@ -48,12 +59,25 @@ impl Default for StoreOptions {
     fn default() -> Self {
         Self {
             fsync: false,
-            file_mode: 0o600,
+            file_mode: DEFAULT_FILE_MODE,
         }
     }
 }
 
 impl StoreOptions {
+    /// Options from what JavaScript passed, each absent one its default:
+    /// `fsync` false, `file_mode` [`DEFAULT_FILE_MODE`] (checked).
+    pub fn from_js(fsync: Option<bool>, file_mode: Option<f64>) -> Result<Self> {
+        let options = Self {
+            fsync: fsync.unwrap_or(false),
+            ..Self::default()
+        };
+        match file_mode {
+            Some(mode) => options.with_file_mode(mode),
+            None => Ok(options),
+        }
+    }
+
     /// Checks a file mode given by JavaScript (0 to 0o777, owner read and
     /// write included).
     pub fn with_file_mode(mut self, mode: f64) -> Result<Self> {
