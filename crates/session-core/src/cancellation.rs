@@ -128,11 +128,6 @@ impl CancellationToken {
             token: self.inner.clone(),
         }
     }
-
-    /// Whether two handles are the same token.
-    pub fn same_as(&self, other: &CancellationToken) -> bool {
-        Arc::ptr_eq(&self.inner, &other.inner)
-    }
 }
 
 /// Keeps a token's flag alive and gives its address. The flag is an aligned

@@ -965,14 +965,8 @@ impl SessionManager {
         self.inner.listeners.remove(id)
     }
 
-    /// Crashed sessions in this manager's folder (threshold [`DEFAULT_STALE_MS`]).
-    pub fn find_crashed(&self) -> Result<Vec<SessionState>> {
-        self.inner
-            .store
-            .find_crashed(DEFAULT_STALE_MS, clock::now_ms())
-    }
-
-    /// The files of those sessions, as on disk (see
+    /// The files of the crashed sessions in this manager's folder
+    /// (threshold [`DEFAULT_STALE_MS`]), as on disk (see
     /// [`SessionStore::find_crashed_texts`]).
     pub fn find_crashed_texts(&self) -> Result<Vec<String>> {
         self.inner

@@ -32,19 +32,6 @@ pub enum ProgressStatus {
     Cancelled,
 }
 
-impl ProgressStatus {
-    /// The name JavaScript sees.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            ProgressStatus::Pending => "pending",
-            ProgressStatus::Running => "running",
-            ProgressStatus::Completed => "completed",
-            ProgressStatus::Failed => "failed",
-            ProgressStatus::Cancelled => "cancelled",
-        }
-    }
-}
-
 /// A snapshot of a tracker, with the field names of the reference's
 /// `ProgressState`. Fields it does not know are kept in `extra`.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
