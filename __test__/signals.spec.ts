@@ -326,6 +326,21 @@ function collectGarbage(): () => void {
 
 const nextTurn = () => new Promise<void>((resolve) => setImmediate(resolve));
 
+/**
+ * Forces collections, a turn of the event loop after each (finalizers run on a later turn),
+ * until an object nothing references has been finalized; false if it never was in 50 rounds.
+ */
+async function collectedWithFinalizers(gc: () => void): Promise<boolean> {
+  let finalized = false;
+  const registry = new FinalizationRegistry(() => (finalized = true));
+  registry.register({}, "witness");
+  for (let round = 0; round < 50 && !finalized; round++) {
+    gc();
+    await nextTurn();
+  }
+  return finalized;
+}
+
 // A callback registered with onCancelled must run when the token is cancelled even when the
 // caller keeps no reference to the token or its source — the natural
 // `await new Promise((r) => createTimeoutToken(ms).token.onCancelled(r))`. A collection is
@@ -366,9 +381,9 @@ describe.skipIf(isReference)("a token's callbacks are not lost to garbage collec
     const calls: Array<string | undefined> = [];
     CancellationSource.linked(parent).token.onCancelled((reason) => calls.push(reason));
     await nextTurn();
-    gc();
-    // (finalizers of collected native objects run on a later turn of the event loop)
-    await new Promise((resolve) => setTimeout(resolve, 20));
+    // Collect until the finalizer of an unreferenced witness has run: a collection with its
+    // finalizers has then certainly happened, and the link must have survived it.
+    expect(await collectedWithFinalizers(gc)).toBe(true);
     parent.cancel("from the parent");
     await nextTurn();
     expect(calls).toEqual(["from the parent"]);
