@@ -17,6 +17,7 @@ pub mod cancellation;
 pub mod clock;
 pub mod error;
 pub mod id;
+pub mod js_number;
 pub mod js_text;
 pub mod listeners;
 pub mod live;

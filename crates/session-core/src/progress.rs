@@ -4,7 +4,7 @@
 //! - `progress` is always within 0..=100 and never NaN.
 //! - Every change replaces the state and stamps `updated_at`; listeners hear
 //!   each change exactly once, with the state right after it (see
-//!   [`listeners`](crate::listeners) for threads and order).
+//!   [`listeners`] for threads and order).
 
 use std::sync::{Arc, Mutex};
 
@@ -12,8 +12,8 @@ use serde::{Deserialize, Serialize};
 
 use crate::clock;
 use crate::error::{CoreError, Result};
+use crate::js_number::{js_display, js_round, json_number, MAX_SAFE_INTEGER};
 use crate::listeners::{self, Listener, ListenerId, Listeners};
-use crate::state::json_number;
 use crate::sync::lock;
 
 /// The life cycle of an operation.
@@ -96,19 +96,6 @@ impl ProgressState {
             eta: None,
             extra: serde_json::Map::new(),
         }
-    }
-}
-
-/// The largest whole number JavaScript represents exactly (2^53 - 1).
-pub const MAX_SAFE_INTEGER: f64 = 9_007_199_254_740_991.0;
-
-/// `Math.round`: the nearest integer, ties toward +∞.
-pub fn js_round(x: f64) -> f64 {
-    let floor = x.floor();
-    if x - floor >= 0.5 {
-        floor + 1.0
-    } else {
-        floor
     }
 }
 
@@ -398,20 +385,6 @@ impl ProgressTracker {
     }
 }
 
-/// Prints a number for an error message the way JavaScript would for the
-/// common cases (integers without `.0`, NaN, Infinity).
-pub(crate) fn js_display(x: f64) -> String {
-    if x.is_nan() {
-        "NaN".into()
-    } else if x.is_infinite() {
-        if x > 0.0 { "Infinity" } else { "-Infinity" }.into()
-    } else if x.fract() == 0.0 && x.abs() < 1e21 {
-        format!("{}", x as i128)
-    } else {
-        format!("{x}")
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -549,12 +522,5 @@ mod tests {
         rate.observe(20.0, at(20_000));
         rate.observe(1_000.0, at(20_100));
         assert!(rate.per_ms > 0.01 && rate.per_ms < 9.8);
-    }
-
-    #[test]
-    fn js_round_ties_up() {
-        assert_eq!(js_round(2.5), 3.0);
-        assert_eq!(js_round(0.49999999999999994), 0.0);
-        assert_eq!(js_round(66.66666666666667), 67.0);
     }
 }

@@ -211,47 +211,6 @@ fn indent(json: &str, depth: usize) -> String {
     String::from_utf8(out).unwrap_or_default()
 }
 
-/// Numbers written as JavaScript writes them where it matters: a whole
-/// number without a trailing `.0`.
-pub(crate) mod json_number {
-    use serde::{Deserialize, Deserializer, Serializer};
-
-    /// Largest magnitude below which a whole `f64` is printed as an integer.
-    const WHOLE_LIMIT: f64 = 9_007_199_254_740_992.0;
-
-    pub fn serialize<S: Serializer>(value: &f64, serializer: S) -> Result<S::Ok, S::Error> {
-        if value.fract() == 0.0 && value.abs() < WHOLE_LIMIT {
-            serializer.serialize_i64(*value as i64)
-        } else {
-            serializer.serialize_f64(*value)
-        }
-    }
-
-    pub fn deserialize<'de, D: Deserializer<'de>>(deserializer: D) -> Result<f64, D::Error> {
-        f64::deserialize(deserializer)
-    }
-
-    pub mod option {
-        use super::*;
-
-        pub fn serialize<S: Serializer>(
-            value: &Option<f64>,
-            serializer: S,
-        ) -> Result<S::Ok, S::Error> {
-            match value {
-                Some(v) => super::serialize(v, serializer),
-                None => serializer.serialize_none(),
-            }
-        }
-
-        pub fn deserialize<'de, D: Deserializer<'de>>(
-            deserializer: D,
-        ) -> Result<Option<f64>, D::Error> {
-            Option::<f64>::deserialize(deserializer)
-        }
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -87,7 +87,7 @@ impl StoreOptions {
             return Err(CoreError::out_of_range(
                 "fileMode",
                 "a file mode from 0o600 to 0o777 that lets the owner read and write",
-                crate::progress::js_display(mode),
+                crate::js_number::js_display(mode),
             ));
         }
         self.file_mode = mode as u32;
@@ -671,7 +671,7 @@ fn check_non_negative(name: &'static str, value: f64) -> Result<()> {
         Err(CoreError::out_of_range(
             name,
             "a number >= 0",
-            crate::progress::js_display(value),
+            crate::js_number::js_display(value),
         ))
     }
 }

@@ -318,7 +318,7 @@ pub fn millis(
     valid: bool,
 ) -> crate::Result<Duration> {
     let refused =
-        || crate::CoreError::out_of_range(name, expected, crate::progress::js_display(ms));
+        || crate::CoreError::out_of_range(name, expected, crate::js_number::js_display(ms));
     if !valid {
         return Err(refused());
     }
