@@ -26,6 +26,7 @@ pub mod owner;
 pub mod progress;
 pub mod registry;
 pub mod requests;
+pub mod session;
 pub mod state;
 pub mod store;
 pub mod timer;

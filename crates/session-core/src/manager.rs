@@ -51,7 +51,6 @@
 //! below `written`.
 
 use std::path::PathBuf;
-use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, Weak};
 use std::time::Duration;
 
@@ -66,29 +65,12 @@ use crate::js_text;
 use crate::listeners::{self, Executor, Listener, ListenerId, Listeners};
 use crate::owner::{Liveness, Owner};
 use crate::progress::{ProgressState, ProgressStatus, ProgressTracker};
-use crate::state::{ContextText, SessionState, SessionStatus};
+use crate::session::{ContextCell, Read};
+pub use crate::session::{ContextProvider, Session};
+use crate::state::{SessionState, SessionStatus};
 use crate::store::{SessionStore, StoreOptions, DEFAULT_CLEANUP_DAYS, DEFAULT_STALE_MS};
 use crate::sync::lock;
 use crate::timer::{self, Lane, TimerHandle};
-
-/// Reads a session's context where it lives (a JavaScript object, say).
-pub trait ContextProvider: Send + Sync {
-    /// The context as JSON text, read now; `Ok(None)` when it cannot be read
-    /// on this thread; `Err(message)` when it cannot be serialized.
-    fn read(&self) -> std::result::Result<Option<String>, String>;
-
-    /// Whether [`read`](Self::read) can read the context on the calling
-    /// thread (its own thread).
-    fn readable_here(&self) -> bool {
-        true
-    }
-
-    /// Runs `job` on the context's own thread, later; a job for a thread
-    /// that is gone is dropped.
-    fn post(&self, job: Box<dyn FnOnce() + Send>) {
-        job();
-    }
-}
 
 /// How a manager is set up.
 #[derive(Clone, Debug)]
@@ -161,225 +143,6 @@ impl ManagerOptions {
             ms.is_finite() && ms >= 0.0,
         )?;
         Ok(self)
-    }
-}
-
-/// How a save reads the context.
-#[derive(Clone, Copy, PartialEq, Eq)]
-enum Read {
-    /// Read it anew; a context that cannot be serialized is an error.
-    Strict,
-    /// Read it anew; keep the last good one when it cannot be serialized.
-    Lenient,
-    /// Use the last one read, with the tracker as it is now (off the
-    /// context's thread, or at teardown).
-    Cached,
-    /// Use the last one read, with the tracker as it was then if progress
-    /// was made on the context's thread since (the background writer: a
-    /// file's progress never runs ahead of its context).
-    Checkpoint,
-}
-
-/// A session's context, read through its provider: at every save made on
-/// its own thread, and on a progress update at most once per persist
-/// interval (a read serializes the whole context).
-struct ContextCell {
-    /// The last context read.
-    last: Mutex<LastRead>,
-    provider: Option<Box<dyn ContextProvider>>,
-    /// Set while the provider runs, so that a save started by user code
-    /// from inside it (a `toJSON` that flushes) uses the last context read.
-    reading: AtomicBool,
-}
-
-struct LastRead {
-    /// The context as `JSON.stringify` printed it.
-    json: ContextText,
-    /// When it was read ([`clock::monotonic_ms`]).
-    read_at: f64,
-    /// The tracker's state and version right after it was read.
-    paired: Option<(ProgressState, u64)>,
-    /// Progress was made on the context's thread since it was read, without
-    /// reading it: the context may have changed with it.
-    stale: bool,
-}
-
-impl ContextCell {
-    fn new(
-        json: String,
-        provider: Option<Box<dyn ContextProvider>>,
-        id: &SessionId,
-    ) -> Result<Self> {
-        Ok(Self {
-            last: Mutex::new(LastRead {
-                json: context_text(json, id)?,
-                read_at: clock::monotonic_ms(),
-                paired: None,
-                stale: false,
-            }),
-            provider,
-            reading: AtomicBool::new(false),
-        })
-    }
-
-    /// Reads the context anew where `how` asks for it and it can be read
-    /// here; `Ok(false)` when it was not read.
-    fn refresh(&self, id: &SessionId, how: Read, tracker: &ProgressTracker) -> Result<bool> {
-        let read = match &self.provider {
-            Some(provider)
-                if matches!(how, Read::Strict | Read::Lenient)
-                    && !self.reading.swap(true, Ordering::AcqRel) =>
-            {
-                // Cleared however the read ends (a panic included), so a
-                // failed read never leaves the context unreadable.
-                struct Done<'a>(&'a AtomicBool);
-                impl Drop for Done<'_> {
-                    fn drop(&mut self) {
-                        self.0.store(false, Ordering::Release);
-                    }
-                }
-                let _done = Done(&self.reading);
-                provider.read()
-            }
-            _ => Ok(None),
-        };
-        let json = match read {
-            Ok(Some(json)) => json,
-            Ok(None) => return Ok(false),
-            Err(message) if how == Read::Strict => return Err(CoreError::context(id, message)),
-            Err(_) => return Ok(false),
-        };
-        let json = match context_text(json, id) {
-            Ok(json) => json,
-            Err(err) if how == Read::Strict => return Err(err),
-            Err(_) => return Ok(false),
-        };
-        // Taken after the read (which may run listeners) and outside `last`.
-        let paired = tracker.snapshot();
-        let mut last = lock(&self.last);
-        if last.json != json {
-            last.json = json;
-        }
-        last.read_at = clock::monotonic_ms();
-        last.paired = Some(paired);
-        last.stale = false;
-        Ok(true)
-    }
-
-    /// After a progress update: reads the context when it was last read
-    /// `interval` ago or more (so a thread busy with updates still
-    /// checkpoints every interval), else marks it stale. An update on
-    /// another thread changes nothing: the context is not there.
-    fn on_update(&self, id: &SessionId, interval: Duration, tracker: &ProgressTracker) {
-        let Some(provider) = &self.provider else {
-            return;
-        };
-        if !provider.readable_here() {
-            return;
-        }
-        let since = clock::monotonic_ms() - lock(&self.last).read_at;
-        // A clock set back (a test's fake clock) counts as time passed.
-        if (since >= interval.as_secs_f64() * 1000.0 || since < 0.0)
-            && self.refresh(id, Read::Lenient, tracker).unwrap_or(false)
-        {
-            return;
-        }
-        lock(&self.last).stale = true;
-    }
-
-    /// The context to write and, for a checkpoint of a stale context, the
-    /// tracker state read with it.
-    fn to_write(&self, how: Read) -> (ContextText, Option<(ProgressState, u64)>) {
-        let last = lock(&self.last);
-        let paired = if how == Read::Checkpoint && last.stale {
-            last.paired.clone()
-        } else {
-            None
-        };
-        (last.json.clone(), paired)
-    }
-
-    fn is_stale(&self) -> bool {
-        lock(&self.last).stale
-    }
-}
-
-/// `json` as a context, checked to be an object (what `JSON.stringify`
-/// prints for one starts with `{`).
-fn context_text(json: String, id: &SessionId) -> Result<ContextText> {
-    ContextText::new(json)
-        .ok_or_else(|| CoreError::context(id, "the context must serialize to a JSON object".into()))
-}
-
-/// One live session.
-pub struct Session {
-    id: SessionId,
-    operation: String,
-    created_at_ms: i64,
-    tracker: ProgressTracker,
-    source: CancellationSource,
-    context: ContextCell,
-    /// The tracker version last written; the lock serializes writes.
-    written: Mutex<Option<u64>>,
-    /// This process as the owner, as written in the file.
-    owner: Value,
-    /// Fields of a resumed file that this version does not know, kept.
-    extra: serde_json::Map<String, Value>,
-}
-
-impl Drop for Session {
-    fn drop(&mut self) {
-        crate::live::SESSIONS.down();
-    }
-}
-
-impl Session {
-    /// The session id.
-    pub fn id(&self) -> &str {
-        self.id.as_str()
-    }
-
-    /// What the session does.
-    pub fn operation(&self) -> &str {
-        &self.operation
-    }
-
-    /// Creation time, ms since the epoch.
-    pub fn created_at_ms(&self) -> i64 {
-        self.created_at_ms
-    }
-
-    /// The context as last read, as JSON text (a copy for other threads).
-    pub fn context_json(&self) -> String {
-        lock(&self.context.last).json.as_str().to_string()
-    }
-
-    /// The session's tracker.
-    pub fn tracker(&self) -> &ProgressTracker {
-        &self.tracker
-    }
-
-    /// The session's cancellation source.
-    pub fn source(&self) -> &CancellationSource {
-        &self.source
-    }
-
-    fn to_state(&self, context: ContextText, progress: ProgressState) -> SessionState<ContextText> {
-        SessionState {
-            id: self.id.to_string(),
-            operation: self.operation.clone(),
-            status: progress.status.into(),
-            progress,
-            context,
-            created_at: clock::iso_from_ms(self.created_at_ms).unwrap_or_default(),
-            updated_at: clock::now_iso(),
-            crashed_at: None,
-            extra: {
-                let mut extra = self.extra.clone();
-                extra.insert("owner".into(), self.owner.clone());
-                extra
-            },
-        }
     }
 }
 
@@ -1050,6 +813,7 @@ mod tests {
     use super::*;
     use crate::listeners::FnListener;
     use crate::state::SessionStatus;
+    use std::sync::atomic::Ordering;
     use std::sync::mpsc;
     use std::time::Duration;
 

@@ -8,7 +8,7 @@ use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, OnceLock, Weak};
 
-use crate::manager::Session;
+use crate::session::Session;
 use crate::store::SESSIONS_DIR;
 use crate::sync::lock;
 
