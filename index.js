@@ -247,7 +247,7 @@ function onFakeTimers(run, ms) {
  */
 function syncClock() {
   const fakeDate = /** @type {any} */ (Date).clock !== undefined;
-  const fakeTimers = /** @type {any} */ (setTimeout).clock !== undefined;
+  const fakeTimers = fakeTimersInstalled();
   if (fakeDate || fakeTimers) {
     native.useTestClock(fakeDate ? Date.now() : NaN, fakeTimers ? onFakeTimers : undefined);
     testClockSet = true;

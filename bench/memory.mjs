@@ -177,7 +177,7 @@ async function sessionLifecycles() {
     if (heard !== LIFECYCLE_TOTAL * 4) throw new Error(`listeners heard ${heard} of ${LIFECYCLE_TOTAL * 4} updates`);
     const rssGrowthMB = last.rssMB - first.rssMB;
     const heapGrowthMB = last.heapUsedMB - first.heapUsedMB;
-    const perSessionBytes = ((last.heapUsedMB - first.heapUsedMB) * MB) / (LIFECYCLE_TOTAL - LIFECYCLE_FIRST);
+    const perSessionBytes = (heapGrowthMB * MB) / (LIFECYCLE_TOTAL - LIFECYCLE_FIRST);
     const flat = rssGrowthMB < FLAT_BOUND_MB && heapGrowthMB < FLAT_BOUND_MB && counts.sessions === 0 && counts.callbacks === 0;
     return {
       first: { sessions: LIFECYCLE_FIRST, ...first },

@@ -46,11 +46,6 @@ export function run(command, args, what, options = {}) {
   }
 }
 
-/** Whether `command` runs at all. */
-function has(command, args = ["--version"]) {
-  return spawnSync(command, args, { stdio: "ignore" }).status === 0;
-}
-
 /** The installed version of a Debian package, or undefined. */
 function debianVersion(pkg) {
   const r = spawnSync("dpkg-query", ["-W", "-f=${Version}", pkg], { encoding: "utf8" });
@@ -179,5 +174,3 @@ export function ensureNodeArm64() {
   }
   return bin;
 }
-
-export { has };
