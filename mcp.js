@@ -34,6 +34,33 @@ function taskRecord(state) {
   return record && typeof record === "object" ? record : undefined;
 }
 
+/**
+ * Whether a task is visible to the MCP session `sessionId` (the in-memory
+ * store's rule: a task bound to one session is hidden from another).
+ * @param {any} record
+ * @param {string | undefined} sessionId
+ */
+const visibleTo = (record, sessionId) =>
+  sessionId === undefined || record.sessionId === undefined || record.sessionId === sessionId;
+
+/**
+ * When a task with `ttl` (ms; null or 0: unlimited) set now is removed.
+ * @param {number | null} ttl
+ */
+const expiry = (ttl) => (ttl ? Date.now() + ttl : undefined);
+
+/**
+ * `fn`, called at most once, on first use.
+ * @template T
+ * @param {() => T} fn
+ * @returns {() => T}
+ */
+function once(fn) {
+  /** @type {{ value: T } | undefined} */
+  let done;
+  return () => (done ??= { value: fn() }).value;
+}
+
 class SessionTaskStore {
   /** @type {SessionManager} */
   #manager;
@@ -63,10 +90,10 @@ class SessionTaskStore {
 
   /**
    * The stored state of a task (live or on disk), `undefined` when there is
-   * none, it belongs to another MCP session, or its ttl has passed (then its
-   * file is removed, as the in-memory store forgets it).
+   * none or its ttl has passed (then its file is removed, as the in-memory
+   * store forgets it).
    */
-  #lookup(taskId, sessionId) {
+  #read(taskId) {
     if (typeof taskId !== "string") return undefined;
     const live = this.#live(taskId);
     let state;
@@ -77,7 +104,6 @@ class SessionTaskStore {
     }
     const record = taskRecord(state);
     if (!record) return undefined;
-    if (sessionId !== undefined && record.sessionId !== undefined && record.sessionId !== sessionId) return undefined;
     if (record.expiresAt != null && Date.now() >= record.expiresAt) {
       this.#forget(taskId);
       return undefined;
@@ -85,8 +111,18 @@ class SessionTaskStore {
     return { state, record, live };
   }
 
-  /** The task object of a stored state, as `getTask` returns it. */
-  #task(taskId, found) {
+  /** `#read`, unless the task belongs to another MCP session than `sessionId`. */
+  #lookup(taskId, sessionId) {
+    const found = this.#read(taskId);
+    return found && visibleTo(found.record, sessionId) ? found : undefined;
+  }
+
+  /**
+   * The task object of a stored state, as `getTask` returns it. `crashed`
+   * gives the ids of sessions left by a dead process: asked only for a
+   * working task of another process, so a page of tasks shares one scan.
+   */
+  #task(taskId, found, crashed = once(() => this.#crashedIds())) {
     const { state, record, live } = found;
     /** @type {Record<string, unknown>} */
     const task = {
@@ -104,7 +140,7 @@ class SessionTaskStore {
       task.status = state.status;
     }
     if (!isTerminal(/** @type {string} */ (task.status))) {
-      if (!live && this.#crashed(taskId)) {
+      if (!live && crashed().has(taskId)) {
         task.status = "failed";
         task.statusMessage = `The server process that ran this task (pid ${state.owner?.pid ?? "unknown"}) exited while the task was ${record.status}.`;
       } else if (record.statusMessage === undefined && state.progress?.currentStep) {
@@ -115,9 +151,9 @@ class SessionTaskStore {
     return task;
   }
 
-  /** Whether the task's session was left by a process that is gone. */
-  #crashed(taskId) {
-    return this.#store.findCrashedSessions().some((s) => s.id === taskId);
+  /** The ids of the sessions in the folder whose process is gone (one crash scan). */
+  #crashedIds() {
+    return new Set(this.#store.findCrashedSessions().map((s) => s.id));
   }
 
   /** Removes a task: its timer, its session (finished quietly) and its file. */
@@ -134,17 +170,16 @@ class SessionTaskStore {
     this.#timers.delete(taskId);
   }
 
-  /** (Re)starts the ttl of a task: it is removed `ttl` ms from now. */
-  #startTtl(taskId, record) {
-    if (!record.ttl) return;
+  /** Arms a task's ttl timer: it is removed at its record's `expiresAt` (see `expiry`). */
+  #armTtl(taskId, record) {
     this.#clearTimer(taskId);
-    record.expiresAt = Date.now() + record.ttl;
+    if (record.expiresAt == null) return;
     this.#timers.set(
       taskId,
       setTimeout(() => {
         this.#timers.delete(taskId);
         this.#forget(taskId);
-      }, record.ttl),
+      }, record.expiresAt - Date.now()),
     );
   }
 
@@ -169,14 +204,15 @@ class SessionTaskStore {
       requestId,
       request,
       sessionId,
+      // Set before the session exists, so that the file createSession writes has it.
+      expiresAt: expiry(ttl),
     };
     const method = typeof request?.method === "string" ? request.method : "task";
     const session = this.#manager.createSession(`mcp ${method}`, { [TASK]: record });
     session.progress.start();
     const taskId = session.id;
     this.#mine.add(taskId);
-    this.#startTtl(taskId, record);
-    this.#save();
+    this.#armTtl(taskId, record);
     return { taskId, status: record.status, ttl, createdAt, lastUpdatedAt: createdAt, pollInterval: record.pollInterval };
   }
 
@@ -236,7 +272,8 @@ class SessionTaskStore {
     if (result !== undefined) record.result = result;
     record.lastUpdatedAt = new Date().toISOString();
     // The ttl restarts when the task ends (the in-memory store's rule).
-    this.#startTtl(taskId, record);
+    record.expiresAt = expiry(record.ttl);
+    this.#armTtl(taskId, record);
     // A cancelled task's session stays cancelled (and in the manager until `close`).
     if (status === "cancelled") this.#manager.cancelSession(taskId, statusMessage ?? "cancelled");
     else if (status === "failed") this.#manager.failSession(taskId, statusMessage ?? "the task failed");
@@ -245,32 +282,36 @@ class SessionTaskStore {
 
   /** @returns {Promise<{ tasks: any[], nextCursor?: string }>} */
   async listTasks(cursor, sessionId) {
-    const ids = this.#taskIds().filter((id) => this.#lookup(id, sessionId));
+    const found = this.#allTasks().filter((t) => visibleTo(t.found.record, sessionId));
+    const ids = found.map((t) => t.id);
     let start = 0;
     if (cursor) {
       const at = ids.indexOf(cursor);
       if (at < 0) throw new Error(`Invalid cursor: ${cursor}`);
       start = at + 1;
     }
-    const page = ids.slice(start, start + PAGE_SIZE);
-    const tasks = page.map((id) => this.#task(id, /** @type {any} */ (this.#lookup(id, sessionId))));
-    const nextCursor = start + PAGE_SIZE < ids.length ? page[page.length - 1] : undefined;
+    const page = found.slice(start, start + PAGE_SIZE);
+    const crashed = once(() => this.#crashedIds());
+    const tasks = page.map((t) => this.#task(t.id, t.found, crashed));
+    const nextCursor = start + PAGE_SIZE < ids.length ? ids[start + page.length - 1] : undefined;
     return { tasks, nextCursor };
   }
 
-  /** Every task in the folder, oldest first. */
-  #taskIds() {
-    const found = [];
+  /** Every task in the folder, each read once, oldest first. */
+  #allTasks() {
+    const all = [];
     for (const id of this.#store.listSessions()) {
-      const state = this.#lookup(id, undefined);
-      if (state) found.push({ id, at: state.record.createdAt });
+      const found = this.#read(id);
+      if (found) all.push({ id, found });
     }
-    return found.sort((a, b) => (a.at < b.at ? -1 : a.at > b.at ? 1 : 0)).map((t) => t.id);
+    const at = (/** @type {any} */ t) => t.found.record.createdAt;
+    return all.sort((a, b) => (at(a) < at(b) ? -1 : at(a) > at(b) ? 1 : 0));
   }
 
   /** Every task, of every MCP session (for debugging, as the in-memory store's). */
   getAllTasks() {
-    return this.#taskIds().map((id) => this.#task(id, /** @type {any} */ (this.#lookup(id, undefined))));
+    const crashed = once(() => this.#crashedIds());
+    return this.#allTasks().map((t) => this.#task(t.id, t.found, crashed));
   }
 
   /** The session that runs a task of this process (its progress and token), if it still runs. */
