@@ -2,7 +2,7 @@ import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
-import type { ChildProcess } from "node:child_process";
+import { spawn, type ChildProcess } from "node:child_process";
 import { afterEach, expect } from "vitest";
 
 /** True when the suite runs against the reference TypeScript module (`MSW_IMPL=reference`). */
@@ -179,4 +179,75 @@ export function pathWithoutRust(dir: string): string {
     }
   }
   return bin;
+}
+
+/** What a command run by {@link commandRunner} did. */
+export interface CommandRun {
+  code: number | null;
+  signal: NodeJS.Signals | null;
+  stdout: string;
+  stderr: string;
+  /** The command line, for messages. */
+  command: string;
+  /** The file holding the command's whole output. */
+  log: string;
+}
+
+/**
+ * This environment without what the outer vitest and npm put in it (a nested vitest, npm or
+ * build would read them), plus `extra`.
+ */
+export function nestedEnv(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
+  const env: NodeJS.ProcessEnv = {};
+  for (const [key, value] of Object.entries(process.env)) {
+    if (/^(VITEST|npm_|NODE_ENV$|TEST$|INIT_CWD$|FORCE_COLOR$|MSW_SESSION_SKIP_BUILD$|NAPI_RS_)/i.test(key)) continue;
+    env[key] = value;
+  }
+  return { ...env, NO_COLOR: "1", ...extra };
+}
+
+/**
+ * A function that runs a command without blocking the event loop and resolves with its
+ * output (it never rejects), killing it after `timeoutMs` (default 5 minutes). Each command's
+ * whole output goes to a numbered file in `logDir()`; `defaultEnv()` is the environment of a
+ * command that names none.
+ */
+export function commandRunner(logDir: () => string, defaultEnv: () => NodeJS.ProcessEnv) {
+  let count = 0;
+  return (command: string, args: string[], options: { cwd: string; env?: NodeJS.ProcessEnv; timeoutMs?: number }): Promise<CommandRun> => {
+    const line = [command, ...args].join(" ");
+    const log = path.join(logDir(), `${String(++count).padStart(2, "0")}-${path.basename(command)}.log`);
+    return new Promise((resolve) => {
+      const child = spawn(command, args, {
+        cwd: options.cwd,
+        env: options.env ?? defaultEnv(),
+        shell: process.platform === "win32",
+        stdio: ["ignore", "pipe", "pipe"],
+      });
+      let stdout = "";
+      let stderr = "";
+      child.stdout.on("data", (d) => (stdout += d));
+      child.stderr.on("data", (d) => (stderr += d));
+      const timer = setTimeout(() => child.kill("SIGKILL"), options.timeoutMs ?? 5 * 60_000);
+      const finish = (code: number | null, signal: NodeJS.Signals | null, error?: Error) => {
+        clearTimeout(timer);
+        if (error) stderr += `\n${error.stack ?? error.message}`;
+        fs.writeFileSync(log, `$ ${line}\n# cwd ${options.cwd}\n# exit ${code} ${signal ?? ""}\n${stdout}\n--- stderr\n${stderr}`);
+        resolve({ code, signal, stdout, stderr, command: line, log });
+      };
+      child.on("error", (error) => finish(null, null, error));
+      child.on("close", (code, signal) => finish(code, signal));
+    });
+  };
+}
+
+/** The end of a command's output, for a failure message. */
+export function outputTail(r: CommandRun, chars = 6000): string {
+  const text = `${r.stdout}\n--- stderr\n${r.stderr}`;
+  return text.length > chars ? `…${text.slice(-chars)}` : text;
+}
+
+/** Asserts a command exited 0, with its output in the message when not. */
+export function expectSucceeded(r: CommandRun): void {
+  expect(r.code, `\`${r.command}\` failed (exit ${r.code} ${r.signal ?? ""}; log ${r.log}):\n${outputTail(r)}`).toBe(0);
 }

@@ -7,87 +7,30 @@
 // target/), so a later route reuses the dependencies an earlier one compiled.
 // MSW_KEEP_INSTALL_TMP=1 keeps the temporary folder (its path is printed) for a look after a
 // failure; every command's output is in <tmp>/logs/.
-import { spawn } from "node:child_process";
 import { createHash } from "node:crypto";
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 
-import { isReference, packageRoot, pathWithoutRust } from "./helpers.js";
+import { type CommandRun, commandRunner, expectSucceeded, isReference, nestedEnv, outputTail, packageRoot, pathWithoutRust } from "./helpers.js";
 
 const TEMPLATES = path.join(packageRoot, "__test__", "install", "consumer");
 const MINUTES = 60_000;
 
-interface Run {
-  code: number | null;
-  signal: NodeJS.Signals | null;
-  stdout: string;
-  stderr: string;
-  /** The command line, for messages. */
-  command: string;
-  /** The file holding the command's whole output. */
-  log: string;
-}
+type Run = CommandRun;
 
 let work = "";
 let cargoTarget = "";
-let logCount = 0;
 
-/**
- * The environment of every command: this one without what the outer vitest and npm put in
- * it (a nested vitest or npm would read them), with the shared cargo target folder.
- */
+/** The environment of every command: a nested one, with the shared cargo target folder. */
 function childEnv(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
-  const env: NodeJS.ProcessEnv = {};
-  for (const [key, value] of Object.entries(process.env)) {
-    if (/^(VITEST|npm_|NODE_ENV$|TEST$|INIT_CWD$|FORCE_COLOR$|MSW_SESSION_SKIP_BUILD$|NAPI_RS_)/i.test(key)) continue;
-    env[key] = value;
-  }
-  return { ...env, CARGO_TARGET_DIR: cargoTarget, CARGO_TERM_COLOR: "never", NO_COLOR: "1", ...extra };
+  return nestedEnv({ CARGO_TARGET_DIR: cargoTarget, CARGO_TERM_COLOR: "never", ...extra });
 }
 
-/** Runs a command without blocking the event loop; resolves with its output, never rejects. */
-function run(
-  command: string,
-  args: string[],
-  options: { cwd: string; env?: NodeJS.ProcessEnv; timeoutMs?: number },
-): Promise<Run> {
-  const line = [command, ...args].join(" ");
-  const log = path.join(work, "logs", `${String(++logCount).padStart(2, "0")}-${path.basename(command)}.log`);
-  return new Promise((resolve) => {
-    const child = spawn(command, args, {
-      cwd: options.cwd,
-      env: options.env ?? childEnv(),
-      shell: process.platform === "win32",
-      stdio: ["ignore", "pipe", "pipe"],
-    });
-    let stdout = "";
-    let stderr = "";
-    child.stdout.on("data", (d) => (stdout += d));
-    child.stderr.on("data", (d) => (stderr += d));
-    const timer = setTimeout(() => child.kill("SIGKILL"), options.timeoutMs ?? 5 * MINUTES);
-    const finish = (code: number | null, signal: NodeJS.Signals | null, error?: Error) => {
-      clearTimeout(timer);
-      if (error) stderr += `\n${error.stack ?? error.message}`;
-      fs.writeFileSync(log, `$ ${line}\n# cwd ${options.cwd}\n# exit ${code} ${signal ?? ""}\n${stdout}\n--- stderr\n${stderr}`);
-      resolve({ code, signal, stdout, stderr, command: line, log });
-    };
-    child.on("error", (error) => finish(null, null, error));
-    child.on("close", (code, signal) => finish(code, signal));
-  });
-}
-
-/** The end of a command's output, for a failure message. */
-function tail(r: Run, chars = 6000): string {
-  const text = `${r.stdout}\n--- stderr\n${r.stderr}`;
-  return text.length > chars ? `…${text.slice(-chars)}` : text;
-}
-
-/** Asserts a command exited 0, with its output in the message when not. */
-function expectOk(r: Run): void {
-  expect(r.code, `\`${r.command}\` failed (exit ${r.code} ${r.signal ?? ""}; log ${r.log}):\n${tail(r)}`).toBe(0);
-}
+const run = commandRunner(() => path.join(work, "logs"), () => childEnv());
+const tail = outputTail;
+const expectOk = expectSucceeded;
 
 const npmInstallFlags = ["install", "--no-audit", "--no-fund", "--prefer-offline", "--foreground-scripts"];
 

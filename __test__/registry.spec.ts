@@ -8,14 +8,13 @@
 // The tools (verdaccio, the package managers, Node 22 and 24) are pinned in
 // __test__/tools/package.json and installed by this test. MSW_KEEP_REGISTRY_TMP=1 keeps the
 // temporary folder; every command's output is in <tmp>/logs/.
-import { spawn } from "node:child_process";
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 
 import { startRegistry } from "./fixtures/local-registry.mjs";
-import { isReference, packageRoot, pathWithoutRust } from "./helpers.js";
+import { type CommandRun, commandRunner, expectSucceeded, isReference, nestedEnv, packageRoot, pathWithoutRust } from "./helpers.js";
 
 const MINUTES = 60_000;
 const TOOLS = path.join(packageRoot, "__test__", "tools");
@@ -23,59 +22,21 @@ const SMOKE = path.join(packageRoot, "__test__", "fixtures", "release-smoke.mjs"
 const version = JSON.parse(fs.readFileSync(path.join(packageRoot, "package.json"), "utf8")).version as string;
 const tool = (...parts: string[]) => path.join(TOOLS, "node_modules", ...parts);
 
-interface Run {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-  command: string;
-}
-
 let work = "";
 let registry = "";
 let userconfig = "";
 let noRustPath = "";
 let stopRegistry: (() => Promise<void>) | undefined;
-let logCount = 0;
-let released: Run | undefined;
+let released: CommandRun | undefined;
 
-/** This environment without what the outer vitest and npm put in it, plus `extra`. */
-function childEnv(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
-  const env: NodeJS.ProcessEnv = {};
-  for (const [key, value] of Object.entries(process.env)) {
-    if (/^(VITEST|npm_|NODE_ENV$|TEST$|INIT_CWD$|FORCE_COLOR$|NAPI_RS_)/i.test(key)) continue;
-    env[key] = value;
-  }
-  return { ...env, NO_COLOR: "1", npm_config_userconfig: userconfig, ...extra };
-}
+/** The environment of every command: a nested one, with npm's user config of the registry. */
+const childEnv = (extra: Record<string, string> = {}) => nestedEnv({ npm_config_userconfig: userconfig, ...extra });
 
 /** The environment of a user's machine without Rust. */
 const userEnv = (extra: Record<string, string> = {}) => childEnv({ PATH: noRustPath, ...extra });
 
-function run(command: string, args: string[], options: { cwd: string; env?: NodeJS.ProcessEnv; timeoutMs?: number }): Promise<Run> {
-  const line = [command, ...args].join(" ");
-  const log = path.join(work, "logs", `${String(++logCount).padStart(2, "0")}-${path.basename(command)}.log`);
-  return new Promise((resolve) => {
-    const child = spawn(command, args, { cwd: options.cwd, env: options.env ?? childEnv(), stdio: ["ignore", "pipe", "pipe"] });
-    let stdout = "";
-    let stderr = "";
-    child.stdout.on("data", (d) => (stdout += d));
-    child.stderr.on("data", (d) => (stderr += d));
-    const timer = setTimeout(() => child.kill("SIGKILL"), options.timeoutMs ?? 5 * MINUTES);
-    const finish = (code: number | null, error?: Error) => {
-      clearTimeout(timer);
-      if (error) stderr += `\n${error.stack ?? error.message}`;
-      fs.writeFileSync(log, `$ ${line}\n# cwd ${options.cwd}\n# exit ${code}\n${stdout}\n--- stderr\n${stderr}`);
-      resolve({ code, stdout, stderr, command: line });
-    };
-    child.on("error", (error) => finish(null, error));
-    child.on("close", (code) => finish(code));
-  });
-}
-
-function expectOk(r: Run): void {
-  const text = `${r.stdout}\n--- stderr\n${r.stderr}`;
-  expect(r.code, `\`${r.command}\` failed (exit ${r.code}):\n${text.length > 6000 ? `…${text.slice(-6000)}` : text}`).toBe(0);
-}
+const run = commandRunner(() => path.join(work, "logs"), () => childEnv());
+const expectOk = expectSucceeded;
 
 /** A fresh project that depends on msw-session, with the smoke program. */
 function project(name: string, extra: Record<string, unknown> = {}): string {
