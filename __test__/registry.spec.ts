@@ -148,7 +148,9 @@ describe.skipIf(isReference)("a release through a real registry, installed witho
       path.join(dir, ".yarnrc.yml"),
       [`npmRegistryServer: "${registry}"`, 'unsafeHttpWhitelist: ["127.0.0.1"]', "nodeLinker: pnp", "enableGlobalCache: false", "enableTelemetry: false",
         // Yarn 4 holds back versions published in the last day; this one was published now.
-        "npmMinimalAgeGate: 0", ""].join("\n"),
+        "npmMinimalAgeGate: 0",
+        // Under CI (the `CI` variable set) Yarn refuses to write a lock file; this project's is new.
+        "enableImmutableInstalls: false", ""].join("\n"),
     );
     fs.writeFileSync(path.join(dir, "yarn.lock"), "");
     const yarn = [tool("@yarnpkg", "cli-dist", "bin", "yarn.js")];
