@@ -39,7 +39,10 @@ export declare class NativeManager {
   removeListener(id: number): boolean
   /** The paths of files moved aside because they could not be read. */
   corruptFiles(): Array<string>
-  /** Crashed sessions as `[crashedAt, [file, …]]` (see `crash_scan_json`). */
+  /**
+   * The crashed sessions, marked, as one JSON array (see the core's
+   * `SessionStore::find_crashed`).
+   */
   findCrashed(): string
   /** Removes old finished sessions; returns the count. */
   cleanup(maxAgeDays?: number | undefined | null): number
@@ -97,7 +100,10 @@ export declare class NativeStore {
   remove(id: string): boolean
   /** The ids of all session files. */
   list(): Array<string>
-  /** Crashed sessions as `[crashedAt, [file, …]]` (see `crash_scan_json`). */
+  /**
+   * The crashed sessions, marked, as one JSON array (see the core's
+   * `SessionStore::find_crashed`).
+   */
   findCrashed(staleThresholdMs?: number | undefined | null): string
   /** Removes old finished sessions; returns the count. */
   cleanup(maxAgeDays?: number | undefined | null): number
@@ -164,8 +170,8 @@ export declare class NativeTracker {
    */
   state<T>(build: (sessionId: string, operation: string, status: 0 | 1 | 2 | 3 | 4, progress: number, currentStep: string | undefined, totalSteps: number | undefined, completedSteps: number | undefined, startedAt: string, updatedAt: string, error: string | undefined, eta: string | undefined) => T): T
   /**
-   * `[ratePerSec, remainingMs, etaMs, inSteps (1 or 0)]`, or `null`
-   * until the rate is known.
+   * `[ratePerSec, remainingMs, etaMs, inSteps]` (laid out by
+   * `protocol::estimate_tuple`), or `null` until the rate is known.
    */
   estimate(): Array<number> | null
   /** Whether the status is `running`. */
@@ -185,6 +191,13 @@ export declare class NativeTracker {
   /** Sets the estimated completion from a time value in ms. */
   setEta(etaMs: number): void
 }
+
+/**
+ * The error JavaScript throws when `JSON.stringify` refuses the argument
+ * `name` (`context`, `state`, `crashedState`) with `reason`: the core's
+ * `ERR_CONTEXT_NOT_SERIALIZABLE`, so that its text is built in one place.
+ */
+export declare function argumentNotSerializable(name: string, reason: string): TypeError & { code: string }
 
 /**
  * The live session `id` that a manager of this process created below
@@ -223,6 +236,12 @@ export interface LiveCounts {
  * machine, to cancel it; returns whether a live owner exists.
  */
 export declare function requestCancellation(basePath: string, id: string, reason?: string | undefined | null): boolean
+
+/**
+ * The progress statuses, in the order in which the core passes them as
+ * numbers (`["pending", "running", …]`).
+ */
+export declare function statusNames(): Array<string>
 
 /**
  * Sets this thread's clock for the calls that follow: `now_ms` is the

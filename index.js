@@ -142,10 +142,9 @@ function stringify(value, name) {
     return JSON.stringify(value);
   } catch (cause) {
     const reason = cause instanceof Error ? cause.message : String(cause);
-    throw withCode(
-      new TypeError(`The "${name}" argument cannot be stored as JSON: ${reason}`, { cause }),
-      "ERR_CONTEXT_NOT_SERIALIZABLE",
-    );
+    const error = native.argumentNotSerializable(name, reason);
+    Object.defineProperty(error, "cause", { value: cause, writable: true, configurable: true });
+    throw error;
   }
 }
 
@@ -506,12 +505,12 @@ function createTimeoutToken(timeoutMs) {
 // ---------------------------------------------------------------------------
 // Progress
 
-/** The statuses by the index the core passes (see src/convert.rs). */
-const STATUSES = /** @type {const} */ (["pending", "running", "completed", "failed", "cancelled"]);
+/** The statuses by the index the core passes (the layouts are in src/protocol.rs). */
+const STATUSES = /** @type {readonly import("./index.js").ProgressStatus[]} */ (native.statusNames());
 
 /**
- * Builds a state object from the core's positional values; absent fields
- * stay absent.
+ * Builds a state object from the core's positional values (`state_args` in
+ * src/protocol.rs); absent fields stay absent.
  * @returns {import("./index.js").ProgressState}
  */
 function buildState(
@@ -629,7 +628,7 @@ class ProgressTracker {
   #makeListeners() {
     return new ProgressListeners(this.#native, (listeners) => {
       // The fields an update cannot change come once from here; the core
-      // then passes only the others.
+      // then passes only the others (`changing_args` in src/protocol.rs).
       const { sessionId, operation, startedAt } = this.getState();
       return (
         /** @type {0 | 1 | 2 | 3 | 4} */ status,
@@ -720,7 +719,7 @@ class ProgressTracker {
   /** @returns {import("./index.js").ProgressEstimate | undefined} */
   estimate() {
     syncClock();
-    const e = this.#native.estimate();
+    const e = this.#native.estimate(); // `estimate_tuple` in src/protocol.rs
     if (e == null) return undefined;
     return { ratePerSec: e[0], remainingMs: e[1], eta: new Date(e[2]), unit: e[3] === 1 ? "steps" : "percent" };
   }
@@ -748,21 +747,6 @@ const BARS = Array.from({ length: 31 }, (_, n) => `[${"#".repeat(n)}${"-".repeat
 
 // ---------------------------------------------------------------------------
 // Store
-
-/**
- * The states of a crash scan: the core's `[crashedAt, [file, …]]`, each
- * file's state marked as the core decided.
- * @param {string} text
- * @returns {import("./index.js").SessionState[]}
- */
-function crashedStates(text) {
-  const [crashedAt, states] = JSON.parse(text);
-  for (const state of states) {
-    state.status = "crashed";
-    state.crashedAt = crashedAt;
-  }
-  return states;
-}
 
 /**
  * The store options, type-checked; absent ones take the core's defaults.
@@ -830,7 +814,7 @@ class SessionStateStore {
   findCrashedSessions(staleThresholdMs) {
     syncClock();
     if (staleThresholdMs !== undefined) checkNumber(staleThresholdMs, "staleThresholdMs");
-    return crashedStates(this.#native.findCrashed(staleThresholdMs));
+    return JSON.parse(this.#native.findCrashed(staleThresholdMs));
   }
 
   /** @param {number} [maxAgeDays] */
@@ -1075,7 +1059,7 @@ class SessionManager {
   /** @returns {import("./index.js").SessionState[]} */
   findCrashedSessions() {
     syncClock();
-    return crashedStates(this.#native.findCrashed());
+    return JSON.parse(this.#native.findCrashed());
   }
 
   /**

@@ -251,8 +251,15 @@ describe.skipIf(isReference)("SessionManager arguments", () => {
     });
     expect(err.cause).toBeInstanceOf(TypeError);
     expect(String((err.cause as Error).message)).toMatch(/BigInt/);
-    expect(manager.getAllSessions()).toEqual([]);
-    expect(sessionFiles(base)).toEqual([]);
+    // One text for the error, whether an argument or a live session's context was refused.
+    expect(err.message).toBe(`The "context" argument cannot be stored as JSON: ${(err.cause as Error).message}`);
+    const live = manager.createSession("op", {});
+    (live.context as any).big = 1n;
+    const atSave = expectError(() => manager.saveAllSessions(), { type: TypeError, code: "ERR_CONTEXT_NOT_SERIALIZABLE" });
+    expect(atSave.message).toBe(`The context of session ${live.id} cannot be stored as JSON: ${(atSave.cause as Error).message}`);
+    (live.context as any).big = 0;
+    manager.completeSession(live.id);
+    expect(sessionFiles(base)).toContain(`${live.id}.json`);
   });
 
   it("createSession where the folder cannot be made is ERR_SESSION_IO naming the path, and leaves nothing", () => {

@@ -2,7 +2,7 @@
 
 use std::ptr;
 
-use msw_session_core::{js_text, ProgressState, ProgressStatus};
+use msw_session_core::js_text;
 use napi::bindgen_prelude::{FromNapiValue, ToNapiValue, TypeName, ValidateNapiValue};
 use napi::{sys, ValueType};
 
@@ -50,22 +50,6 @@ impl ToNapiValue for Text {
     }
 }
 
-/// The statuses in the order JavaScript's `STATUSES` lists them.
-pub(crate) const STATUSES: [ProgressStatus; 5] = [
-    ProgressStatus::Pending,
-    ProgressStatus::Running,
-    ProgressStatus::Completed,
-    ProgressStatus::Failed,
-    ProgressStatus::Cancelled,
-];
-
-fn status_index(status: ProgressStatus) -> u8 {
-    STATUSES.iter().position(|s| *s == status).unwrap_or(0) as u8
-}
-
-/// The number of arguments a progress listener receives (see [`state_args`]).
-pub(crate) const STATE_ARGS: usize = 11;
-
 /// A JavaScript string.
 ///
 /// # Safety
@@ -96,7 +80,7 @@ pub(crate) unsafe fn js_string(env: sys::napi_env, text: &str) -> Result<sys::na
     }
 }
 
-unsafe fn js_number(env: sys::napi_env, number: f64) -> sys::napi_value {
+pub(crate) unsafe fn js_number(env: sys::napi_env, number: f64) -> sys::napi_value {
     let mut value = ptr::null_mut();
     // SAFETY: `env` is live (caller's contract); a double always converts.
     unsafe { sys::napi_create_double(env, number, &mut value) };
@@ -128,66 +112,12 @@ pub(crate) unsafe fn js_opt_string(env: sys::napi_env, text: Option<&str>) -> sy
     }
 }
 
-unsafe fn js_opt_number(env: sys::napi_env, number: Option<f64>) -> sys::napi_value {
+pub(crate) unsafe fn js_opt_number(env: sys::napi_env, number: Option<f64>) -> sys::napi_value {
     // SAFETY: `env` is live (caller's contract).
     unsafe {
         match number {
             Some(n) => js_number(env, n),
             None => js_undefined(env),
         }
-    }
-}
-
-/// A progress state as the positional arguments of the JavaScript state
-/// builder, in the order of `ProgressState`'s declaration:
-/// `(sessionId, operation, status, progress, currentStep, totalSteps,
-/// completedSteps, startedAt, updatedAt, error, eta)`; `undefined` for an
-/// absent field; `status` as its index in [`STATUSES`] (a number costs less
-/// to hand over than a string). Building the object in JavaScript costs a nanosecond, in
-/// Rust a microsecond or two.
-///
-/// # Safety
-/// `env` must be the live env of the current thread.
-pub(crate) unsafe fn state_args(
-    env: sys::napi_env,
-    s: &ProgressState,
-) -> [sys::napi_value; STATE_ARGS] {
-    // SAFETY: per the function's contract.
-    unsafe {
-        [
-            js_opt_string(env, Some(&s.session_id)),
-            js_opt_string(env, Some(&s.operation)),
-            js_number(env, f64::from(status_index(s.status))),
-            js_number(env, s.progress),
-            js_opt_string(env, s.current_step.as_deref()),
-            js_opt_number(env, s.total_steps),
-            js_opt_number(env, s.completed_steps),
-            js_opt_string(env, Some(&s.started_at)),
-            js_opt_string(env, Some(&s.updated_at)),
-            js_opt_string(env, s.error.as_deref()),
-            js_opt_string(env, s.eta.as_deref()),
-        ]
-    }
-}
-
-/// The fields of a state that an update can change, as positional
-/// arguments: `(status, progress, currentStep, totalSteps, completedSteps,
-/// updatedAt, error, eta)` (see [`state_args`]).
-///
-/// # Safety
-/// `env` must be the live env of the current thread.
-pub(crate) unsafe fn changing_args(env: sys::napi_env, s: &ProgressState) -> [sys::napi_value; 8] {
-    // SAFETY: per the function's contract.
-    unsafe {
-        [
-            js_number(env, f64::from(status_index(s.status))),
-            js_number(env, s.progress),
-            js_opt_string(env, s.current_step.as_deref()),
-            js_opt_number(env, s.total_steps),
-            js_opt_number(env, s.completed_steps),
-            js_opt_string(env, Some(&s.updated_at)),
-            js_opt_string(env, s.error.as_deref()),
-            js_opt_string(env, s.eta.as_deref()),
-        ]
     }
 }

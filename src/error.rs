@@ -4,6 +4,7 @@
 use std::ptr;
 
 use msw_session_core::CoreError;
+use napi::bindgen_prelude::Unknown;
 use napi::{sys, Env, Error, Status};
 
 /// The JavaScript class of an error.
@@ -107,6 +108,28 @@ pub(crate) fn throw(env: &Env, error: CoreError) -> Error {
         };
     }
     Error::from_status(Status::PendingException)
+}
+
+/// `error` as a JavaScript error value, not thrown (see [`create`]).
+pub(crate) fn to_js<'env>(env: &'env Env, error: &CoreError) -> napi::Result<Unknown<'env>> {
+    // SAFETY: `env` is the live env of the current JS thread (every caller is
+    // a #[napi] function running on it).
+    match unsafe { create(env.raw(), error) } {
+        Some(js_error) => Ok(unsafe { Unknown::from_raw_unchecked(env.raw(), js_error) }),
+        None => Err(Error::new(Status::GenericFailure, error.to_string())),
+    }
+}
+
+/// The error JavaScript throws when `JSON.stringify` refuses the argument
+/// `name` (`context`, `state`, `crashedState`) with `reason`: the core's
+/// `ERR_CONTEXT_NOT_SERIALIZABLE`, so that its text is built in one place.
+#[napi_derive::napi(ts_return_type = "TypeError & { code: string }")]
+pub fn argument_not_serializable<'env>(
+    env: &'env Env,
+    name: String,
+    #[napi(ts_arg_type = "string")] reason: crate::convert::Text,
+) -> napi::Result<Unknown<'env>> {
+    to_js(env, &CoreError::argument_not_serializable(name, reason.0))
 }
 
 /// Turns a core result into a napi result, throwing the error into JavaScript.

@@ -28,6 +28,7 @@ mod js_function;
 mod js_thread;
 mod listeners;
 mod manager;
+mod protocol;
 mod store;
 mod token;
 mod tracker;

@@ -10,19 +10,20 @@ use napi::{sys, Env};
 
 use crate::convert;
 use crate::js_function::JsFunction;
+use crate::protocol;
 
 /// A progress callback. A manager's hears every session and receives the
-/// whole state ([`convert::state_args`]); a tracker's receives only the
-/// fields an update can change ([`convert::changing_args`]), the JavaScript
+/// whole state ([`protocol::state_args`]); a tracker's receives only the
+/// fields an update can change ([`protocol::changing_args`]), the JavaScript
 /// side knowing the rest.
 pub(crate) struct JsProgressListener(Arc<JsFunction>, Args);
 
 /// Which arguments a progress callback receives.
 #[derive(Clone, Copy)]
 pub(crate) enum Args {
-    /// All eleven fields.
+    /// The whole state ([`protocol::state_args`]).
     Whole,
-    /// The eight fields an update can change.
+    /// The fields an update can change ([`protocol::changing_args`]).
     Changing,
 }
 
@@ -35,8 +36,8 @@ impl JsProgressListener {
 fn call_with_state(function: &JsFunction, args: Args, state: &ProgressState) {
     // SAFETY: `call` runs the closures on the home thread with its live env.
     let _ = match args {
-        Args::Whole => function.call(|env| unsafe { convert::state_args(env, state) }),
-        Args::Changing => function.call(|env| unsafe { convert::changing_args(env, state) }),
+        Args::Whole => function.call(|env| unsafe { protocol::state_args(env, state) }),
+        Args::Changing => function.call(|env| unsafe { protocol::changing_args(env, state) }),
     };
 }
 

@@ -12,7 +12,7 @@ use crate::error::OrThrow;
 use crate::js_function::JsFunction;
 use crate::js_thread::JsThread;
 use crate::listeners::{Args, JsContextProvider, JsProgressListener};
-use crate::store::{corrupt_files, crash_scan_json};
+use crate::store::corrupt_files;
 use crate::token::NativeToken;
 use crate::tracker::NativeTracker;
 
@@ -192,12 +192,11 @@ impl NativeManager {
         corrupt_files(self.manager.store(), &env)
     }
 
-    /// Crashed sessions as `[crashedAt, [file, …]]` (see `crash_scan_json`).
+    /// The crashed sessions, marked, as one JSON array (see the core's
+    /// `SessionStore::find_crashed`).
     #[napi(catch_unwind)]
     pub fn find_crashed(&self, env: Env) -> napi::Result<String> {
-        Ok(crash_scan_json(
-            &self.manager.find_crashed_texts().or_throw(&env)?,
-        ))
+        self.manager.find_crashed().or_throw(&env)
     }
 
     /// Removes old finished sessions; returns the count.
@@ -261,7 +260,7 @@ impl NativeManager {
 /// process exit by the JavaScript layer).
 #[napi(catch_unwind)]
 pub fn flush_all() {
-    msw_session_core::manager::flush_all()
+    msw_session_core::writer::flush_all()
 }
 
 /// The live session `id` that a manager of this process created below

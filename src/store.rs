@@ -20,26 +20,6 @@ pub(crate) fn corrupt_files(store: &SessionStore, env: &Env) -> napi::Result<Vec
     Ok(paths.iter().map(|p| p.display().to_string()).collect())
 }
 
-/// The answer of a crash scan as one JSON text: `[crashedAt, [file, …]]`,
-/// the files as they are on disk. JavaScript parses it once and marks each
-/// state `crashed` with that `crashedAt`: cheaper than building the states
-/// in Rust and serializing them again.
-pub(crate) fn crash_scan_json(files: &[String]) -> String {
-    let crashed_at = clock::now_iso();
-    let mut out = String::with_capacity(files.iter().map(|f| f.len() + 1).sum::<usize>() + 40);
-    out.push_str("[\"");
-    out.push_str(&crashed_at);
-    out.push_str("\",[");
-    for (i, file) in files.iter().enumerate() {
-        if i > 0 {
-            out.push(',');
-        }
-        out.push_str(file);
-    }
-    out.push_str("]]");
-    out
-}
-
 #[napi]
 impl NativeStore {
     /// A store below `basePath`; `fileMode` (default 0o600) must let the
@@ -91,15 +71,14 @@ impl NativeStore {
         self.store.list().or_throw(&env)
     }
 
-    /// Crashed sessions as `[crashedAt, [file, …]]` (see `crash_scan_json`).
+    /// The crashed sessions, marked, as one JSON array (see the core's
+    /// `SessionStore::find_crashed`).
     #[napi(catch_unwind)]
     pub fn find_crashed(&self, env: Env, stale_threshold_ms: Option<f64>) -> napi::Result<String> {
         let stale = stale_threshold_ms.unwrap_or(store::DEFAULT_STALE_MS);
-        let files = self
-            .store
-            .find_crashed_texts(stale, clock::now_ms())
-            .or_throw(&env)?;
-        Ok(crash_scan_json(&files))
+        self.store
+            .find_crashed(stale, clock::now_ms())
+            .or_throw(&env)
     }
 
     /// Removes old finished sessions; returns the count.

@@ -69,7 +69,7 @@ impl NativeTracker {
     ) -> napi::Result<Unknown<'env>> {
         let state = self.tracker.state();
         // SAFETY: `env` is the live env of this call.
-        let args = unsafe { convert::state_args(env.raw(), &state) };
+        let args = unsafe { crate::protocol::state_args(env.raw(), &state) };
         let mut result = std::ptr::null_mut();
         // SAFETY: as above; `build` is a function of this env.
         napi::check_status!(unsafe {
@@ -86,18 +86,13 @@ impl NativeTracker {
         Ok(unsafe { Unknown::from_raw_unchecked(env.raw(), result) })
     }
 
-    /// `[ratePerSec, remainingMs, etaMs, inSteps (1 or 0)]`, or `null`
-    /// until the rate is known.
+    /// `[ratePerSec, remainingMs, etaMs, inSteps]` (laid out by
+    /// `protocol::estimate_tuple`), or `null` until the rate is known.
     #[napi(catch_unwind)]
     pub fn estimate(&self) -> Option<Vec<f64>> {
-        self.tracker.estimate().map(|e| {
-            vec![
-                e.rate_per_sec,
-                e.remaining_ms,
-                e.eta_ms,
-                if e.in_steps { 1.0 } else { 0.0 },
-            ]
-        })
+        self.tracker
+            .estimate()
+            .map(|e| crate::protocol::estimate_tuple(&e))
     }
 
     /// Whether the status is `running`.

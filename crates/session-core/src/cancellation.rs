@@ -9,6 +9,9 @@
 //! - Each callback runs exactly once: either when the token is cancelled, or
 //!   at once when registered on a token that already is. The list is emptied
 //!   by the cancellation, so callbacks (and what they hold) are released.
+//!
+//! # Lock order
+//! The state lock is a leaf ([`crate`]): callbacks run after it is released.
 
 use std::sync::atomic::{AtomicI32, Ordering};
 use std::sync::{Arc, Mutex};

@@ -34,11 +34,11 @@ pub enum CoreError {
         /// What is wrong with it.
         message: String,
     },
-    /// A context that cannot be stored as JSON. JS: `TypeError`,
-    /// `ERR_CONTEXT_NOT_SERIALIZABLE`.
+    /// A context (or a state holding one) that cannot be stored as JSON.
+    /// JS: `TypeError`, `ERR_CONTEXT_NOT_SERIALIZABLE`.
     ContextNotSerializable {
-        /// The session whose context was refused.
-        session_id: String,
+        /// Whose context was refused.
+        of: ContextOf,
         /// Why (the message of the `JSON.stringify` error).
         message: String,
     },
@@ -60,6 +60,15 @@ pub enum CoreError {
         /// Each session that could not be saved, with why, in save order.
         failures: Vec<(String, CoreError)>,
     },
+}
+
+/// Whose context a [`CoreError::ContextNotSerializable`] refused.
+#[derive(Debug)]
+pub enum ContextOf {
+    /// The context of a live session, read at a save.
+    Session(String),
+    /// A value given as the argument of that name (`context`, `state`).
+    Argument(String),
 }
 
 impl CoreError {
@@ -100,7 +109,16 @@ impl CoreError {
     /// The context of session `id` cannot be stored, because of `message`.
     pub(crate) fn context(id: &impl fmt::Display, message: String) -> Self {
         CoreError::ContextNotSerializable {
-            session_id: id.to_string(),
+            of: ContextOf::Session(id.to_string()),
+            message,
+        }
+    }
+
+    /// The argument `name` cannot be stored as JSON, because of `message`
+    /// (what `JSON.stringify` threw).
+    pub fn argument_not_serializable(name: String, message: String) -> Self {
+        CoreError::ContextNotSerializable {
+            of: ContextOf::Argument(name),
             message,
         }
     }
@@ -137,13 +155,13 @@ impl fmt::Display for CoreError {
             CoreError::InvalidState { path, message } => {
                 write!(f, "Invalid session state at \"{path}\": {message}")
             }
-            CoreError::ContextNotSerializable {
-                session_id,
-                message,
-            } => write!(
-                f,
-                "The context of session {session_id} cannot be stored as JSON: {message}"
-            ),
+            CoreError::ContextNotSerializable { of, message } => {
+                match of {
+                    ContextOf::Session(id) => write!(f, "The context of session {id}")?,
+                    ContextOf::Argument(name) => write!(f, "The \"{name}\" argument")?,
+                }
+                write!(f, " cannot be stored as JSON: {message}")
+            }
             CoreError::Io {
                 action,
                 path,

@@ -12,9 +12,30 @@
 //! bound to another thread through [`Listener::post`], which must only queue
 //! work; listeners without a home thread, or at home on the changing thread,
 //! are called in place with [`Listener::call`]. See [`listeners`].
+//!
+//! # Lock order
+//! This is the one place the order is written; each module that holds a lock
+//! names its locks' place in it.
+//!
+//! Files are written under two locks, taken in this order and never the
+//! other way:
+//! 1. `Writer::batch` ([`writer`]), held by the background writer and by a
+//!    flush while they write a batch;
+//! 2. `Session::written` ([`session`]), which serializes the writes of one
+//!    session.
+//!
+//! Every other lock is a leaf: held for a few assignments, with no other
+//! lock taken inside it and no user code run. They are the writer's `dirty`
+//! and `background_errors`; the manager's `sessions`, `auto_save` and
+//! `requests`; a context's `last` ([`session`]); the tracker's and the
+//! token's state locks ([`progress`], [`cancellation`]); the listener lists
+//! ([`listeners`]); the timer lanes' queues ([`timer`]); and the process-wide
+//! maps of live sessions ([`registry`]), of writers ([`writer`]) and of held
+//! owner locks ([`owner`]), taken below `written` at most.
 
 pub mod cancellation;
 pub mod clock;
+pub mod crash;
 pub mod error;
 pub mod id;
 pub mod js_number;
@@ -30,6 +51,7 @@ pub mod session;
 pub mod state;
 pub mod store;
 pub mod timer;
+pub mod writer;
 
 mod sync;
 

@@ -10,6 +10,10 @@
 //! - A listener that panics is isolated: the panic is caught and the remaining
 //!   listeners still run.
 //! - Listeners run in registration order.
+//!
+//! # Lock order
+//! The list's lock is a leaf ([`crate`]): a notification takes a snapshot
+//! and calls the listeners with no lock held.
 
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::sync::atomic::{AtomicU64, Ordering};

@@ -47,7 +47,7 @@ pub struct LiveCounts {
 
 /// The counts now.
 pub fn counts() -> LiveCounts {
-    let (dirty, managers) = crate::manager::dirty_and_managers();
+    let (dirty, managers) = crate::writer::dirty_and_writers();
     LiveCounts {
         sessions: SESSIONS.get().max(0) as usize,
         attachable: crate::registry::len(),

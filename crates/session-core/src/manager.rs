@@ -1,37 +1,19 @@
 //! Live sessions: each a tracker, a cancellation source and a context, kept
-//! in memory and written to the [`SessionStore`].
-//!
-//! # When a session reaches the disk
-//! - `create_session`, `resume_session`, `cancel_session`,
-//!   `complete_session`, `fail_session`, `save_all`, `flush` and `shutdown`
-//!   write before they return.
-//! - A tracker change marks the session dirty; the writer thread
-//!   ([`Lane::Writes`]) writes the latest state of every dirty session at most
-//!   `persist_interval` after the first change (coalescing what came between).
-//!   With a zero interval the change is written before it returns.
-//! - A write never goes back in time: each session remembers the version of
-//!   the state it last wrote, and writes are serialized per session.
+//! in memory and written to the [`SessionStore`] by the manager's
+//! [`Writer`] (see [`writer`](crate::writer) for when a change reaches the
+//! disk).
 //!
 //! # Invariants
 //! - A session is in the manager only after its file was written: a create
 //!   or resume that fails leaves nothing behind.
 //! - Every change of a session's tracker first notifies the manager's
-//!   listeners, then writes the file (the reference's order).
+//!   listeners, then goes to the writer (the reference's order).
 //! - The context is read through its [`ContextProvider`] at every save, so
 //!   in-place changes made by its owner are written by the next save of any
 //!   kind; where the provider cannot be read (another thread) the last
 //!   context read is written.
 //! - No user code (a listener, a context's `toJSON`) runs under a lock of
-//!   the package, so it may call any method of the manager. A context is
-//!   read (which runs user code) before any lock is taken; a read that user
-//!   code starts from inside a read of the same context uses the context
-//!   last read instead of recursing.
-//! - A session whose write failed stays dirty: the next write of any kind
-//!   retries it, and its error is kept (by session) until it is written or
-//!   reported. One session that cannot be saved never stops the others.
-//! - A progress update made on the context's own thread reads the context
-//!   at once, so the progress and the context a file holds were taken
-//!   together (a checkpoint agrees with its progress, also after kill -9).
+//!   the package, so it may call any method of the manager.
 //! - Every write records this process as the session's owner, and the
 //!   process holds its owner lock ([`owner`](crate::owner)) from before the
 //!   first write until it exits. Resuming takes the session's claim and
@@ -39,16 +21,7 @@
 //!   managers) resuming one session, exactly one wins.
 //!
 //! # Lock order
-//! Files are written under two locks, taken in this order and never the
-//! other way: `Inner::batch` (held by the background writer and by `flush`
-//! while they write a batch), then `Session::written` (serializes the writes
-//! of one session). Every other lock — `sessions`, `dirty`,
-//! `background_errors`, `auto_save`, `requests`, a context's `last` — is a
-//! leaf: held for a few assignments, with no other lock taken inside it and
-//! no user code run. The tracker's and the token's state locks
-//! ([`progress`](crate::progress), [`cancellation`](crate::cancellation))
-//! are leaves too; the registry's and the store's static maps are leaves
-//! below `written`.
+//! `sessions`, `auto_save` and `requests` are leaves (see [`crate`]).
 
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex, Weak};
@@ -70,7 +43,8 @@ pub use crate::session::{ContextProvider, Session};
 use crate::state::{SessionState, SessionStatus};
 use crate::store::{SessionStore, StoreOptions, DEFAULT_CLEANUP_DAYS, DEFAULT_STALE_MS};
 use crate::sync::lock;
-use crate::timer::{self, Lane, TimerHandle};
+use crate::timer::{self, TimerHandle};
+use crate::writer::{push_failure, Failures, Writer};
 
 /// How a manager is set up.
 #[derive(Clone, Debug)]
@@ -150,56 +124,18 @@ fn owner_record() -> Value {
     serde_json::to_value(Owner::this_process()).unwrap_or(Value::Null)
 }
 
-/// Sessions changed since their last write, or whose last write failed.
-#[derive(Default)]
-struct Dirty {
-    sessions: IndexMap<String, Weak<Session>>,
-    /// Whether a background write is scheduled (it writes every session
-    /// here when it runs).
-    scheduled: bool,
-}
-
-impl Dirty {
-    /// Marks `session` dirty (once: a session changed twice is written once).
-    fn insert(&mut self, session: &Arc<Session>) {
-        if !self.sessions.contains_key(session.id()) {
-            self.sessions
-                .insert(session.id.to_string(), Arc::downgrade(session));
-        }
-    }
-}
-
-/// The failures of a save, by session, in save order.
-type Failures = Vec<(String, CoreError)>;
-
-/// Adds `error` for `id` unless `failures` already names that session.
-fn push_failure(failures: &mut Failures, id: String, error: CoreError) {
-    if !failures.iter().any(|(known, _)| *known == id) {
-        failures.push((id, error));
-    }
-}
-
 struct Inner {
     store: SessionStore,
     interval: Duration,
-    persist_interval: Duration,
     sessions: Mutex<IndexMap<String, Arc<Session>>>,
     listeners: Listeners<ProgressState>,
+    writer: Arc<Writer>,
     auto_save: Mutex<Option<TimerHandle>>,
     /// Watches the folder for cancellation requests while sessions are live.
     requests: Mutex<Option<crate::requests::Watch>>,
-    dirty: Mutex<Dirty>,
-    /// Errors of writes nobody was there to hear (background writes,
-    /// progress updates, served requests), by session; an entry goes when
-    /// that session is written, or when the next flush reports it.
-    background_errors: Mutex<IndexMap<String, CoreError>>,
     /// The sessions folder as the registry of live sessions names it,
     /// computed once (after the first write has created the folder).
     registry_dir: std::sync::OnceLock<PathBuf>,
-    /// Held while a batch of dirty sessions is taken and written, so that a
-    /// flush waits for a background write in progress instead of finding
-    /// the dirty set empty and returning before the disk has the changes.
-    batch: Mutex<()>,
 }
 
 impl Drop for Inner {
@@ -208,210 +144,11 @@ impl Drop for Inner {
         if let Some(handle) = lock(&self.auto_save).take() {
             handle.cancel();
         }
-        // A manager that goes away loses no change it can still write.
-        let batch = std::mem::take(&mut lock(&self.dirty).sessions);
-        let _ = self.write_batch(batch, Read::Cached);
+        // The writer, dropped after this, writes what is still dirty.
     }
 }
 
 impl Inner {
-    /// Writes a session's current state. Unless `force`d, a state already
-    /// written (same version) is not written again.
-    fn write(&self, session: &Session, how: Read, force: bool) -> Result<()> {
-        // The context is read before the write lock is taken: reading it runs
-        // JavaScript, which may change the tracker and write again.
-        session
-            .context
-            .refresh(&session.id, how, &session.tracker)?;
-        let (context, paired) = session.context.to_write(how);
-        let mut written = lock(&session.written);
-        let (progress, version) = paired.unwrap_or_else(|| session.tracker.snapshot());
-        if !force && written.is_some_and(|w| w >= version) {
-            return Ok(());
-        }
-        self.store.save(&session.to_state(context, progress))?;
-        *written = Some(version);
-        drop(written);
-        let mut errors = lock(&self.background_errors);
-        if !errors.is_empty() {
-            errors.shift_remove(session.id());
-        }
-        Ok(())
-    }
-
-    /// Marks `session` to be written by the next write of any kind (without
-    /// scheduling one: a failed write is retried when something else is
-    /// written, not in a loop against a full disk).
-    fn retry_later(&self, session: &Arc<Session>) {
-        lock(&self.dirty).insert(session);
-    }
-
-    /// Keeps the error of a write that no caller hears, and retries later.
-    fn failed_unheard(&self, session: &Arc<Session>, error: CoreError) {
-        self.retry_later(session);
-        lock(&self.background_errors).insert(session.id.to_string(), error);
-    }
-
-    /// Writes every session of `batch` that still exists; those that fail
-    /// are marked for a retry and returned.
-    fn write_batch(&self, batch: IndexMap<String, Weak<Session>>, how: Read) -> Failures {
-        let mut failures = Vec::new();
-        for session in batch.values().filter_map(Weak::upgrade) {
-            if let Err(err) = self.write(&session, how, false) {
-                self.retry_later(&session);
-                failures.push((session.id.to_string(), err));
-            }
-        }
-        failures
-    }
-
-    /// Called on every tracker change of a session.
-    fn changed(self: &Arc<Self>, session: &Arc<Session>) {
-        if self.persist_interval.is_zero() {
-            // As in the reference, a failed write on a progress update does
-            // not reach the caller; the next explicit save reports it.
-            if let Err(err) = self.write(session, Read::Lenient, false) {
-                self.failed_unheard(session, err);
-            }
-            return;
-        }
-        // On the context's thread, read it (once per interval at most), so
-        // the writer writes a context and progress taken together.
-        session
-            .context
-            .on_update(&session.id, self.persist_interval, &session.tracker);
-        self.mark_dirty(session);
-    }
-
-    /// Marks `session` dirty and schedules a background write.
-    fn mark_dirty(self: &Arc<Self>, session: &Arc<Session>) {
-        let schedule = {
-            let mut dirty = lock(&self.dirty);
-            dirty.insert(session);
-            !std::mem::replace(&mut dirty.scheduled, true)
-        };
-        if schedule {
-            let manager = Arc::downgrade(self);
-            timer::after_on(Lane::Writes, self.persist_interval, move || {
-                if let Some(inner) = manager.upgrade() {
-                    inner.write_dirty();
-                }
-            });
-        }
-    }
-
-    /// The background write: every dirty session, as its last checkpoint;
-    /// errors are kept for the next flush. A session whose progress moved
-    /// on since its context was read gets a read on the context's thread
-    /// when that thread is free, and a write after it.
-    fn write_dirty(self: &Arc<Self>) {
-        // Run on a context's own thread (a test's fake timers run it there),
-        // the write reads contexts first, outside every lock.
-        let here: Vec<_> = lock(&self.dirty)
-            .sessions
-            .values()
-            .filter_map(Weak::upgrade)
-            .filter(|s| {
-                s.context
-                    .provider
-                    .as_ref()
-                    .is_some_and(|p| p.readable_here())
-            })
-            .collect();
-        for session in &here {
-            let _ = session
-                .context
-                .refresh(&session.id, Read::Lenient, &session.tracker);
-        }
-        let batch = {
-            let _writing = lock(&self.batch);
-            let batch = {
-                let mut dirty = lock(&self.dirty);
-                dirty.scheduled = false;
-                std::mem::take(&mut dirty.sessions)
-            };
-            let failures = self.write_batch(batch.clone(), Read::Checkpoint);
-            if !failures.is_empty() {
-                lock(&self.background_errors).extend(failures);
-            }
-            batch
-        };
-        for session in batch.values().filter_map(Weak::upgrade) {
-            if let Some(provider) = session.context.provider.as_ref() {
-                if session.context.is_stale() {
-                    let manager = Arc::downgrade(self);
-                    let weak = Arc::downgrade(&session);
-                    provider.post(Box::new(move || {
-                        if let (Some(manager), Some(session)) = (manager.upgrade(), weak.upgrade())
-                        {
-                            manager.catch_up(&session);
-                        }
-                    }));
-                }
-            }
-        }
-    }
-
-    /// On the context's thread: reads a stale context and schedules its
-    /// write, so the disk catches up with progress made since.
-    fn catch_up(self: &Arc<Self>, session: &Arc<Session>) {
-        if !session.context.is_stale() || !lock(&self.sessions).contains_key(session.id()) {
-            return;
-        }
-        let _ = session
-            .context
-            .refresh(&session.id, Read::Lenient, &session.tracker);
-        lock(&session.context.last).stale = false;
-        self.mark_dirty(session);
-    }
-
-    fn forget_dirty(&self, id: &str) {
-        lock(&self.dirty).sessions.shift_remove(id);
-    }
-
-    /// Writes every dirty session, reading contexts anew, and returns what
-    /// failed, with the errors of earlier unheard writes not retried with
-    /// success since.
-    fn flush_failures(&self) -> Failures {
-        let mut failures = Vec::new();
-        // Contexts are read first, outside every lock: a `toJSON` may call
-        // back into the manager (even `flush`).
-        let pending: Vec<_> = lock(&self.dirty)
-            .sessions
-            .values()
-            .filter_map(Weak::upgrade)
-            .collect();
-        for session in &pending {
-            if let Err(err) = session
-                .context
-                .refresh(&session.id, Read::Strict, &session.tracker)
-            {
-                failures.push((session.id.to_string(), err));
-            }
-        }
-        {
-            let _writing = lock(&self.batch);
-            let mut batch = std::mem::take(&mut lock(&self.dirty).sessions);
-            // A session whose context was refused stays dirty, unwritten.
-            for (id, _) in &failures {
-                if let Some(session) = batch.shift_remove(id).and_then(|s| s.upgrade()) {
-                    self.retry_later(&session);
-                }
-            }
-            for (id, err) in self.write_batch(batch, Read::Cached) {
-                push_failure(&mut failures, id, err);
-            }
-        }
-        for (id, err) in std::mem::take(&mut *lock(&self.background_errors)) {
-            push_failure(&mut failures, id, err);
-        }
-        failures
-    }
-
-    fn flush(&self) -> Result<()> {
-        CoreError::from_failures(self.flush_failures())
-    }
-
     fn registry_dir(&self) -> &std::path::Path {
         self.registry_dir
             .get_or_init(|| crate::registry::canonical(self.store.dir()))
@@ -423,9 +160,9 @@ impl Inner {
         };
         session.source.cancel(reason.clone());
         session.tracker.cancel(reason);
-        self.forget_dirty(id);
-        if let Err(err) = self.write(&session, how, true) {
-            self.retry_later(&session);
+        self.writer.forget_dirty(id);
+        if let Err(err) = self.writer.write(&session, how, true) {
+            self.writer.retry_later(&session);
             return Err(err);
         }
         Ok(true)
@@ -440,7 +177,7 @@ impl Inner {
         {
             // Off the JavaScript thread: the context is the last one read.
             if let Err(err) = self.cancel(&id, reason, Read::Cached) {
-                lock(&self.background_errors).insert(id, err);
+                self.writer.keep_error(id, err);
             }
         }
     }
@@ -448,10 +185,7 @@ impl Inner {
     /// One auto-save: every live session written; a failure is kept, by
     /// session, for the next flush (no caller is there to hear it).
     fn auto_save_tick(&self) {
-        let failures = self.save_all_failures();
-        if !failures.is_empty() {
-            lock(&self.background_errors).extend(failures);
-        }
+        self.writer.keep_errors(self.save_all_failures());
     }
 
     /// Writes every live session, then every other change; every session
@@ -466,43 +200,20 @@ impl Inner {
         let mut failed = Vec::new();
         let mut failures = Vec::new();
         for session in sessions {
-            self.forget_dirty(session.id());
-            if let Err(err) = self.write(&session, Read::Strict, true) {
+            self.writer.forget_dirty(session.id());
+            if let Err(err) = self.writer.write(&session, Read::Strict, true) {
                 failures.push((session.id.to_string(), err));
                 failed.push(session);
             }
         }
         // Finished sessions changed since their last write, too.
-        for (id, err) in self.flush_failures() {
+        for (id, err) in self.writer.flush_failures() {
             push_failure(&mut failures, id, err);
         }
         for session in &failed {
-            self.retry_later(session);
+            self.writer.retry_later(session);
         }
         failures
-    }
-}
-
-/// The dirty entries of every live manager and how many managers live
-/// (see [`crate::live`]).
-pub(crate) fn dirty_and_managers() -> (usize, usize) {
-    let managers: Vec<_> = lock(registry()).iter().filter_map(Weak::upgrade).collect();
-    let dirty = managers.iter().map(|m| lock(&m.dirty).sessions.len()).sum();
-    (dirty, managers.len())
-}
-
-/// Every manager of the process, for [`flush_all`].
-fn registry() -> &'static Mutex<Vec<Weak<Inner>>> {
-    static REGISTRY: std::sync::OnceLock<Mutex<Vec<Weak<Inner>>>> = std::sync::OnceLock::new();
-    REGISTRY.get_or_init(|| Mutex::new(Vec::new()))
-}
-
-/// Writes what every manager of the process has not written yet. Meant for
-/// process exit; errors are ignored (there is no one left to tell).
-pub fn flush_all() {
-    let managers: Vec<_> = lock(registry()).iter().filter_map(Weak::upgrade).collect();
-    for manager in managers {
-        let _ = manager.flush();
     }
 }
 
@@ -522,7 +233,7 @@ impl Listener<ProgressState> for SaveOnChange {
         listeners::notify(&manager.listeners.snapshot(), state);
         // As in the reference, a failed write on a progress update does not
         // reach the caller; explicit saves report it.
-        manager.changed(&session);
+        manager.writer.changed(&session);
     }
 }
 
@@ -535,24 +246,19 @@ pub struct SessionManager {
 impl SessionManager {
     /// A manager over `<base_path>/.msw/sessions`.
     pub fn new(options: ManagerOptions) -> Self {
-        let inner = Arc::new(Inner {
-            store: SessionStore::with_options(&options.base_path, options.store),
-            interval: options.auto_save_interval,
-            persist_interval: options.persist_interval,
-            sessions: Mutex::new(IndexMap::new()),
-            listeners: Listeners::default(),
-            auto_save: Mutex::new(None),
-            requests: Mutex::new(None),
-            dirty: Mutex::new(Dirty::default()),
-            background_errors: Mutex::new(IndexMap::new()),
-            batch: Mutex::new(()),
-            registry_dir: std::sync::OnceLock::new(),
-        });
-        let mut managers = lock(registry());
-        managers.retain(|m| m.strong_count() > 0);
-        managers.push(Arc::downgrade(&inner));
-        drop(managers);
-        Self { inner }
+        let store = SessionStore::with_options(&options.base_path, options.store);
+        Self {
+            inner: Arc::new(Inner {
+                writer: Writer::new(store.clone(), options.persist_interval),
+                store,
+                interval: options.auto_save_interval,
+                sessions: Mutex::new(IndexMap::new()),
+                listeners: Listeners::default(),
+                auto_save: Mutex::new(None),
+                requests: Mutex::new(None),
+                registry_dir: std::sync::OnceLock::new(),
+            }),
+        }
     }
 
     /// The store this manager writes to.
@@ -583,6 +289,7 @@ impl SessionManager {
             source: CancellationSource::new(),
             context,
             written: Mutex::new(None),
+            finished: Default::default(),
             owner: owner_record(),
             extra: Default::default(),
         });
@@ -637,6 +344,7 @@ impl SessionManager {
             source: CancellationSource::new(),
             context,
             written: Mutex::new(None),
+            finished: Default::default(),
             owner: owner_record(),
             extra,
         });
@@ -648,7 +356,7 @@ impl SessionManager {
         // paired with the tracker as it starts.
         let start = session.tracker.snapshot();
         lock(&session.context.last).paired = Some(start);
-        self.inner.write(&session, Read::Cached, true)?;
+        self.inner.writer.write(&session, Read::Cached, true)?;
         session.tracker.on_progress(Arc::new(SaveOnChange {
             manager: Arc::downgrade(&self.inner),
             session: Arc::downgrade(&session),
@@ -708,11 +416,14 @@ impl SessionManager {
             return Ok(false);
         };
         change(&session.tracker);
-        self.inner.forget_dirty(id);
-        if let Err(err) = self.inner.write(&session, Read::Strict, true) {
-            self.inner.retry_later(&session);
+        self.inner.writer.forget_dirty(id);
+        if let Err(err) = self.inner.writer.write(&session, Read::Strict, true) {
+            self.inner.writer.retry_later(&session);
             return Err(err);
         }
+        session
+            .finished
+            .store(true, std::sync::atomic::Ordering::Release);
         lock(&self.inner.sessions).shift_remove(id);
         crate::registry::unregister(self.inner.registry_dir(), id);
         Ok(true)
@@ -728,13 +439,13 @@ impl SessionManager {
         self.inner.listeners.remove(id)
     }
 
-    /// The files of the crashed sessions in this manager's folder
-    /// (threshold [`DEFAULT_STALE_MS`]), as on disk (see
-    /// [`SessionStore::find_crashed_texts`]).
-    pub fn find_crashed_texts(&self) -> Result<Vec<String>> {
+    /// The crashed sessions in this manager's folder (threshold
+    /// [`DEFAULT_STALE_MS`]), marked, as one JSON array (see
+    /// [`SessionStore::find_crashed`]).
+    pub fn find_crashed(&self) -> Result<String> {
         self.inner
             .store
-            .find_crashed_texts(DEFAULT_STALE_MS, clock::now_ms())
+            .find_crashed(DEFAULT_STALE_MS, clock::now_ms())
     }
 
     /// Removes finished sessions older than `max_age_days` (default
@@ -756,7 +467,7 @@ impl SessionManager {
     /// the first error, including one of a background write since the last
     /// flush.
     pub fn flush(&self) -> Result<()> {
-        self.inner.flush()
+        self.inner.writer.flush()
     }
 
     /// Saves every live session each auto-save period. The timer runs on the

@@ -27,14 +27,19 @@
 //!   never deleted while a session may be resumed (only by `cleanup`, of
 //!   finished sessions).
 
-use std::fs::{File, OpenOptions};
+use std::collections::HashMap;
+use std::fs::{self, File, OpenOptions};
 use std::io;
-use std::path::Path;
-use std::sync::OnceLock;
+use std::path::{Path, PathBuf};
+use std::sync::{Mutex, OnceLock};
 
 use serde::{Deserialize, Serialize};
 
 use crate::clock;
+use crate::error::{CoreError, Result};
+use crate::id::SessionId;
+use crate::state::SessionState;
+use crate::store::SessionStore;
 
 /// The owner record stored in a session file.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -93,15 +98,15 @@ pub enum Liveness {
 /// An exclusive lock on a file — an owning process's, or a session's claim —
 /// released when dropped (and by the OS when the process dies).
 #[derive(Debug)]
-pub struct OwnerLock {
+pub struct FileLock {
     /// Held, never read: closing the file releases the lock.
     _file: File,
 }
 
-impl OwnerLock {
+impl FileLock {
     /// Tries to take the lock at `path`, creating the file (mode `mode`);
     /// `Ok(None)` when someone else holds it.
-    pub fn try_acquire(path: &Path, mode: u32) -> io::Result<Option<OwnerLock>> {
+    pub fn try_acquire(path: &Path, mode: u32) -> io::Result<Option<FileLock>> {
         let mut options = OpenOptions::new();
         options.read(true).write(true).create(true).truncate(false);
         #[cfg(unix)]
@@ -110,7 +115,7 @@ impl OwnerLock {
         let _ = mode;
         let file = options.open(path)?;
         match file.try_lock() {
-            Ok(()) => Ok(Some(OwnerLock { _file: file })),
+            Ok(()) => Ok(Some(FileLock { _file: file })),
             Err(std::fs::TryLockError::WouldBlock) => Ok(None),
             Err(std::fs::TryLockError::Error(e)) => Err(e),
         }
@@ -119,7 +124,7 @@ impl OwnerLock {
     /// Like [`try_acquire`](Self::try_acquire), but a lock found taken is
     /// tried again a few times over some milliseconds, so that a probe
     /// holding it for an instant is not mistaken for a live owner.
-    pub fn acquire_contended(path: &Path, mode: u32) -> io::Result<Option<OwnerLock>> {
+    pub fn acquire_contended(path: &Path, mode: u32) -> io::Result<Option<FileLock>> {
         for attempt in 0..8 {
             if let Some(lock) = Self::try_acquire(path, mode)? {
                 return Ok(Some(lock));
@@ -135,7 +140,7 @@ impl OwnerLock {
 /// The probe takes a *shared* lock for an instant: probes never disturb one
 /// another, and only an owner's exclusive lock stops them. A taker of the
 /// exclusive lock (a resume) can meet a probe's instant; it retries (see
-/// [`OwnerLock::acquire_contended`]).
+/// [`FileLock::acquire_contended`]).
 pub fn probe(path: &Path) -> Liveness {
     let file = match OpenOptions::new().read(true).open(path) {
         Ok(file) => file,
@@ -152,6 +157,90 @@ pub fn probe(path: &Path) -> Liveness {
     }
 }
 
+/// The owner locks this process holds, by sessions folder: taken once per
+/// folder, held until the process exits.
+fn held_owner_locks() -> &'static Mutex<HashMap<PathBuf, FileLock>> {
+    static HELD: OnceLock<Mutex<HashMap<PathBuf, FileLock>>> = OnceLock::new();
+    HELD.get_or_init(Default::default)
+}
+
+/// The owner files and claims of a sessions folder.
+impl SessionStore {
+    /// The claim file of a session, locked while it is being resumed.
+    pub fn claim_path(&self, id: &SessionId) -> PathBuf {
+        self.dir().join(format!("{id}.lock"))
+    }
+
+    /// The lock file of an owning process.
+    pub fn owner_lock_path(&self, instance: &str) -> PathBuf {
+        self.dir().join("owners").join(format!("{instance}.lock"))
+    }
+
+    /// Takes the claim of a session; `None` when someone holds it (tried
+    /// again for some milliseconds: a crash scan's probe holds it for an
+    /// instant).
+    pub fn claim(&self, id: &SessionId) -> Result<Option<FileLock>> {
+        let path = self.claim_path(id);
+        let mode = self.options.file_mode;
+        let mut attempt = FileLock::acquire_contended(&path, mode);
+        if matches!(&attempt, Err(e) if e.kind() == io::ErrorKind::NotFound) {
+            self.ensure_dir()?;
+            attempt = FileLock::acquire_contended(&path, mode);
+        }
+        attempt.map_err(|e| CoreError::io("lock session", path, e))
+    }
+
+    /// Makes this process a live owner in this folder: takes (once per
+    /// process and folder) the lock on `owners/<instance>.lock`, held until
+    /// the process exits.
+    pub fn hold_process_lock(&self) -> Result<()> {
+        let mut held = crate::sync::lock(held_owner_locks());
+        if held.contains_key(self.dir()) {
+            return Ok(());
+        }
+        let path = self.owner_lock_path(this_instance());
+        self.make_dir(&self.dir().join("owners"), "create owners folder")?;
+        let lock = FileLock::try_acquire(&path, self.options.file_mode)
+            .map_err(|e| CoreError::io("lock owner file", &path, e))?
+            .ok_or_else(|| CoreError::Internal(format!("{} is held by another", path.display())))?;
+        held.insert(self.dir().to_path_buf(), lock);
+        Ok(())
+    }
+
+    /// Deletes the lock files of owning processes that are gone.
+    pub(crate) fn remove_dead_owner_files(&self) {
+        let Ok(entries) = fs::read_dir(self.dir().join("owners")) else {
+            return;
+        };
+        for entry in entries.filter_map(|e| e.ok()) {
+            let path = entry.path();
+            let mine = path.file_stem().is_some_and(|s| s == this_instance());
+            if !mine && probe(&path) == Liveness::Gone {
+                let _ = fs::remove_file(path);
+            }
+        }
+    }
+
+    /// Whether the owner recorded in `state` is alive.
+    pub fn liveness(&self, state: &SessionState) -> Liveness {
+        let owner = state
+            .extra
+            .get("owner")
+            .and_then(|v| serde_json::from_value::<Owner>(v.clone()).ok());
+        self.owner_liveness(owner.as_ref())
+    }
+
+    pub(crate) fn owner_liveness(&self, owner: Option<&Owner>) -> Liveness {
+        match owner {
+            // The instance becomes a file name: refuse one that is not plain.
+            Some(owner) if owner.is_local() && SessionId::parse(&owner.instance).is_ok() => {
+                probe(&self.owner_lock_path(&owner.instance))
+            }
+            _ => Liveness::Unknown,
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -161,20 +250,20 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("s.lock");
         assert_eq!(probe(&path), Liveness::Gone);
-        let lock = OwnerLock::try_acquire(&path, 0o600).unwrap().unwrap();
+        let lock = FileLock::try_acquire(&path, 0o600).unwrap().unwrap();
         assert_eq!(probe(&path), Liveness::Alive);
         // A second taker in the same process is refused too.
-        assert!(OwnerLock::try_acquire(&path, 0o600).unwrap().is_none());
+        assert!(FileLock::try_acquire(&path, 0o600).unwrap().is_none());
         drop(lock);
         assert_eq!(probe(&path), Liveness::Gone);
-        assert!(OwnerLock::try_acquire(&path, 0o600).unwrap().is_some());
+        assert!(FileLock::try_acquire(&path, 0o600).unwrap().is_some());
     }
 
     #[test]
     fn probes_do_not_disturb_each_other_and_a_resume_waits_out_a_probe() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("s.lock");
-        drop(OwnerLock::try_acquire(&path, 0o600).unwrap());
+        drop(FileLock::try_acquire(&path, 0o600).unwrap());
         // A probe in progress (a shared lock) does not make another probe
         // think the owner is alive.
         let probing = File::open(&path).unwrap();
@@ -185,9 +274,7 @@ mod tests {
             std::thread::sleep(std::time::Duration::from_millis(1));
             drop(probing);
         });
-        assert!(OwnerLock::acquire_contended(&path, 0o600)
-            .unwrap()
-            .is_some());
+        assert!(FileLock::acquire_contended(&path, 0o600).unwrap().is_some());
         releaser.join().unwrap();
     }
 
@@ -197,5 +284,15 @@ mod tests {
         assert_eq!(me.pid, std::process::id());
         assert!(me.is_local());
         assert_eq!(me.instance, this_instance());
+    }
+
+    #[test]
+    fn a_claim_is_exclusive() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = SessionStore::new(dir.path());
+        let id = SessionId::parse("x").unwrap();
+        let held = store.claim(&id).unwrap();
+        assert!(held.is_some());
+        assert!(store.claim(&id).unwrap().is_none());
     }
 }

@@ -5,6 +5,10 @@
 //! - Every change replaces the state and stamps `updated_at`; listeners hear
 //!   each change exactly once, with the state right after it (see
 //!   [`listeners`] for threads and order).
+//!
+//! # Lock order
+//! The state lock is a leaf ([`crate`]): listeners are called after it is
+//! released, and only posting (which queues) happens under it.
 
 use std::sync::{Arc, Mutex};
 
@@ -30,6 +34,17 @@ pub enum ProgressStatus {
     Failed,
     /// Stopped on request.
     Cancelled,
+}
+
+impl ProgressStatus {
+    /// The name the files and JavaScript use (`"running"`), as serde writes
+    /// it.
+    pub fn name(self) -> String {
+        match serde_json::to_value(self) {
+            Ok(serde_json::Value::String(name)) => name,
+            _ => String::new(),
+        }
+    }
 }
 
 /// A snapshot of a tracker, with the field names of the reference's

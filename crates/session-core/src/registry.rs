@@ -3,6 +3,10 @@
 //!
 //! Entries are weak: the manager owns its sessions. A session leaves the
 //! registry when it finishes (complete or fail) or when its manager drops it.
+//!
+//! # Lock order
+//! The map's lock is a leaf ([`crate`]), taken below `Session::written` at
+//! most.
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};

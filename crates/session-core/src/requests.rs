@@ -9,11 +9,18 @@
 //! crate); where that cannot be set up, the folder is polled every
 //! [`POLL_INTERVAL`] instead (one directory read).
 
-use std::path::Path;
+use std::fs;
+use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 
+use crate::clock;
+use crate::error::Result;
+use crate::id::SessionId;
+use crate::owner::Liveness;
+use crate::state::SessionStatus;
+use crate::store::SessionStore;
 use crate::timer::{self, TimerHandle};
 
 /// How often the folder is polled where notification is unavailable.
@@ -81,6 +88,58 @@ impl Watch {
         };
         serve();
         watch
+    }
+}
+
+/// The request files of a sessions folder.
+impl SessionStore {
+    /// The request file of a session (see [`requests`](crate::requests)).
+    pub fn request_path(&self, id: &SessionId) -> PathBuf {
+        self.dir().join(format!("{id}.cancel"))
+    }
+
+    /// Asks the owner of session `id` to cancel it. Returns whether a live
+    /// owner exists: only then is the request written.
+    pub fn request_cancellation(&self, id: &str, reason: Option<String>) -> Result<bool> {
+        let id = SessionId::parse(id)?;
+        let Some(state) = self.read(&id).map(|(_, state)| state) else {
+            return Ok(false);
+        };
+        if state.status != SessionStatus::Active || self.liveness(&state) != Liveness::Alive {
+            return Ok(false);
+        }
+        let request = Request {
+            reason,
+            pid: std::process::id(),
+            at: clock::now_iso(),
+        };
+        let text = serde_json::to_string(&request).unwrap_or_default();
+        self.write_atomic_to(&self.request_path(&id), text.as_bytes())?;
+        Ok(true)
+    }
+
+    /// Takes (reads and deletes) the requests waiting for the sessions that
+    /// `mine` accepts, as (id, reason).
+    pub fn take_requests(&self, mine: impl Fn(&str) -> bool) -> Vec<(String, Option<String>)> {
+        let names = self.entries().unwrap_or_default();
+        let mut taken = Vec::new();
+        for name in names {
+            let Some(id) = name.strip_suffix(".cancel") else {
+                continue;
+            };
+            let (Ok(parsed), true) = (SessionId::parse(id), mine(id)) else {
+                continue;
+            };
+            let path = self.request_path(&parsed);
+            let request: Request = fs::read_to_string(&path)
+                .ok()
+                .and_then(|text| serde_json::from_str(&text).ok())
+                .unwrap_or_default();
+            if fs::remove_file(&path).is_ok() {
+                taken.push((id.to_string(), request.reason));
+            }
+        }
+        taken
     }
 }
 

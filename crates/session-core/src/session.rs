@@ -10,8 +10,9 @@
 //!   `toJSON` that flushes) uses the last context read instead.
 //!
 //! # Lock order
-//! `ContextCell::last` is a leaf (see [`manager`](crate::manager) for the
-//! whole order); the tracker's state lock is never taken inside it.
+//! `Session::written` is second in the crate's order ([`crate`]), below the
+//! writer's `batch`; `ContextCell::last` is a leaf, and the tracker's state
+//! lock is never taken inside it.
 
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Mutex;
@@ -208,6 +209,8 @@ pub struct Session {
     pub(crate) context: ContextCell,
     /// The tracker version last written; the lock serializes writes.
     pub(crate) written: Mutex<Option<u64>>,
+    /// Set when the session was completed or failed and left its manager.
+    pub(crate) finished: AtomicBool,
     /// This process as the owner, as written in the file.
     pub(crate) owner: Value,
     /// Fields of a resumed file that this version does not know, kept.

@@ -17,8 +17,8 @@
 //! background write moves to its thread, to run at once; a timeout is
 //! dropped, as a fake `setTimeout` is when the fake clock is uninstalled.
 //!
-//! # Locks
-//! `Timer::queue` is a leaf, never held while a job runs; the thread's host
+//! # Lock order
+//! `Timer::queue` is a leaf ([`crate`]), never held while a job runs; the thread's host
 //! list is thread-local and never held while a host or a job runs.
 
 use std::cell::RefCell;

@@ -1,0 +1,427 @@
+//! The crash scan: which sessions of a folder crashed, and how a crashed
+//! session is marked. Everything that reports crashed sessions (the
+//! manager, the store, the CLI, the MCP task store) goes through
+//! [`SessionStore::find_crashed`], the one place that decides.
+//!
+//! A session crashed when its file says `active` and its owner is gone — at
+//! once when the owner's lock shows it ([`owner`](crate::owner)), otherwise
+//! (another host, a file without an owner, as the reference writes) when
+//! `updatedAt` is more than the threshold before now. A live owner is never
+//! reported.
+//!
+//! A crashed session is reported as the reference reports it: its state with
+//! `status` set to `crashed` and `crashedAt` to the time of the scan, every
+//! other field and the order of the fields as in the file.
+//!
+//! # Threads
+//! A scan reads its files on up to four scoped threads (reading is most of
+//! the work); they take no lock of the package and end before it returns.
+
+use std::borrow::Cow;
+
+use crate::clock;
+use crate::error::Result;
+use crate::id::SessionId;
+use crate::js_text;
+use crate::owner::{Liveness, Owner};
+use crate::state::SessionStatus;
+use crate::store::{check_non_negative, SessionStore};
+
+impl SessionStore {
+    /// The crashed sessions of this folder, with `stale_ms` as the
+    /// threshold for owners that cannot be checked, judged at `now_ms`: one
+    /// JSON text, an array of their states as [`mark_crashed`] marks them
+    /// (JavaScript parses it once).
+    pub fn find_crashed(&self, stale_ms: f64, now_ms: i64) -> Result<String> {
+        check_non_negative("staleThresholdMs", stale_ms)?;
+        let crashed_at = clock::iso_from_ms(now_ms).unwrap_or_default();
+        let ids = self.list()?;
+        let files = parallel_filter_map(&ids, |id| {
+            let id = SessionId::parse(id).ok()?;
+            let text = self.read_text(&id)?;
+            self.has_crashed(&id, &text, stale_ms, now_ms)
+                .then_some(text)
+        });
+        let mut out = String::with_capacity(files.iter().map(|f| f.len() + 60).sum::<usize>() + 2);
+        out.push('[');
+        for (i, file) in files.iter().enumerate() {
+            if i > 0 {
+                out.push(',');
+            }
+            out.push_str(&mark_crashed(file, &crashed_at));
+        }
+        out.push(']');
+        Ok(out)
+    }
+
+    /// Whether the session file `text` of `id` is one of a crashed session
+    /// (a file that is not a session state is moved aside).
+    fn has_crashed(&self, id: &SessionId, text: &str, stale_ms: f64, now_ms: i64) -> bool {
+        let mapped = js_text::json_in(text);
+        let Some(header) = self.header(id, &mapped) else {
+            return false;
+        };
+        if header.status != SessionStatus::Active {
+            return false;
+        }
+        let owner = header
+            .owner
+            .and_then(|v| serde_json::from_value::<Owner>(v).ok());
+        match self.owner_liveness(owner.as_ref()) {
+            Liveness::Alive => false,
+            // The owner may have finished between the read and the probe:
+            // only a file still active counts.
+            Liveness::Gone => self.read_text(id).is_some_and(|again| {
+                let mapped = js_text::json_in(&again);
+                self.header(id, &mapped)
+                    .is_some_and(|h| h.status == SessionStatus::Active)
+            }),
+            Liveness::Unknown => clock::parse_iso_ms(&header.updated_at)
+                .is_some_and(|t| (now_ms - t) as f64 > stale_ms),
+        }
+    }
+
+    /// The deciding fields of a session file (as [`js_text::json_in`] maps
+    /// it); `None`, and the file moved aside, when it is not a session state.
+    fn header<'a>(&self, id: &SessionId, mapped: &'a str) -> Option<Header<'a>> {
+        let header = serde_json::from_str::<Header<'a>>(mapped).ok();
+        if header.is_none() {
+            self.quarantine(id);
+        }
+        header
+    }
+}
+
+/// The fields of a session file that decide whether it crashed; the rest
+/// is skipped without being built.
+#[derive(serde::Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct Header<'a> {
+    status: SessionStatus,
+    #[serde(borrow)]
+    updated_at: Cow<'a, str>,
+    /// Read leniently: an owner of another shape is no owner.
+    #[serde(default)]
+    owner: Option<serde_json::Value>,
+}
+
+/// A session state (JSON text of an object) marked crashed at `crashed_at`,
+/// as the reference marks it with `{ ...state, status: "crashed",
+/// crashedAt }`: the top-level `status` and `crashedAt` values replaced
+/// where they are, `crashedAt` added last when the state has none; the rest
+/// of the text unchanged. A text that is not a JSON object is returned as it
+/// is.
+pub fn mark_crashed(state: &str, crashed_at: &str) -> String {
+    let status = "\"crashed\"".to_string();
+    let at = serde_json::to_string(crashed_at).unwrap_or_default();
+    let Some(members) = top_level_members(state) else {
+        return state.to_string();
+    };
+    let mut out = String::with_capacity(state.len() + at.len() + 16);
+    let mut from = 0;
+    let mut has_crashed_at = false;
+    for member in &members {
+        let value = match member.key {
+            "status" => &status,
+            "crashedAt" => {
+                has_crashed_at = true;
+                &at
+            }
+            _ => continue,
+        };
+        out.push_str(&state[from..member.value.0]);
+        out.push_str(value);
+        from = member.value.1;
+    }
+    let close = state.trim_end().len() - 1;
+    out.push_str(&state[from..close]);
+    if !has_crashed_at {
+        if !members.is_empty() {
+            out.push(',');
+        }
+        out.push_str("\"crashedAt\":");
+        out.push_str(&at);
+    }
+    out.push_str(&state[close..]);
+    out
+}
+
+/// One `"key": value` of an object's top level: the key as written between
+/// its quotes, and the byte range of the value.
+struct Member<'a> {
+    key: &'a str,
+    value: (usize, usize),
+}
+
+/// The top-level members of the JSON object `text`, in order; `None` when
+/// `text` is not one (it is assumed well-formed JSON: it was parsed).
+fn top_level_members(text: &str) -> Option<Vec<Member<'_>>> {
+    let bytes = text.as_bytes();
+    let mut i = skip_space(bytes, 0);
+    if bytes.get(i) != Some(&b'{') {
+        return None;
+    }
+    i += 1;
+    let mut members = Vec::new();
+    loop {
+        i = skip_space(bytes, i);
+        match bytes.get(i)? {
+            b'}' => return Some(members),
+            b',' => i = skip_space(bytes, i + 1),
+            _ => {}
+        }
+        let key_end = skip_value(bytes, i)?;
+        let key = text.get(i + 1..key_end - 1)?;
+        i = skip_space(bytes, key_end);
+        if bytes.get(i) != Some(&b':') {
+            return None;
+        }
+        let start = skip_space(bytes, i + 1);
+        let end = skip_value(bytes, start)?;
+        members.push(Member {
+            key,
+            value: (start, end),
+        });
+        i = end;
+    }
+}
+
+fn skip_space(bytes: &[u8], mut i: usize) -> usize {
+    while bytes.get(i).is_some_and(|b| b.is_ascii_whitespace()) {
+        i += 1;
+    }
+    i
+}
+
+/// The end of the JSON value that starts at `i`.
+fn skip_value(bytes: &[u8], i: usize) -> Option<usize> {
+    match bytes.get(i)? {
+        b'"' => {
+            let mut j = i + 1;
+            loop {
+                match bytes.get(j)? {
+                    b'\\' => j += 2,
+                    b'"' => return Some(j + 1),
+                    _ => j += 1,
+                }
+            }
+        }
+        b'{' | b'[' => {
+            let mut depth = 0usize;
+            let mut j = i;
+            loop {
+                match bytes.get(j)? {
+                    b'"' => {
+                        j = skip_value(bytes, j)?;
+                        continue;
+                    }
+                    b'{' | b'[' => depth += 1,
+                    b'}' | b']' => {
+                        depth -= 1;
+                        if depth == 0 {
+                            return Some(j + 1);
+                        }
+                    }
+                    _ => {}
+                }
+                j += 1;
+            }
+        }
+        _ => {
+            let mut j = i;
+            while bytes
+                .get(j)
+                .is_some_and(|b| !matches!(b, b',' | b'}' | b']') && !b.is_ascii_whitespace())
+            {
+                j += 1;
+            }
+            (j > i).then_some(j)
+        }
+    }
+}
+
+/// `items.iter().filter_map(f)`, in order, on up to four threads when there
+/// are enough items to be worth it.
+fn parallel_filter_map<T, R: Send>(items: &[T], f: impl Fn(&T) -> Option<R> + Sync) -> Vec<R>
+where
+    T: Sync,
+{
+    const MIN_PER_THREAD: usize = 64;
+    let threads = std::thread::available_parallelism()
+        .map_or(1, |n| n.get())
+        .min(4)
+        .min(items.len() / MIN_PER_THREAD)
+        .max(1);
+    if threads == 1 {
+        return items.iter().filter_map(&f).collect();
+    }
+    let chunk = items.len().div_ceil(threads);
+    std::thread::scope(|scope| {
+        let handles: Vec<_> = items
+            .chunks(chunk)
+            .map(|part| scope.spawn(|| part.iter().filter_map(&f).collect::<Vec<R>>()))
+            .collect();
+        handles
+            .into_iter()
+            .flat_map(|h| h.join().unwrap_or_default())
+            .collect()
+    })
+}
+
+#[cfg(test)]
+pub(crate) mod tests {
+    use super::*;
+    use crate::owner::Owner;
+    use crate::state::SessionState;
+    use crate::store::tests::state;
+
+    /// The states a scan reports, parsed.
+    pub(crate) fn crashed(store: &SessionStore, stale_ms: f64, now_ms: i64) -> Vec<SessionState> {
+        let text = store.find_crashed(stale_ms, now_ms).unwrap();
+        let values: Vec<serde_json::Value> =
+            serde_json::from_str(&js_text::json_in(&text)).unwrap();
+        values
+            .into_iter()
+            .map(|v| serde_json::from_value(v).unwrap())
+            .collect()
+    }
+
+    #[test]
+    fn finds_stale_active_sessions_marked_and_leaves_their_files() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = SessionStore::new(dir.path());
+        let now = clock::now_ms();
+        let old = clock::iso_from_ms(now - 10 * 86_400_000).unwrap();
+        let fresh = clock::iso_from_ms(now).unwrap();
+        for (id, status, at) in [
+            ("stale", SessionStatus::Active, &old),
+            ("fresh", SessionStatus::Active, &fresh),
+            ("done", SessionStatus::Completed, &old),
+            ("recent", SessionStatus::Failed, &fresh),
+        ] {
+            store.save(&state(id, status, at)).unwrap();
+        }
+        let found = crashed(&store, 60_000.0, now);
+        assert_eq!(found.len(), 1);
+        assert_eq!(found[0].id, "stale");
+        assert_eq!(found[0].status, SessionStatus::Crashed);
+        assert_eq!(found[0].crashed_at.as_deref(), Some(fresh.as_str()));
+        assert_eq!(
+            store.load("stale").unwrap().unwrap().status,
+            SessionStatus::Active
+        );
+        for bad in [f64::NAN, -1.0] {
+            assert_eq!(
+                store.find_crashed(bad, now).unwrap_err().code(),
+                "ERR_OUT_OF_RANGE"
+            );
+        }
+    }
+
+    #[test]
+    fn a_live_owner_is_never_reported_and_a_gone_one_at_once() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = SessionStore::new(dir.path());
+        let now = clock::now_ms();
+        let long_ago = clock::iso_from_ms(now - 86_400_000).unwrap();
+        let owned_by = |instance: &str| {
+            let mut owner = Owner::this_process();
+            owner.instance = instance.into();
+            serde_json::to_value(owner).unwrap()
+        };
+        // A live owner, quiet for a day: another process holding its lock.
+        let mut quiet = state("quiet", SessionStatus::Active, &long_ago);
+        quiet.extra.insert("owner".into(), owned_by("live-owner"));
+        std::fs::create_dir_all(store.dir().join("owners")).unwrap();
+        let live = crate::owner::FileLock::try_acquire(&store.owner_lock_path("live-owner"), 0o600)
+            .unwrap()
+            .unwrap();
+        // An owner that is gone (no lock held), updated just now.
+        let mut gone = state(
+            "gone",
+            SessionStatus::Active,
+            &clock::iso_from_ms(now).unwrap(),
+        );
+        gone.extra.insert("owner".into(), owned_by("dead-owner"));
+        store.save(&quiet).unwrap();
+        store.save(&gone).unwrap();
+        let found = crashed(&store, 60_000.0, now);
+        assert_eq!(
+            found.iter().map(|s| s.id.as_str()).collect::<Vec<_>>(),
+            vec!["gone"]
+        );
+        drop(live);
+        assert_eq!(crashed(&store, 60_000.0, now).len(), 2);
+        // This process, once it holds its own lock, is a live owner too.
+        store.hold_process_lock().unwrap();
+        let mut mine = state("mine", SessionStatus::Active, &long_ago);
+        mine.extra
+            .insert("owner".into(), owned_by(crate::owner::this_instance()));
+        store.save(&mine).unwrap();
+        assert!(crashed(&store, 0.0, now).iter().all(|s| s.id != "mine"));
+    }
+
+    #[test]
+    fn a_scan_of_many_files_keeps_their_order() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = SessionStore::new(dir.path());
+        let old = clock::iso_from_ms(clock::now_ms() - 86_400_000).unwrap();
+        for i in 0..300 {
+            let status = if i % 3 == 0 {
+                SessionStatus::Completed
+            } else {
+                SessionStatus::Active
+            };
+            store
+                .save(&state(&format!("s{i:03}"), status, &old))
+                .unwrap();
+        }
+        let found = crashed(&store, 60_000.0, clock::now_ms());
+        let expected: Vec<String> = (0..300)
+            .filter(|i| i % 3 != 0)
+            .map(|i| format!("s{i:03}"))
+            .collect();
+        assert_eq!(
+            found.iter().map(|s| s.id.clone()).collect::<Vec<_>>(),
+            expected
+        );
+    }
+
+    #[test]
+    fn marking_replaces_status_and_crashed_at_in_place_and_keeps_the_rest() {
+        let at = "2026-12-01T00:00:00.000Z";
+        // The order of the fields stays; crashedAt goes last when absent.
+        let state = "{\n  \"id\": \"a\",\n  \"status\": \"active\",\n  \"context\": {\"status\": \"active\", \"s\": \"}\\\"{\"},\n  \"n\": [1, {\"x\": null}]\n}";
+        let marked = mark_crashed(state, at);
+        assert_eq!(
+            marked,
+            "{\n  \"id\": \"a\",\n  \"status\": \"crashed\",\n  \"context\": {\"status\": \"active\", \"s\": \"}\\\"{\"},\n  \"n\": [1, {\"x\": null}]\n,\"crashedAt\":\"2026-12-01T00:00:00.000Z\"}"
+        );
+        let value: serde_json::Value = serde_json::from_str(&marked).unwrap();
+        assert_eq!(value["context"]["status"], "active");
+        let keys: Vec<_> = value.as_object().unwrap().keys().cloned().collect();
+        assert_eq!(keys, ["id", "status", "context", "n", "crashedAt"]);
+        // A crashedAt already there is replaced where it is.
+        assert_eq!(
+            mark_crashed("{\"crashedAt\":\"x\",\"status\":\"active\",\"z\":true}", at),
+            format!("{{\"crashedAt\":\"{at}\",\"status\":\"crashed\",\"z\":true}}")
+        );
+        assert_eq!(
+            mark_crashed("{}", at),
+            format!("{{\"crashedAt\":\"{at}\"}}")
+        );
+        assert_eq!(mark_crashed("[1]", at), "[1]");
+    }
+
+    #[test]
+    fn a_marked_file_with_lone_surrogates_keeps_them() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = SessionStore::new(dir.path());
+        std::fs::create_dir_all(store.dir()).unwrap();
+        let text = "{\"id\":\"x\",\"operation\":\"\\ud83d\",\"status\":\"active\",\"progress\":{\"sessionId\":\"x\",\"operation\":\"op\",\"status\":\"running\",\"progress\":0,\"completedSteps\":[],\"startedAt\":\"2020-01-01T00:00:00.000Z\",\"updatedAt\":\"2020-01-01T00:00:00.000Z\"},\"context\":{},\"createdAt\":\"2020-01-01T00:00:00.000Z\",\"updatedAt\":\"2020-01-01T00:00:00.000Z\"}";
+        std::fs::write(store.dir().join("x.json"), text).unwrap();
+        let found = store.find_crashed(0.0, clock::now_ms()).unwrap();
+        assert!(found.contains("\"operation\":\"\\ud83d\""), "{found}");
+        assert!(found.contains("\"status\":\"crashed\""), "{found}");
+    }
+}

@@ -1,0 +1,345 @@
+//! The writer of a manager: which sessions are dirty, the background writes
+//! that put them on disk in batches, `flush`, and the errors of writes no
+//! caller was there to hear.
+//!
+//! # When a session reaches the disk
+//! - Explicit saves (`create_session`, `resume_session`, `cancel_session`,
+//!   `complete_session`, `fail_session`, `save_all`, `flush`, `shutdown`)
+//!   call [`Writer::write`] or [`Writer::flush_failures`] and write before
+//!   they return.
+//! - A tracker change calls [`Writer::changed`]: the session is marked dirty
+//!   and the background write ([`Lane::Writes`]) writes the latest state of
+//!   every dirty session at most `persist_interval` after the first change
+//!   (coalescing what came between). With a zero interval the change is
+//!   written before it returns.
+//!
+//! # Invariants
+//! - A write never goes back in time: each session remembers the version of
+//!   the state it last wrote (`Session::written`), and writes of one session
+//!   are serialized by that lock.
+//! - A context is read (which runs user code) before any lock is taken; the
+//!   background writer reads only contexts that live on its thread, and
+//!   writes the others as their last checkpoint ([`Read::Checkpoint`]), so a
+//!   file's progress never runs ahead of its context. A session whose
+//!   progress moved on since gets a read posted to its context's thread.
+//! - A session whose write failed stays dirty: the next write of any kind
+//!   retries it, and its error is kept (by session) until it is written or
+//!   reported by a flush. One session that cannot be saved never stops the
+//!   others.
+//! - A writer that is dropped writes what is still dirty.
+//!
+//! # Lock order
+//! `batch`, then `Session::written`, as the crate's lock order says
+//! ([`crate`]); `dirty` and `background_errors` are leaves.
+
+use std::sync::atomic::Ordering;
+use std::sync::{Arc, Mutex, OnceLock, Weak};
+use std::time::Duration;
+
+use indexmap::IndexMap;
+
+use crate::error::{CoreError, Result};
+use crate::session::{Read, Session};
+use crate::store::SessionStore;
+use crate::sync::lock;
+use crate::timer::{self, Lane};
+
+/// The failures of a save, by session id, in save order.
+pub(crate) type Failures = Vec<(String, CoreError)>;
+
+/// Adds `error` for `id` unless `failures` already names that session.
+pub(crate) fn push_failure(failures: &mut Failures, id: String, error: CoreError) {
+    if !failures.iter().any(|(known, _)| *known == id) {
+        failures.push((id, error));
+    }
+}
+
+/// Sessions changed since their last write, or whose last write failed.
+#[derive(Default)]
+struct Dirty {
+    sessions: IndexMap<String, Weak<Session>>,
+    /// Whether a background write is scheduled (it writes every session
+    /// here when it runs).
+    scheduled: bool,
+}
+
+impl Dirty {
+    /// Marks `session` dirty (once: a session changed twice is written once).
+    fn insert(&mut self, session: &Arc<Session>) {
+        if !self.sessions.contains_key(session.id()) {
+            self.sessions
+                .insert(session.id.to_string(), Arc::downgrade(session));
+        }
+    }
+}
+
+/// Writes the sessions of one manager to its store.
+pub(crate) struct Writer {
+    store: SessionStore,
+    persist_interval: Duration,
+    dirty: Mutex<Dirty>,
+    /// Errors of writes nobody was there to hear (background writes,
+    /// progress updates, served requests, auto-save), by session; an entry
+    /// goes when that session is written, or when the next flush reports it.
+    background_errors: Mutex<IndexMap<String, CoreError>>,
+    /// Held while a batch of dirty sessions is taken and written, so that a
+    /// flush waits for a background write in progress instead of finding
+    /// the dirty set empty and returning before the disk has the changes.
+    batch: Mutex<()>,
+}
+
+impl Drop for Writer {
+    fn drop(&mut self) {
+        // A manager that goes away loses no change it can still write.
+        let batch = std::mem::take(&mut lock(&self.dirty).sessions);
+        let _ = self.write_batch(batch, Read::Cached);
+    }
+}
+
+impl Writer {
+    /// A writer to `store` whose disk lags a change by `persist_interval`
+    /// at most; registered for [`flush_all`].
+    pub(crate) fn new(store: SessionStore, persist_interval: Duration) -> Arc<Self> {
+        let writer = Arc::new(Self {
+            store,
+            persist_interval,
+            dirty: Mutex::default(),
+            background_errors: Mutex::default(),
+            batch: Mutex::new(()),
+        });
+        let mut writers = lock(writers());
+        writers.retain(|w| w.strong_count() > 0);
+        writers.push(Arc::downgrade(&writer));
+        writer
+    }
+
+    /// Writes a session's current state. Unless `force`d, a state already
+    /// written (same version) is not written again.
+    pub(crate) fn write(&self, session: &Session, how: Read, force: bool) -> Result<()> {
+        // The context is read before the write lock is taken: reading it runs
+        // JavaScript, which may change the tracker and write again.
+        session
+            .context
+            .refresh(&session.id, how, &session.tracker)?;
+        let (context, paired) = session.context.to_write(how);
+        let mut written = lock(&session.written);
+        let (progress, version) = paired.unwrap_or_else(|| session.tracker.snapshot());
+        if !force && written.is_some_and(|w| w >= version) {
+            return Ok(());
+        }
+        self.store.save(&session.to_state(context, progress))?;
+        *written = Some(version);
+        drop(written);
+        let mut errors = lock(&self.background_errors);
+        if !errors.is_empty() {
+            errors.shift_remove(session.id());
+        }
+        Ok(())
+    }
+
+    /// Marks `session` to be written by the next write of any kind (without
+    /// scheduling one: a failed write is retried when something else is
+    /// written, not in a loop against a full disk).
+    pub(crate) fn retry_later(&self, session: &Arc<Session>) {
+        lock(&self.dirty).insert(session);
+    }
+
+    /// Keeps the error of a write that no caller hears, for the next flush.
+    pub(crate) fn keep_error(&self, id: String, error: CoreError) {
+        lock(&self.background_errors).insert(id, error);
+    }
+
+    /// Keeps the errors of writes that no caller hears, for the next flush.
+    pub(crate) fn keep_errors(&self, failures: Failures) {
+        if !failures.is_empty() {
+            lock(&self.background_errors).extend(failures);
+        }
+    }
+
+    /// Forgets that `id` is dirty (its caller writes it now).
+    pub(crate) fn forget_dirty(&self, id: &str) {
+        lock(&self.dirty).sessions.shift_remove(id);
+    }
+
+    /// Writes every session of `batch` that still exists; those that fail
+    /// are marked for a retry and returned.
+    fn write_batch(&self, batch: IndexMap<String, Weak<Session>>, how: Read) -> Failures {
+        let mut failures = Vec::new();
+        for session in batch.values().filter_map(Weak::upgrade) {
+            if let Err(err) = self.write(&session, how, false) {
+                self.retry_later(&session);
+                failures.push((session.id.to_string(), err));
+            }
+        }
+        failures
+    }
+
+    /// Called on every tracker change of a session.
+    pub(crate) fn changed(self: &Arc<Self>, session: &Arc<Session>) {
+        if self.persist_interval.is_zero() {
+            // As in the reference, a failed write on a progress update does
+            // not reach the caller; the next explicit save reports it.
+            if let Err(err) = self.write(session, Read::Lenient, false) {
+                self.retry_later(session);
+                self.keep_error(session.id.to_string(), err);
+            }
+            return;
+        }
+        // On the context's thread, read it (once per interval at most), so
+        // the writer writes a context and progress taken together.
+        session
+            .context
+            .on_update(&session.id, self.persist_interval, &session.tracker);
+        self.mark_dirty(session);
+    }
+
+    /// Marks `session` dirty and schedules a background write.
+    fn mark_dirty(self: &Arc<Self>, session: &Arc<Session>) {
+        let schedule = {
+            let mut dirty = lock(&self.dirty);
+            dirty.insert(session);
+            !std::mem::replace(&mut dirty.scheduled, true)
+        };
+        if schedule {
+            let writer = Arc::downgrade(self);
+            timer::after_on(Lane::Writes, self.persist_interval, move || {
+                if let Some(writer) = writer.upgrade() {
+                    writer.write_dirty();
+                }
+            });
+        }
+    }
+
+    /// The background write: every dirty session, as its last checkpoint;
+    /// errors are kept for the next flush. A session whose progress moved
+    /// on since its context was read gets a read on the context's thread
+    /// when that thread is free, and a write after it.
+    fn write_dirty(self: &Arc<Self>) {
+        // Run on a context's own thread (a test's fake timers run it there),
+        // the write reads contexts first, outside every lock.
+        let here: Vec<_> = lock(&self.dirty)
+            .sessions
+            .values()
+            .filter_map(Weak::upgrade)
+            .filter(|s| {
+                s.context
+                    .provider
+                    .as_ref()
+                    .is_some_and(|p| p.readable_here())
+            })
+            .collect();
+        for session in &here {
+            let _ = session
+                .context
+                .refresh(&session.id, Read::Lenient, &session.tracker);
+        }
+        let batch = {
+            let _writing = lock(&self.batch);
+            let batch = {
+                let mut dirty = lock(&self.dirty);
+                dirty.scheduled = false;
+                std::mem::take(&mut dirty.sessions)
+            };
+            self.keep_errors(self.write_batch(batch.clone(), Read::Checkpoint));
+            batch
+        };
+        for session in batch.values().filter_map(Weak::upgrade) {
+            if let Some(provider) = session.context.provider.as_ref() {
+                if session.context.is_stale() {
+                    let writer = Arc::downgrade(self);
+                    let weak = Arc::downgrade(&session);
+                    provider.post(Box::new(move || {
+                        if let (Some(writer), Some(session)) = (writer.upgrade(), weak.upgrade()) {
+                            writer.catch_up(&session);
+                        }
+                    }));
+                }
+            }
+        }
+    }
+
+    /// On the context's thread: reads a stale context and schedules its
+    /// write, so the disk catches up with progress made since.
+    fn catch_up(self: &Arc<Self>, session: &Arc<Session>) {
+        if !session.context.is_stale() || session.finished.load(Ordering::Acquire) {
+            return;
+        }
+        let _ = session
+            .context
+            .refresh(&session.id, Read::Lenient, &session.tracker);
+        lock(&session.context.last).stale = false;
+        self.mark_dirty(session);
+    }
+
+    /// Writes every dirty session, reading contexts anew, and returns what
+    /// failed, with the errors of earlier unheard writes not retried with
+    /// success since.
+    pub(crate) fn flush_failures(&self) -> Failures {
+        let mut failures = Vec::new();
+        // Contexts are read first, outside every lock: a `toJSON` may call
+        // back into the manager (even `flush`).
+        let pending: Vec<_> = lock(&self.dirty)
+            .sessions
+            .values()
+            .filter_map(Weak::upgrade)
+            .collect();
+        for session in &pending {
+            if let Err(err) = session
+                .context
+                .refresh(&session.id, Read::Strict, &session.tracker)
+            {
+                failures.push((session.id.to_string(), err));
+            }
+        }
+        {
+            let _writing = lock(&self.batch);
+            let mut batch = std::mem::take(&mut lock(&self.dirty).sessions);
+            // A session whose context was refused stays dirty, unwritten.
+            for (id, _) in &failures {
+                if let Some(session) = batch.shift_remove(id).and_then(|s| s.upgrade()) {
+                    self.retry_later(&session);
+                }
+            }
+            for (id, err) in self.write_batch(batch, Read::Cached) {
+                push_failure(&mut failures, id, err);
+            }
+        }
+        for (id, err) in std::mem::take(&mut *lock(&self.background_errors)) {
+            push_failure(&mut failures, id, err);
+        }
+        failures
+    }
+
+    /// [`flush_failures`](Self::flush_failures) as one error naming each
+    /// session that failed.
+    pub(crate) fn flush(&self) -> Result<()> {
+        CoreError::from_failures(self.flush_failures())
+    }
+
+    fn dirty_count(&self) -> usize {
+        lock(&self.dirty).sessions.len()
+    }
+}
+
+/// Every writer of the process, for [`flush_all`].
+fn writers() -> &'static Mutex<Vec<Weak<Writer>>> {
+    static WRITERS: OnceLock<Mutex<Vec<Weak<Writer>>>> = OnceLock::new();
+    WRITERS.get_or_init(Default::default)
+}
+
+/// The sessions waiting for a write over every writer of the process, and
+/// how many writers (one per manager) live (see [`crate::live`]).
+pub(crate) fn dirty_and_writers() -> (usize, usize) {
+    let writers: Vec<_> = lock(writers()).iter().filter_map(Weak::upgrade).collect();
+    let dirty = writers.iter().map(|w| w.dirty_count()).sum();
+    (dirty, writers.len())
+}
+
+/// Writes what every manager of the process has not written yet. Meant for
+/// process exit; errors are ignored (there is no one left to tell).
+pub fn flush_all() {
+    let writers: Vec<_> = lock(writers()).iter().filter_map(Weak::upgrade).collect();
+    for writer in writers {
+        let _ = writer.flush();
+    }
+}
