@@ -373,14 +373,14 @@ impl SessionManager {
         let mut slot = lock(&self.inner.requests);
         if slot.is_none() {
             let manager = Arc::downgrade(&self.inner);
-            *slot = Some(crate::requests::Watch::start(
-                self.inner.store.dir(),
-                move || {
-                    if let Some(inner) = manager.upgrade() {
-                        inner.serve_requests();
-                    }
-                },
-            ));
+            // A folder that cannot be made is polled (and found empty) until it can.
+            let dir = (self.inner.store.ensure_requests_dir())
+                .unwrap_or_else(|_| self.inner.store.requests_dir());
+            *slot = Some(crate::requests::Watch::start(&dir, move || {
+                if let Some(inner) = manager.upgrade() {
+                    inner.serve_requests();
+                }
+            }));
         }
     }
 

@@ -59,7 +59,7 @@ impl Owner {
     /// This process, now.
     pub fn this_process() -> Self {
         Self {
-            pid: std::process::id(),
+            pid: this_pid(),
             host: this_host().to_string(),
             instance: this_instance().to_string(),
             since: clock::now_iso(),
@@ -76,6 +76,12 @@ impl Owner {
 pub fn this_host() -> &'static str {
     static HOST: OnceLock<String> = OnceLock::new();
     HOST.get_or_init(|| gethostname::gethostname().to_string_lossy().into_owned())
+}
+
+/// This process's id, asked of the OS once (it never changes).
+pub fn this_pid() -> u32 {
+    static PID: OnceLock<u32> = OnceLock::new();
+    *PID.get_or_init(std::process::id)
 }
 
 /// The random id of this process.

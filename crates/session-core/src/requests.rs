@@ -1,9 +1,12 @@
 //! Cancellation requested by another process.
 //!
-//! A requester writes `<id>.cancel` (atomically, like a session file) beside
-//! the session file, holding the reason; the owner's manager watches its
-//! folder, takes the request (reads and deletes the file) and cancels the
-//! session: token, tracker and file. Watching costs nothing while nobody
+//! A requester writes `requests/<id>.cancel` (atomically, like a session
+//! file) in the sessions folder, holding the reason; the owner's manager
+//! watches that folder, takes the request (reads and deletes the file) and
+//! cancels the session: token, tracker and file. Requests have a folder of
+//! their own so that a wake-up of the watcher means a request: the session
+//! files' own writes (a temporary file and a rename each, from every process
+//! writing the folder) never wake it. Watching costs nothing while nobody
 //! asks: it uses the platform's file-system notification (inotify on Linux,
 //! FSEvents on macOS, ReadDirectoryChangesW on Windows, through the `notify`
 //! crate); where that cannot be set up, the folder is polled every
@@ -11,6 +14,8 @@
 
 use std::fs;
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Arc;
 use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
@@ -22,6 +27,9 @@ use crate::owner::Liveness;
 use crate::state::SessionStatus;
 use crate::store::SessionStore;
 use crate::timer::{self, TimerHandle};
+
+/// The folder of request files, inside the sessions folder.
+pub const REQUESTS_DIR: &str = "requests";
 
 /// How often the folder is polled where notification is unavailable.
 pub const POLL_INTERVAL: Duration = Duration::from_millis(100);
@@ -43,8 +51,8 @@ pub struct Request {
 
 /// A running watch; dropping it stops it.
 pub enum Watch {
-    /// File-system notification.
-    Notify(notify::RecommendedWatcher),
+    /// File-system notification, with how many events woke it.
+    Notify(notify::RecommendedWatcher, Arc<AtomicUsize>),
     /// Polling on the timer thread.
     Poll(TimerHandle),
 }
@@ -62,9 +70,12 @@ impl Watch {
     /// at the start (for requests that came before).
     pub fn start(dir: &Path, serve: impl Fn() + Send + Sync + 'static) -> Watch {
         use notify::Watcher;
-        let serve = std::sync::Arc::new(serve);
+        let serve = Arc::new(serve);
         let on_event = serve.clone();
+        let wakeups = Arc::new(AtomicUsize::new(0));
+        let woken = wakeups.clone();
         let watcher = notify::recommended_watcher(move |event: notify::Result<notify::Event>| {
+            woken.fetch_add(1, Ordering::Relaxed);
             let wanted = event.is_ok_and(|e| {
                 e.paths
                     .iter()
@@ -80,7 +91,7 @@ impl Watch {
                 .map(|()| w)
         });
         let watch = match watching {
-            Some(w) => Watch::Notify(w),
+            Some(w) => Watch::Notify(w, wakeups),
             None => {
                 let poll = serve.clone();
                 Watch::Poll(timer::every(POLL_INTERVAL, move || poll()))
@@ -89,13 +100,35 @@ impl Watch {
         serve();
         watch
     }
+
+    /// How many file-system events have woken the watch (`None` when it
+    /// polls).
+    pub fn wakeups(&self) -> Option<usize> {
+        match self {
+            Watch::Notify(_, wakeups) => Some(wakeups.load(Ordering::Relaxed)),
+            Watch::Poll(_) => None,
+        }
+    }
 }
 
 /// The request files of a sessions folder.
 impl SessionStore {
-    /// The request file of a session (see [`requests`](crate::requests)).
+    /// The folder of request files (see [`requests`](crate::requests)).
+    pub fn requests_dir(&self) -> PathBuf {
+        self.dir().join(REQUESTS_DIR)
+    }
+
+    /// The request file of a session.
     pub fn request_path(&self, id: &SessionId) -> PathBuf {
-        self.dir().join(format!("{id}.cancel"))
+        self.requests_dir().join(format!("{id}.cancel"))
+    }
+
+    /// Creates the folder of request files (with the store's folder mode),
+    /// so that it can be watched.
+    pub(crate) fn ensure_requests_dir(&self) -> Result<PathBuf> {
+        let dir = self.requests_dir();
+        self.make_dir(&dir, "create requests folder")?;
+        Ok(dir)
     }
 
     /// Asks the owner of session `id` to cancel it. Returns whether a live
@@ -110,7 +143,7 @@ impl SessionStore {
         }
         let request = Request {
             reason,
-            pid: std::process::id(),
+            pid: crate::owner::this_pid(),
             at: clock::now_iso(),
         };
         let text = serde_json::to_string(&request).unwrap_or_default();
@@ -121,7 +154,12 @@ impl SessionStore {
     /// Takes (reads and deletes) the requests waiting for the sessions that
     /// `mine` accepts, as (id, reason).
     pub fn take_requests(&self, mine: impl Fn(&str) -> bool) -> Vec<(String, Option<String>)> {
-        let names = self.entries().unwrap_or_default();
+        let names: Vec<String> = match fs::read_dir(self.requests_dir()) {
+            Ok(entries) => entries
+                .filter_map(|entry| entry.ok()?.file_name().into_string().ok())
+                .collect(),
+            Err(_) => Vec::new(),
+        };
         let mut taken = Vec::new();
         for name in names {
             let Some(id) = name.strip_suffix(".cancel") else {
@@ -146,8 +184,6 @@ impl SessionStore {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::sync::atomic::{AtomicUsize, Ordering};
-    use std::sync::Arc;
 
     #[test]
     fn notices_a_request_file() {
@@ -165,5 +201,40 @@ mod tests {
             assert!(std::time::Instant::now() < deadline, "no notification");
             std::thread::sleep(Duration::from_millis(5));
         }
+    }
+
+    #[test]
+    fn session_writes_never_wake_the_watch_and_a_request_wakes_it_once() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = SessionStore::new(dir.path());
+        let requests = store.ensure_requests_dir().unwrap();
+        let served = Arc::new(AtomicUsize::new(0));
+        let s = served.clone();
+        let watch = Watch::start(&requests, move || {
+            s.fetch_add(1, Ordering::SeqCst);
+        });
+        let Some(0) = watch.wakeups() else {
+            eprintln!("skipped: no file-system notification here (the watch polls)");
+            return;
+        };
+        for i in 0..50 {
+            let id = format!("s{i}");
+            let state =
+                crate::store::tests::state(&id, SessionStatus::Active, "2026-01-01T00:00:00.000Z");
+            store.save(&state).unwrap();
+        }
+        let id = SessionId::parse("s0").unwrap();
+        store
+            .write_atomic_to(&store.request_path(&id), b"{}")
+            .unwrap();
+        let deadline = std::time::Instant::now() + Duration::from_secs(10);
+        while served.load(Ordering::SeqCst) < 2 {
+            assert!(std::time::Instant::now() < deadline, "no notification");
+            std::thread::sleep(Duration::from_millis(5));
+        }
+        // Events arrive in order: the 50 saves (each a new file and a
+        // rename) would have come before the request's one rename.
+        assert_eq!(watch.wakeups(), Some(1));
+        assert_eq!(served.load(Ordering::SeqCst), 2);
     }
 }

@@ -289,15 +289,20 @@ impl SessionStore {
         self.write_atomic_to(&self.path_of(id), bytes)
     }
 
+    /// Writes `bytes` to `target` (a file of the sessions folder or of a
+    /// folder inside it) atomically: a new temporary file in the sessions
+    /// folder, renamed over it (so a watcher of `target`'s folder sees one
+    /// event per file). Folders are created when missing.
     pub(crate) fn write_atomic_to(&self, target: &Path, bytes: &[u8]) -> Result<()> {
         static COUNTER: AtomicU64 = AtomicU64::new(0);
         let name = target
             .file_name()
             .and_then(|n| n.to_str())
             .unwrap_or("session");
+        let folder = target.parent().unwrap_or(&self.dir);
         let temp = self.dir.join(format!(
             ".{name}.{}.{}.tmp",
-            std::process::id(),
+            crate::owner::this_pid(),
             COUNTER.fetch_add(1, Ordering::Relaxed)
         ));
         let write = |temp: &Path| -> io::Result<()> {
@@ -317,18 +322,25 @@ impl SessionStore {
             self.ensure_dir()?;
             first = write(&temp);
         }
-        let renamed = first.and_then(|()| rename_over(&temp, target));
-        renamed.and_then(|()| self.sync_dir()).map_err(|e| {
+        let mut renamed = first.and_then(|()| rename_over(&temp, target));
+        if matches!(&renamed, Err(e) if e.kind() == io::ErrorKind::NotFound) && folder != self.dir {
+            if let Err(e) = self.make_dir(folder, "create session folder") {
+                let _ = fs::remove_file(&temp);
+                return Err(e);
+            }
+            renamed = rename_over(&temp, target);
+        }
+        renamed.and_then(|()| self.sync_dir(folder)).map_err(|e| {
             let _ = fs::remove_file(&temp);
             CoreError::io("write session file", target, e)
         })
     }
 
     /// Makes a rename durable: flushes the folder (Unix, with `fsync` only).
-    fn sync_dir(&self) -> io::Result<()> {
+    fn sync_dir(&self, folder: &Path) -> io::Result<()> {
         #[cfg(unix)]
         if self.options.fsync {
-            fs::File::open(&self.dir)?.sync_all()?;
+            fs::File::open(folder)?.sync_all()?;
         }
         Ok(())
     }
