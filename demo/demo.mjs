@@ -16,11 +16,17 @@
 //   npm run demo -- --dir <path> where the files and sessions live
 //                                (default: <tmp>/msw-session-demo)
 //   npm run demo -- --fresh      start over (delete the folder first)
+//
+// Hidden, for tests: `--pace-ms <n>` waits n ms per file instead of
+// INTERACTIVE_PACE_MS, so a test can run the interactive (terminal) path
+// quickly. The default pace makes an interactive run last about
+// 24 files x 700 ms = 17 s: time enough to press Ctrl-C or kill -9 it.
 import { spawn } from "node:child_process";
 import { createHash, randomFillSync } from "node:crypto";
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
+import { setTimeout as sleep } from "node:timers/promises";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
 import { Worker, isMainThread, parentPort, workerData } from "node:worker_threads";
@@ -29,16 +35,22 @@ import { SessionManager, attachSession, formatProgress } from "../index.mjs";
 
 const SELF = fileURLToPath(import.meta.url);
 
+/** The wait before each file in an interactive run, in ms (see the header). */
+const INTERACTIVE_PACE_MS = 700;
+/** The wait before each file in --ci's first run, which is killed half-way. */
+const CHILD_PACE_MS = 20;
+
 // ---------------------------------------------------------------------------
 // The worker: hash the files of one dataset, from the checkpoint on.
 if (!isMainThread) {
-  const { id, basePath, files, from, slow } = workerData;
+  const { id, basePath, files, from, pace } = workerData;
   const session = attachSession(id, { basePath });
   const token = session.cancellation.token;
   for (let i = from; i < files.length; i++) {
+    // The pace: a timer that a cancel (from any thread) cuts short.
+    if (pace) await sleep(pace, undefined, { signal: token.signal }).catch(() => {});
     if (token.isCancelled) break; // a cancel from any thread is seen at once
     const hash = createHash("sha256").update(fs.readFileSync(files[i])).digest("hex");
-    if (slow) Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, slow);
     parentPort.postMessage({ index: i, hash: hash.slice(0, 12), file: path.basename(files[i]) });
   }
   parentPort.postMessage({ done: true, cancelled: token.isCancelled });
@@ -53,6 +65,7 @@ const { values } = isMainThread
         child: { type: "boolean", default: false },
         fresh: { type: "boolean", default: false },
         dir: { type: "string", default: path.join(os.tmpdir(), "msw-session-demo") },
+        "pace-ms": { type: "string" },
       },
     })
   : { values: {} };
@@ -78,19 +91,32 @@ function prepare(dir) {
   return datasets;
 }
 
-/** Live bars on a terminal; a line per quarter elsewhere. */
+/**
+ * Live bars on a terminal; a line per quarter elsewhere. Returns `stop`,
+ * which ends the redraws and draws the bars a last time: call it before
+ * printing anything else.
+ */
 function reporter(manager, interactive) {
   const latest = new Map();
   const quarters = new Map();
   let timer;
+  let drawn = 0; // the lines the last draw left above the cursor
   const draw = () => {
     timer = undefined;
-    const lines = [...latest.values()].map((s) => `  ${formatProgress(s)}  ${s.status}`);
-    process.stdout.write(`\x1b[${latest.size}A\x1b[0J${lines.join("\n")}\n`);
+    // A line as wide as the terminal would wrap and break the count of lines.
+    const width = process.stdout.columns;
+    const lines = [...latest.values()].map((s) => {
+      const line = `  ${formatProgress(s)}  ${s.status}`;
+      return width > 1 ? line.slice(0, width - 1) : line;
+    });
+    // Back to the first bar (`ESC[0A` would move up one line, not zero),
+    // erase from there down, draw every bar.
+    const up = drawn > 0 ? `\r\x1b[${drawn}A` : "";
+    process.stdout.write(`${up}\x1b[0J${lines.join("\n")}\n`);
+    drawn = lines.length;
   };
-  manager.onProgress((state) => {
+  const off = manager.onProgress((state) => {
     if (interactive) {
-      if (!latest.has(state.sessionId)) process.stdout.write("\n");
       latest.set(state.sessionId, state);
       timer ??= setTimeout(draw, 50);
       return;
@@ -101,16 +127,26 @@ function reporter(manager, interactive) {
       console.log(`  ${formatProgress(state)}  ${state.status}`);
     }
   });
+  return function stop() {
+    off();
+    clearTimeout(timer);
+    if (interactive && latest.size > 0) draw();
+  };
 }
 
 /** Runs one session's work in a worker; resolves when it stops. */
-function work(manager, basePath, session, files, slow, cancelAfterOne = false) {
+function work(manager, basePath, session, files, pace, cancelAfterOne = false) {
   return new Promise((resolve, reject) => {
     const worker = new Worker(SELF, {
-      workerData: { id: session.id, basePath, files, from: session.context.nextIndex, slow },
+      workerData: { id: session.id, basePath, files, from: session.context.nextIndex, pace },
     });
     worker.on("message", (message) => {
       if (message.done) return;
+      // A cancel means: what is done by then counts, nothing after. A file
+      // the worker had hashed before it saw the cancel arrives too late and
+      // is dropped, so the progress shown and the checkpoint stay as they
+      // were at the cancel (a resumed run would hash that file again).
+      if (session.cancellation.token.isCancelled) return;
       // The context lives on this thread: update it, then report the step
       // here, so the checkpoint and the progress are written together.
       session.context.nextIndex = message.index + 1;
@@ -130,11 +166,11 @@ function work(manager, basePath, session, files, slow, cancelAfterOne = false) {
   });
 }
 
-async function run({ dir, interactive, slow, cancelOne, quiet }) {
+async function run({ dir, interactive, pace, cancelOne, quiet }) {
   const basePath = dir;
   const datasets = prepare(dir);
   const manager = new SessionManager({ basePath });
-  if (!quiet) reporter(manager, interactive);
+  const stopReporter = quiet ? () => {} : reporter(manager, interactive);
 
   // Sessions left by a run that died are found at once (their owner's lock
   // is free) and resumed from their checkpointed context.
@@ -170,11 +206,12 @@ async function run({ dir, interactive, slow, cancelOne, quiet }) {
   process.once("SIGINT", onSigint);
   const results = await Promise.all(
     jobs.map(({ session, dataset }, i) =>
-      work(manager, basePath, session, dataset.files, slow, cancelOne && i === jobs.length - 1),
+      work(manager, basePath, session, dataset.files, pace, cancelOne && i === jobs.length - 1),
     ),
   );
   process.removeListener("SIGINT", onSigint);
   manager.shutdown();
+  stopReporter();
   return results;
 }
 
@@ -214,7 +251,7 @@ if (isMainThread) {
 
   if (values.child) {
     // --ci's first run: work slowly until the parent kills this process.
-    await run({ dir, interactive: false, slow: 20, quiet: true });
+    await run({ dir, interactive: false, pace: CHILD_PACE_MS, quiet: true });
   } else if (values.ci) {
     console.log("1. A run hashing four datasets is killed with SIGKILL half-way");
     const child = spawn(process.execPath, [SELF, "--child", "--dir", dir], { stdio: "ignore" });
@@ -241,12 +278,14 @@ if (isMainThread) {
     console.log("   killed; the files say:");
     showFiles(dir);
     console.log("\n2. A new run finds the crashed sessions at once and resumes them; one is cancelled");
-    await run({ dir, interactive: false, slow: 0, cancelOne: true });
+    await run({ dir, interactive: false, pace: 0, cancelOne: true });
     showFiles(dir);
   } else {
     const interactive = Boolean(process.stdout.isTTY);
     console.log(`Hashing ${DATASETS} datasets in ${dir} (Ctrl-C cancels; kill -9 and rerun to resume)\n`);
-    const results = await run({ dir, interactive, slow: 60 });
+    const pace = values["pace-ms"] === undefined ? INTERACTIVE_PACE_MS : Number(values["pace-ms"]);
+    if (!Number.isFinite(pace) || pace < 0) throw new RangeError(`--pace-ms: not a number of ms: ${values["pace-ms"]}`);
+    const results = await run({ dir, interactive, pace });
     console.log(`\nsessions: ${results.join(", ") || "none"}`);
     showFiles(dir);
   }
