@@ -7,8 +7,17 @@
 //   msw-session cancel <id> [reason] [--dir D]
 //   msw-session cleanup [--older-than 7d] [--dir D] [--json]
 //
-// Exit codes: 0 ok, 1 not found (no such session, or no live owner to
-// cancel), 2 usage. Colour only on a terminal and without NO_COLOR.
+// Exit codes:
+//   0  ok; also a folder without sessions (none yet, or no .msw/ at all), and
+//      a reader that closed the pipe early (`| head`): the command ends quietly
+//   1  not found: no such session, or no live owner to cancel
+//   2  usage
+//   3  no such folder: --dir does not exist, or is not a folder
+//   4  any other error (the message says which: the disk refused, say)
+//
+// A read command (ls, show, watch) creates nothing: not the --dir folder,
+// not .msw/ (the core makes its folders private on the first write).
+// Colour only on a terminal and without NO_COLOR.
 import fs from "node:fs";
 import path from "node:path";
 import { parseArgs } from "node:util";
@@ -25,13 +34,31 @@ Commands:
   cleanup [--older-than D] remove finished sessions older than D (default 7d; units s, m, h, d)
 
 Options:
-  --dir <path>   the folder that holds .msw/ (default: the current folder)
-  --json         machine-readable output (ls, show, watch, cleanup)
+  --dir <path>   the folder that holds .msw/ (default: the current folder); it must exist
+  --json         machine-readable output (ls, show, watch, cleanup); watch --json prints
+                 one line at the start and one per change
   -h, --help     this text
 
-Exit codes: 0 ok, 1 not found, 2 usage.`;
+Exit codes:
+  0  ok (also: no sessions in the folder, or the reader closed the pipe)
+  1  not found: no such session, or no live owner to cancel
+  2  usage
+  3  no such folder: --dir does not exist, or is not a folder
+  4  any other error (the disk refused, say)`;
 
 class UsageError extends Error {}
+/** A --dir that does not exist or is not a folder: exit 3. */
+class FolderError extends Error {}
+
+const EXIT = { ok: 0, notFound: 1, usage: 2, noFolder: 3, error: 4 };
+
+// A reader that stops early (`msw-session show <id> | head -3`) closes the
+// pipe: the command ends quietly, as ls or git do.
+process.stdout.on("error", (error) => {
+  if (error.code === "EPIPE") process.exit(EXIT.ok);
+  process.stderr.write(`msw-session: cannot write the output: ${error.message}\n`);
+  process.exit(EXIT.error);
+});
 
 const color = process.stdout.isTTY && !process.env.NO_COLOR;
 const paint = (code, text) => (color ? `\x1b[${code}m${text}\x1b[0m` : text);
@@ -53,18 +80,62 @@ function formatAge(ms) {
   return `${Math.floor(s / 86400)}d`;
 }
 
-/** Every readable session with its owner's state: alive, crashed or "-". */
+/**
+ * The --dir folder, checked before any read: a mistyped path is an error
+ * (exit 3), not an empty list. Nothing is created.
+ */
+function openStore(dir) {
+  let stat;
+  try {
+    stat = fs.statSync(dir);
+  } catch (error) {
+    if (error.code === "ENOENT" || error.code === "ENOTDIR") throw new FolderError(`no such folder: ${dir}`);
+    throw error;
+  }
+  if (!stat.isDirectory()) throw new FolderError(`not a folder: ${dir}`);
+  return new SessionStateStore(dir);
+}
+
+/** " (no .msw folder there)" when the folder never held sessions, else "". */
+function whyEmpty(dir) {
+  return fs.existsSync(path.join(dir, ".msw")) ? "" : " (no .msw folder there)";
+}
+
+/** What `ls` and `watch` print for a folder without sessions. */
+const noSessions = (dir) => `no sessions in ${dir}${whyEmpty(dir)}`;
+
+/** The ids the crash scan reports: active sessions whose owner is gone. */
+const crashedIds = (store) => new Set(store.findCrashedSessions().map((s) => s.id));
+
+/**
+ * The stored state with its owner's state, `ownerState`: "alive", "crashed"
+ * (the crash scan reports it) or "-" (finished). The one rule of ls, show and watch.
+ */
+function withOwnerState(state, crashed) {
+  const ownerState = state.status !== "active" ? "-" : crashed.has(state.id) ? "crashed" : "alive";
+  return { ...state, ownerState };
+}
+
+/** The status to print: "crashed" when the owner is gone, else the stored one. */
+const shownStatus = (row) => (row.ownerState === "crashed" ? "crashed" : row.status);
+
+/** Every readable session with its owner's state. */
 function readAll(store) {
-  const crashed = new Set(store.findCrashedSessions().map((s) => s.id));
+  const crashed = crashedIds(store);
   const rows = [];
   for (const id of store.listSessions()) {
     const state = store.load(id);
-    if (!state) continue;
-    const owner = state.status !== "active" ? "-" : crashed.has(id) ? "crashed" : "alive";
-    rows.push({ ...state, ownerState: owner });
+    if (state) rows.push(withOwnerState(state, crashed));
   }
   rows.sort((a, b) => a.createdAt.localeCompare(b.createdAt));
   return rows;
+}
+
+/** The session with that id or unique id prefix, with its owner's state; or undefined. */
+function readOne(store, id) {
+  const ids = store.listSessions().filter((s) => s === id || s.startsWith(id));
+  const state = ids.length === 1 ? store.load(ids[0]) : undefined;
+  return state && withOwnerState(state, crashedIds(store));
 }
 
 /** Estimated time left from the time spent so far, as `mm:ss`, or "". */
@@ -88,7 +159,7 @@ function renderRows(rows, now, withEta) {
   const header = ["ID", "OPERATION", "STATUS", "PROGRESS", "STEP", "AGE", "OWNER"];
   if (withEta) header.push("ETA");
   const body = rows.map((s) => {
-    const status = s.ownerState === "crashed" ? "crashed" : s.status;
+    const status = shownStatus(s);
     const bar = formatProgress({ ...s.progress, operation: "", currentStep: undefined }).trimEnd();
     const cells = [
       s.id.slice(0, 8),
@@ -108,16 +179,31 @@ function renderRows(rows, now, withEta) {
     .split("\n")
     .map((line, i) => {
       if (i === 0) return line;
-      const row = rows[i - 1];
-      const status = row.ownerState === "crashed" ? "crashed" : row.status;
+      const status = shownStatus(rows[i - 1]);
       return line.replace(` ${status} `, ` ${paint(STATUS_COLORS[status] ?? 0, status)} `);
     })
     .join("\n");
 }
 
-function findOne(store, id) {
-  const ids = store.listSessions().filter((s) => s === id || s.startsWith(id));
-  return ids.length === 1 ? store.load(ids[0]) : undefined;
+/** `show`: the full state; the status as `ls` gives it, the stored one beside it when they differ. */
+function renderOne(state, out) {
+  const status = shownStatus(state);
+  const notes = [];
+  if (status !== state.status) notes.push(`the file says ${state.status}; its owner is gone`);
+  if (state.progress.error) notes.push(state.progress.error);
+  out(`${paint(1, state.operation)}  ${state.id}`);
+  out(`  ${formatProgress(state.progress)}`);
+  out(`  status    ${status}${notes.length ? ` (${notes.join("; ")})` : ""}`);
+  if (state.progress.totalSteps !== undefined) {
+    out(`  steps     ${state.progress.completedSteps ?? 0}/${state.progress.totalSteps}`);
+  }
+  out(`  created   ${state.createdAt}`);
+  out(`  updated   ${state.updatedAt}`);
+  if (state.owner) {
+    const alive = state.ownerState === "-" ? "" : ` (${state.ownerState})`;
+    out(`  owner     pid ${state.owner.pid} on ${state.owner.host} since ${state.owner.since}${alive}`);
+  }
+  out(`  context   ${JSON.stringify(state.context)}`);
 }
 
 function main(argv) {
@@ -140,64 +226,53 @@ function main(argv) {
   const [command, ...rest] = positionals;
   if (values.help || !command) {
     (values.help ? process.stdout : process.stderr).write(`${USAGE}\n`);
-    return values.help ? 0 : 2;
+    return values.help ? EXIT.ok : EXIT.usage;
   }
   const dir = path.resolve(values.dir);
-  const store = new SessionStateStore(dir);
   const out = (text) => process.stdout.write(`${text}\n`);
 
   switch (command) {
     case "ls": {
       if (rest.length) throw new UsageError("ls takes no arguments");
-      const rows = readAll(store);
-      if (values.json) out(JSON.stringify(rows.map(({ ownerState, ...s }) => ({ ...s, owner: s.owner, ownerState })), null, 2));
-      else out(rows.length ? renderRows(rows, Date.now(), false) : "no sessions");
-      return 0;
+      const rows = readAll(openStore(dir));
+      if (values.json) out(JSON.stringify(rows, null, 2));
+      else out(rows.length ? renderRows(rows, Date.now(), false) : noSessions(dir));
+      return EXIT.ok;
     }
     case "show": {
       if (rest.length !== 1) throw new UsageError("show takes one session id");
-      const state = findOne(store, rest[0]);
+      const state = readOne(openStore(dir), rest[0]);
       if (!state) {
-        process.stderr.write(`msw-session: no session ${rest[0]} in ${dir}\n`);
-        return 1;
+        process.stderr.write(`msw-session: no session ${rest[0]} in ${dir}${whyEmpty(dir)}\n`);
+        return EXIT.notFound;
       }
       if (values.json) out(JSON.stringify(state, null, 2));
-      else {
-        out(`${paint(1, state.operation)}  ${state.id}`);
-        out(`  ${formatProgress(state.progress)}`);
-        out(`  status    ${state.status}${state.progress.error ? ` (${state.progress.error})` : ""}`);
-        if (state.progress.totalSteps !== undefined) {
-          out(`  steps     ${state.progress.completedSteps ?? 0}/${state.progress.totalSteps}`);
-        }
-        out(`  created   ${state.createdAt}`);
-        out(`  updated   ${state.updatedAt}`);
-        if (state.owner) out(`  owner     pid ${state.owner.pid} on ${state.owner.host} since ${state.owner.since}`);
-        out(`  context   ${JSON.stringify(state.context)}`);
-      }
-      return 0;
+      else renderOne(state, out);
+      return EXIT.ok;
     }
     case "cancel": {
       if (rest.length < 1 || rest.length > 2) throw new UsageError("cancel takes a session id and an optional reason");
-      const state = findOne(store, rest[0]);
+      const state = readOne(openStore(dir), rest[0]);
       const asked = state ? requestCancellation(state.id, rest[1], { basePath: dir }) : false;
       if (!asked) {
         process.stderr.write(`msw-session: no live owner for session ${rest[0]} in ${dir}\n`);
-        return 1;
+        return EXIT.notFound;
       }
       out(`asked the owner of ${state.id} to cancel it`);
-      return 0;
+      return EXIT.ok;
     }
     case "cleanup": {
       if (rest.length) throw new UsageError("cleanup takes no arguments");
       // Without --older-than, the package's default age (7 days).
       const olderThan = values["older-than"];
-      const removed = store.cleanup(olderThan === undefined ? undefined : parseAge(olderThan));
+      const maxAgeDays = olderThan === undefined ? undefined : parseAge(olderThan);
+      const removed = openStore(dir).cleanup(maxAgeDays);
       out(values.json ? JSON.stringify({ removed }) : `removed ${removed} session${removed === 1 ? "" : "s"}`);
-      return 0;
+      return EXIT.ok;
     }
     case "watch": {
       if (rest.length) throw new UsageError("watch takes no arguments");
-      watch(store, dir, values.json);
+      watch(openStore(dir), dir, values.json);
       return undefined;
     }
     default:
@@ -205,17 +280,33 @@ function main(argv) {
   }
 }
 
-/** Redraws on every change in the folder (and each second, for ages and ETAs). */
+/**
+ * The terminal view redraws on every change in the folder and each second
+ * (for ages and ETAs); `--json` prints one line at the start and then one per
+ * change, never the same sessions twice in a row.
+ */
 function watch(store, dir, json) {
   const sessionsDir = path.join(dir, ".msw", "sessions");
+  let last;
   const draw = () => {
     const rows = readAll(store);
     if (json) {
-      process.stdout.write(`${JSON.stringify({ at: new Date().toISOString(), sessions: rows })}\n`);
+      const sessions = JSON.stringify(rows);
+      if (sessions === last) return;
+      last = sessions;
+      process.stdout.write(`{"at":${JSON.stringify(new Date().toISOString())},"sessions":${sessions}}\n`);
       return;
     }
-    const text = rows.length ? renderRows(rows, Date.now(), true) : "no sessions";
+    const text = rows.length ? renderRows(rows, Date.now(), true) : noSessions(dir);
     process.stdout.write(process.stdout.isTTY ? `\x1b[H\x1b[2J${text}\n` : `${text}\n\n`);
+  };
+  const drawOrFail = () => {
+    try {
+      draw();
+    } catch (error) {
+      fail(error);
+      process.exit();
+    }
   };
   let pending = false;
   const schedule = () => {
@@ -223,40 +314,49 @@ function watch(store, dir, json) {
     pending = true;
     setTimeout(() => {
       pending = false;
-      draw();
+      drawOrFail();
     }, 50);
   };
   // A read command creates nothing (folders are the core's, made private on
-  // the first write): until the folder exists, the once-a-second redraw
-  // looks for it, and watches it from when it appears.
-  let watching = false;
+  // the first write): until the folder exists, the once-a-second look at the
+  // sessions finds it, and watches it from when it appears (again, when it
+  // was removed and made anew).
+  let watcher;
   const watchWhenThere = () => {
-    if (watching) return;
+    if (watcher) return;
     try {
-      fs.watch(sessionsDir, schedule);
-      watching = true;
+      watcher = fs.watch(sessionsDir, schedule);
     } catch {
-      // Not there yet.
+      return; // Not there yet.
     }
+    watcher.on("error", () => {
+      watcher.close();
+      watcher = undefined;
+    });
   };
   watchWhenThere();
   setInterval(() => {
     watchWhenThere();
-    draw();
+    drawOrFail();
   }, 1000);
-  process.once("SIGINT", () => process.exit(0));
-  draw();
+  process.once("SIGINT", () => process.exit(EXIT.ok));
+  drawOrFail();
+}
+
+/** Reports an error on stderr and sets the exit code that names its kind. */
+function fail(error) {
+  if (error instanceof UsageError) {
+    process.stderr.write(`msw-session: ${error.message}\n\n${USAGE}\n`);
+    process.exitCode = EXIT.usage;
+  } else {
+    process.stderr.write(`msw-session: ${error.message}\n`);
+    process.exitCode = error instanceof FolderError ? EXIT.noFolder : EXIT.error;
+  }
 }
 
 try {
   const code = main(process.argv.slice(2));
   if (code !== undefined) process.exitCode = code;
 } catch (error) {
-  if (error instanceof UsageError) {
-    process.stderr.write(`msw-session: ${error.message}\n\n${USAGE}\n`);
-    process.exitCode = 2;
-  } else {
-    process.stderr.write(`msw-session: ${error.message}\n`);
-    process.exitCode = 1;
-  }
+  fail(error);
 }
