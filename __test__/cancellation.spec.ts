@@ -1,5 +1,6 @@
 // Contract §1 "Cancellation": tokens, sources and CancellationError, as the reference behaves.
-// Timeout tokens (which cancel from a timer) are in threads.spec.ts.
+// Timeout tokens (which cancel from a timer) are in threads.spec.ts; the package's fix D8
+// (a callback can be removed) is at the end.
 import { describe, expect, it } from "vitest";
 import { CancellationError, CancellationSource, CancellationToken } from "msw-session";
 import { isReference } from "./helpers";
@@ -169,5 +170,41 @@ describe("CancellationError", () => {
     } catch (err) {
       expect((err as CancellationError).reason).toBe("from token");
     }
+  });
+});
+
+describe.skipIf(isReference)("D8: onCancelled returns a function that removes the callback", () => {
+  it("D8: the returned function removes that callback, and a second call is harmless", () => {
+    const source = new CancellationSource();
+    const calls: string[] = [];
+    source.token.onCancelled(() => calls.push("a"));
+    const removeB = source.token.onCancelled(() => calls.push("b"));
+    source.token.onCancelled(() => calls.push("c"));
+    expect(typeof removeB).toBe("function");
+    removeB();
+    removeB();
+    source.cancel("stop");
+    expect(calls).toEqual(["a", "c"]);
+  });
+
+  it("D8: the remover of a callback that already ran is harmless", () => {
+    const source = new CancellationSource();
+    source.cancel("done");
+    let runs = 0;
+    const remove = source.token.onCancelled(() => runs++);
+    expect(runs).toBe(1);
+    expect(typeof remove).toBe("function");
+    expect(() => remove()).not.toThrow();
+  });
+
+  it("D8: removing one of two registrations of the same callback keeps the other", () => {
+    const source = new CancellationSource();
+    let runs = 0;
+    const cb = () => runs++;
+    const first = source.token.onCancelled(cb);
+    source.token.onCancelled(cb);
+    first();
+    source.cancel();
+    expect(runs).toBe(1);
   });
 });

@@ -98,7 +98,7 @@ function expectEarlierFilesIntact(base: string, before: Map<string, string>): vo
  * anywhere on the tmpfs.
  */
 function strayEntries(base: string): string[] {
-  const stray = sessionFiles(base).filter((name) => !(name === "owners" || /^[^.][^/]*\.(json|lock)$/.test(name)));
+  const stray = sessionFiles(base).filter((name) => !(name === "owners" || name === "requests" || /^[^.][^/]*\.(json|lock)$/.test(name)));
   const owners = path.join(sessionsDir(base), "owners");
   if (fs.existsSync(owners)) {
     stray.push(...fs.readdirSync(owners).filter((n) => !n.endsWith(".lock")).map((n) => `owners/${n}`));

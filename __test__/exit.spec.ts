@@ -115,6 +115,6 @@ describe.skipIf(isReference)("D7: the package never keeps Node running", () => {
     expect(exit.code).toBe(0);
     const id = exit.stdout.split("\n")[0];
     // the owner's lock file stays too; nobody holds it now, which is how the crash is seen
-    expect(sessionFiles(exit.dir)).toEqual([`${id}.json`, "owners"]);
+    expect(sessionFiles(exit.dir)).toEqual([`${id}.json`, "owners", "requests"]);
   });
 });

@@ -1,5 +1,10 @@
-// Contract §1 "Manager": sessions, their files, listeners, auto-save, crash finding and resume.
+// Contract §1 "Manager": sessions, their files, listeners, auto-save, crash finding and resume,
+// and the package's fixes D1 (the stored status says what happened), D2 (a createSession that
+// throws leaves nothing behind), D5 (resume is whole and written at once; exclusive across
+// processes in persistence.spec.ts), D6 (resumeSession refuses an id that is not a plain file
+// name; the store's refusals are in store.spec.ts) and D8 (a manager listener can be removed).
 import fs from "node:fs";
+import path from "node:path";
 import { describe, expect, it } from "vitest";
 import {
   CancellationSource,
@@ -14,6 +19,7 @@ import {
   ISO_TIMESTAMP,
   MINUTE,
   UUID,
+  expectError,
   isReference,
   isoAgo,
   makeState,
@@ -83,6 +89,42 @@ describe("createSession", () => {
     expect(a.progress).not.toBe(b.progress);
     expect(a.cancellation).not.toBe(b.cancellation);
   });
+});
+
+describe("D2: a createSession that throws leaves nothing behind", () => {
+  const cyclic = () => {
+    const context: Record<string, unknown> = { name: "loop" };
+    context.self = context;
+    return context;
+  };
+
+  it("D2: a cyclic context is refused with a TypeError", () => {
+    const manager = new SessionManager({ basePath: tempDir(), persistIntervalMs: 0 });
+    expect(() => manager.createSession("x", cyclic())).toThrow(TypeError);
+  });
+
+  it.skipIf(isReference)(
+    "D2: ERR_CONTEXT_NOT_SERIALIZABLE with the cause; no session, no file, shutdown still works",
+    () => {
+      const base = tempDir();
+      const manager = new SessionManager({ basePath: base, persistIntervalMs: 0 });
+      const err = expectError(() => manager.createSession("x", cyclic()), {
+        type: TypeError,
+        code: "ERR_CONTEXT_NOT_SERIALIZABLE",
+        message: "context",
+      });
+      expect(err.cause).toBeInstanceOf(TypeError);
+      expect(manager.getAllSessions()).toEqual([]);
+      expect(manager.getActiveSessions()).toEqual([]);
+      expect(sessionFiles(base)).toEqual([]);
+      expect(() => manager.shutdown()).not.toThrow();
+      expect(() => manager.saveAllSessions()).not.toThrow();
+      const ok = manager.createSession("y", { fine: true });
+      expect(manager.getAllSessions()).toEqual([ok]);
+      // the session file, and the folder of owner locks (this process holds one while it lives)
+      expect(sessionFiles(base)).toEqual([`${ok.id}.json`, "owners", "requests"]);
+    },
+  );
 });
 
 describe("session identity", () => {
@@ -251,6 +293,18 @@ describe("manager listeners", () => {
     expect(calls).toEqual(["manager", "tracker"]);
     expect(readSession(base, session.id).progress.progress).toBe(70);
   });
+
+  it.skipIf(isReference)("D8: onProgress returns a function that removes the listener", () => {
+    const manager = new SessionManager({ basePath: tempDir(), persistIntervalMs: 0 });
+    const heard: ProgressState[] = [];
+    const remove = manager.onProgress((s) => heard.push(s));
+    const session = manager.createSession("op");
+    session.progress.setProgress(10);
+    remove();
+    remove();
+    session.progress.setProgress(20);
+    expect(heard.map((s) => s.progress)).toEqual([10]);
+  });
 });
 
 describe("cancelSession / completeSession / failSession", () => {
@@ -317,6 +371,54 @@ describe("cancelSession / completeSession / failSession", () => {
     expect(manager.completeSession(session.id)).toBe(false);
     expect(manager.cancelSession(session.id)).toBe(false);
     expect(manager.failSession(session.id, "x")).toBe(false);
+  });
+});
+
+describe.skipIf(isReference)("D1: the stored status says what happened", () => {
+  // completeSession storing `completed` (as the reference does too) is checked by
+  // "completeSession completes, saves and drops the session" above; the store's view of
+  // `cancelled` by store.spec.ts "D1: a cancelled session is finished: …".
+  it("D1: pending and running sessions are stored as active", () => {
+    const base = tempDir();
+    const manager = new SessionManager({ basePath: base, persistIntervalMs: 0 });
+    const session = manager.createSession("index");
+    expect(readSession(base, session.id).status).toBe("active");
+    session.progress.start(2);
+    expect(readSession(base, session.id).status).toBe("active");
+    manager.saveAllSessions();
+    expect(readSession(base, session.id).status).toBe("active");
+  });
+
+  it("D1: failSession stores failed", () => {
+    const base = tempDir();
+    const manager = new SessionManager({ basePath: base, persistIntervalMs: 0 });
+    const session = manager.createSession("index");
+    session.progress.start();
+    manager.failSession(session.id, "boom");
+    expect(readSession(base, session.id).status).toBe("failed");
+  });
+
+  it("D1: a failure reported on the tracker itself stores failed", () => {
+    const base = tempDir();
+    const manager = new SessionManager({ basePath: base, persistIntervalMs: 0 });
+    const session = manager.createSession("index");
+    session.progress.fail("boom");
+    expect(readSession(base, session.id).status).toBe("failed");
+  });
+
+  it("D1: the seed plan's check: cancelSession stores cancelled", () => {
+    const base = tempDir();
+    const manager = new SessionManager({ basePath: base, persistIntervalMs: 0 });
+    const session = manager.createSession("index");
+    session.progress.start();
+    manager.cancelSession(session.id, "user quit");
+    expect(readSession(base, session.id)).toMatchObject({
+      status: "cancelled",
+      progress: { status: "cancelled", error: "user quit" },
+    });
+    // the session stays in memory; later saves keep the status
+    manager.shutdown();
+    expect(readSession(base, session.id).status).toBe("cancelled");
   });
 });
 
@@ -438,7 +540,7 @@ describe("resumeSession", () => {
     });
   });
 
-  it.skipIf(isReference)("restores completedSteps, startedAt and context whole, and writes the file at once", () => {
+  it.skipIf(isReference)("D5: restores completedSteps, startedAt and context whole, and writes the file at once", () => {
     const base = tempDir();
     const manager = new SessionManager({ basePath: base, persistIntervalMs: 0 });
     const state = { ...makeState("whole", { updatedAt: isoAgo(5 * MINUTE) }), status: "crashed" as const };
@@ -464,6 +566,14 @@ describe("resumeSession", () => {
     expect(Date.parse(file.updatedAt)).toBeGreaterThanOrEqual(before);
     session.progress.completeStep("next");
     expect(session.progress.getState()).toMatchObject({ completedSteps: 3, progress: 60 });
+  });
+
+  it.skipIf(isReference)("D6: resumeSession refuses a state whose id is not a plain file name", () => {
+    const base = tempDir();
+    const manager = new SessionManager({ basePath: base, persistIntervalMs: 0 });
+    expect(() => manager.resumeSession(makeState("../escape"))).toThrow(TypeError);
+    expect(manager.getAllSessions()).toEqual([]);
+    expect(fs.existsSync(path.join(base, ".msw", "escape.json"))).toBe(false);
   });
 });
 

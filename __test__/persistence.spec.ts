@@ -1,7 +1,11 @@
 // Crash-safe persistence: progress updates that return before the disk, atomic writes that
 // survive kill -9, owner locks (a live owner is never accused, a killed one is found at once),
 // exclusive resume, quarantine of unreadable files, file modes, fsync, and I/O errors.
-// These are package-only behaviours; the reference module has none of them.
+// These are package-only behaviours; the reference module has none of them. The defects of the
+// reference fixed here: D3 (atomic writes; a corrupt file is never deleted nor silently dropped),
+// D4 (a dead owner is found at once, a live one never accused), D5 (resume is exclusive across
+// processes; its whole state is in manager.spec.ts), D10 (updates return before the disk) and D11
+// (private file modes).
 //
 // Child processes run the scripts in ./fixtures/, which import the package from the file URL
 // given as their first argument. Nothing here sleeps to assert timing: tests wait for events
@@ -144,7 +148,7 @@ describe.skipIf(isReference)("persistence", () => {
       ["persistIntervalMs: 0 (every update written before it returns)", 0, 15],
       ["the default persistIntervalMs (background writer)", 100, 100],
     ])(
-      "with %s, 8 killed writers leave only whole files, each found crashed at once",
+      "D3: with %s, 8 killed writers leave only whole files, each found crashed at once",
       async (_label, interval, firstTarget) => {
         const base = tempDir();
         const killed: string[] = [];
@@ -196,7 +200,7 @@ describe.skipIf(isReference)("persistence", () => {
   });
 
   describe("owner liveness", () => {
-    it("a live but quiet owner is never reported, however old its file; once killed it is at once", async () => {
+    it("D4: a live but quiet owner is never reported, however old its file; once killed it is at once", async () => {
       const base = tempDir();
       const child = new Child("hold-session.mjs", [base]);
       const id = await child.id();
@@ -227,7 +231,7 @@ describe.skipIf(isReference)("persistence", () => {
       expect(ids(store.findCrashedSessions(100 * DAY))).toEqual([id]);
     });
 
-    it("of three processes resuming one crashed session at the same moment exactly one wins", async () => {
+    it("D5: of three processes resuming one crashed session at the same moment exactly one wins", async () => {
       const base = tempDir();
       const holder = new Child("hold-session.mjs", [base]);
       const id = await holder.id();
@@ -286,7 +290,7 @@ describe.skipIf(isReference)("persistence", () => {
     expect(written.size).toBe(100);
 
     // nothing else is left: no temporary file, no claim; one owner lock file per writer process
-    expect(sessionFiles(base)).toEqual([...[...written.keys()].map((id) => `${id}.json`), "owners"].sort());
+    expect(sessionFiles(base)).toEqual([...[...written.keys()].map((id) => `${id}.json`), "owners", "requests"].sort());
     expect(fs.readdirSync(path.join(sessionsDir(base), "owners"))).toHaveLength(4);
     const files = parseAllJson(base);
     for (const [id, state] of files) {
@@ -304,7 +308,7 @@ describe.skipIf(isReference)("persistence", () => {
   }, 30_000);
 
   describe("file modes", () => {
-    it("by default the folder is 0700 and the session and lock files 0600", () => {
+    it("D11: by default the folder is 0700 and the session and lock files 0600", () => {
       const base = tempDir();
       const manager = new SessionManager({ basePath: base });
       const session = manager.createSession("modes", {});
@@ -377,7 +381,7 @@ describe.skipIf(isReference)("persistence", () => {
   });
 
   describe("how far the disk lags", () => {
-    it("with the default persistIntervalMs the file catches up with updates by itself", async () => {
+    it("D10: with the default persistIntervalMs the file catches up with updates by itself", async () => {
       const base = tempDir();
       const manager = new SessionManager({ basePath: base });
       const session = manager.createSession("lag", { n: 0 });
@@ -401,7 +405,7 @@ describe.skipIf(isReference)("persistence", () => {
       expect(readSession(base, session.id).status).toBe("completed");
     }, 10_000);
 
-    it("flush() writes at once what a one-hour persistIntervalMs leaves pending", () => {
+    it("D10: an update returns before the disk: flush() writes at once what a one-hour persistIntervalMs leaves pending", () => {
       const base = tempDir();
       const manager = new SessionManager({ basePath: base, persistIntervalMs: 3_600_000 });
       const session = manager.createSession("flush", { n: 0 });
@@ -439,7 +443,7 @@ describe.skipIf(isReference)("persistence", () => {
   });
 
   describe("unreadable files", () => {
-    it("are moved aside to .corrupt, .corrupt.1, … on the first failed read, never deleted", () => {
+    it("D3: unreadable files are moved aside to .corrupt, .corrupt.1, … on the first failed read, never deleted", () => {
       const base = tempDir();
       const store = new SessionStateStore(base);
       // a finished session old enough for cleanup(0), to show that cleanup does run
@@ -480,7 +484,7 @@ describe.skipIf(isReference)("persistence", () => {
   });
 
   describe("I/O faults", () => {
-    it("a basePath that is a regular file: createSession throws ERR_SESSION_IO naming it and keeps nothing", () => {
+    it("a basePath that is a regular file: createSession and store.save throw ERR_SESSION_IO naming it and keep nothing", () => {
       const dir = tempDir();
       const file = path.join(dir, "a-file");
       fs.writeFileSync(file, "not a folder");
@@ -489,9 +493,16 @@ describe.skipIf(isReference)("persistence", () => {
       expect(String(err.path)).toContain(file);
       expect(manager.getAllSessions()).toEqual([]);
       expect(manager.getActiveSessions()).toEqual([]);
+      expect(() => manager.shutdown()).not.toThrow();
       expect(fs.readFileSync(file, "utf8")).toBe("not a folder");
 
-      expectError(() => new SessionStateStore(file).save(makeState("s")), { type: Error, code: "ERR_SESSION_IO", message: file });
+      const saveErr = expectError(() => new SessionStateStore(file).save(makeState("s")), {
+        type: Error,
+        code: "ERR_SESSION_IO",
+        message: file,
+      });
+      expect(typeof saveErr.path).toBe("string");
+      expect(saveErr.path!.startsWith(file)).toBe(true);
       expect(fs.readFileSync(file, "utf8")).toBe("not a folder");
     });
 
@@ -552,7 +563,7 @@ describe.skipIf(isReference)("persistence", () => {
       });
       expect(manager.completeSession(session.id)).toBe(true);
       expect(readSession(base, session.id)).toMatchObject({ status: "completed", progress: { status: "completed", progress: 100 } });
-      expect(sessionFiles(base)).toEqual([`${session.id}.json`, "owners"]);
+      expect(sessionFiles(base)).toEqual([`${session.id}.json`, "owners", "requests"]);
 
       const store = new SessionStateStore(base, { fsync: true });
       const state = makeState("direct");

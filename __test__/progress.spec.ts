@@ -1,4 +1,6 @@
-// Contract §1 "Progress": ProgressTracker state, transitions and listeners, as the reference behaves.
+// Contract §1 "Progress": ProgressTracker state, transitions and listeners, as the reference behaves,
+// and the package's fixes D8 (a listener can be removed) and D9 (completeStep stays within 100%).
+// Refused arguments (D9's NaN and wrong types among them) are in errors.spec.ts.
 import { describe, expect, it } from "vitest";
 import { ProgressTracker, type ProgressState } from "msw-session";
 import { ISO_TIMESTAMP, isReference } from "./helpers";
@@ -111,6 +113,17 @@ describe("ProgressTracker state", () => {
     t.completeStep();
     expect(t.getState()).toMatchObject({ completedSteps: 3, progress: 100 });
     expect(t.getState().currentStep).toBeUndefined();
+  });
+
+  it.skipIf(isReference)("D9: completeStep never reports more than 100%", () => {
+    const t = new ProgressTracker("s", "op");
+    t.start(2);
+    t.completeStep("a");
+    t.completeStep("b");
+    t.completeStep("c");
+    expect(t.getState()).toMatchObject({ progress: 100, completedSteps: 3, currentStep: "c" });
+    t.completeStep();
+    expect(t.getState()).toMatchObject({ progress: 100, completedSteps: 4 });
   });
 
   it("completeStep without a total counts each step as the whole (100%)", () => {
@@ -248,5 +261,32 @@ describe("ProgressTracker listeners", () => {
     a.setProgress(50);
     expect(b.getState().progress).toBe(0);
     expect(heard).toEqual([]);
+  });
+});
+
+describe.skipIf(isReference)("D8: onProgress returns a function that removes the listener", () => {
+  it("D8: the returned function removes that listener, and a second call is harmless", () => {
+    const t = new ProgressTracker("s", "op");
+    const heard: string[] = [];
+    const removeA = t.onProgress((s) => heard.push(`a${s.progress}`));
+    t.onProgress((s) => heard.push(`b${s.progress}`));
+    t.setProgress(10);
+    removeA();
+    removeA();
+    t.setProgress(20);
+    expect(heard).toEqual(["a10", "b10", "b20"]);
+  });
+
+  it("D8: a listener may remove itself while being called", () => {
+    const t = new ProgressTracker("s", "op");
+    const heard: number[] = [];
+    const remove = t.onProgress((s) => {
+      heard.push(s.progress);
+      remove();
+    });
+    t.onProgress((s) => heard.push(-s.progress));
+    t.setProgress(10);
+    t.setProgress(20);
+    expect(heard).toEqual([10, -10, -20]);
   });
 });

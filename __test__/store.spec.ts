@@ -1,4 +1,7 @@
-// Contract §1 "Store": SessionStateStore files, loading, listing, crash detection and cleanup.
+// Contract §1 "Store": SessionStateStore files, loading, listing, crash detection and cleanup,
+// and the package's fixes D6 (ids that are not plain file names are refused) and D1 (the status
+// `cancelled`, as the store reads it). Corrupt files (D3), owners (D4) and file modes (D11) are in
+// persistence.spec.ts.
 import fs from "node:fs";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
@@ -7,6 +10,8 @@ import {
   DAY,
   ISO_TIMESTAMP,
   MINUTE,
+  expectError,
+  isReference,
   isoAgo,
   makeState,
   sessionFile,
@@ -91,6 +96,58 @@ describe("SessionStateStore save/load/remove", () => {
     store.save(makeState("here"));
     expect(fs.existsSync(sessionFile(base, "here"))).toBe(true);
     expect(fs.existsSync(sessionFile(cwd, "here"))).toBe(false);
+  });
+});
+
+describe.skipIf(isReference)("D6: an id that is not a plain file name is refused", () => {
+  it("D6: load('../../x') refuses to read outside the folder", () => {
+    const base = tempDir();
+    const store = new SessionStateStore(base);
+    // where the reference would read: <base>/.msw/sessions/../../x.json
+    const outside = path.join(base, "x.json");
+    fs.writeFileSync(outside, JSON.stringify(makeState("x")));
+    expectError(() => store.load("../../x"), { type: TypeError, code: "ERR_INVALID_SESSION_ID" });
+    expect(fs.existsSync(outside)).toBe(true);
+  });
+
+  it("D6: remove('../../x') refuses to delete outside the folder", () => {
+    const base = tempDir();
+    const store = new SessionStateStore(base);
+    store.save(makeState("inside"));
+    const outside = path.join(base, "x.json");
+    fs.writeFileSync(outside, "keep me");
+    expectError(() => store.remove("../../x"), { type: TypeError, code: "ERR_INVALID_SESSION_ID" });
+    expect(fs.readFileSync(outside, "utf8")).toBe("keep me");
+    expect(store.listSessions()).toEqual(["inside"]);
+  });
+
+  it("D6: save({ id: '../x' }) refuses to write outside the folder", () => {
+    const base = tempDir();
+    const store = new SessionStateStore(base);
+    expectError(() => store.save(makeState("../x")), { type: TypeError, code: "ERR_INVALID_SESSION_ID" });
+    expect(fs.existsSync(path.join(base, ".msw", "x.json"))).toBe(false);
+    // a refused call changes nothing, not even the folders
+    expect(fs.readdirSync(base)).toEqual([]);
+  });
+
+  it.each([
+    ["empty", ""],
+    [".", "."],
+    ["..", ".."],
+    ["a slash", "a/b"],
+    ["a leading slash", "/etc/passwd"],
+    ["a backslash", "a\\b"],
+    ["a NUL", "a\0b"],
+  ])("D6: an id with %s is refused by save, load and remove", (_label, id) => {
+    const base = tempDir();
+    const store = new SessionStateStore(base);
+    store.save(makeState("inside"));
+    const expected = { type: TypeError, code: "ERR_INVALID_SESSION_ID" };
+    expectError(() => store.load(id), expected);
+    expectError(() => store.remove(id), expected);
+    expectError(() => store.save(makeState(id)), expected);
+    expect(store.listSessions()).toEqual(["inside"]);
+    expect(fs.readdirSync(sessionsDir(base))).toEqual(["inside.json"]);
   });
 });
 
@@ -187,5 +244,13 @@ describe("SessionStateStore cleanup", () => {
 
   it("returns 0 without a folder", () => {
     expect(new SessionStateStore(tempDir()).cleanup()).toBe(0);
+  });
+
+  it.skipIf(isReference)("D1: a cancelled session is finished: never found crashed, removed by cleanup once old", () => {
+    const base = tempDir();
+    const store = new SessionStateStore(base);
+    store.save(makeState("c", { status: "cancelled", updatedAt: "2000-01-01T00:00:00.000Z" }));
+    expect(store.findCrashedSessions(0)).toEqual([]);
+    expect(store.cleanup()).toBe(1);
   });
 });
