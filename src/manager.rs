@@ -194,9 +194,9 @@ impl NativeManager {
 
     /// The crashed sessions, marked, as one JSON array (see the core's
     /// `SessionStore::find_crashed`).
-    #[napi(catch_unwind)]
-    pub fn find_crashed(&self, env: Env) -> napi::Result<String> {
-        self.manager.find_crashed().or_throw(&env)
+    #[napi(catch_unwind, ts_return_type = "string")]
+    pub fn find_crashed(&self, env: Env) -> napi::Result<Text> {
+        self.manager.find_crashed().map(Text).or_throw(&env)
     }
 
     /// Removes old finished sessions; returns the count.

@@ -73,11 +73,12 @@ impl NativeStore {
 
     /// The crashed sessions, marked, as one JSON array (see the core's
     /// `SessionStore::find_crashed`).
-    #[napi(catch_unwind)]
-    pub fn find_crashed(&self, env: Env, stale_threshold_ms: Option<f64>) -> napi::Result<String> {
+    #[napi(catch_unwind, ts_return_type = "string")]
+    pub fn find_crashed(&self, env: Env, stale_threshold_ms: Option<f64>) -> napi::Result<Text> {
         let stale = stale_threshold_ms.unwrap_or(store::DEFAULT_STALE_MS);
         self.store
             .find_crashed(stale, clock::now_ms())
+            .map(Text)
             .or_throw(&env)
     }
 

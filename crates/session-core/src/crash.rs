@@ -36,49 +36,72 @@ impl SessionStore {
         check_non_negative("staleThresholdMs", stale_ms)?;
         let crashed_at = clock::iso_from_ms(now_ms).unwrap_or_default();
         let ids = self.list()?;
-        let files = parallel_filter_map(&ids, |id| {
+        // Each file is opened relative to the folder, not by its whole path.
+        let dir = std::fs::File::open(self.dir()).ok();
+        let marked = parallel_filter_map(&ids, |id| {
             let id = SessionId::parse(id).ok()?;
-            let text = self.read_text(&id)?;
-            self.has_crashed(&id, &text, stale_ms, now_ms)
-                .then_some(text)
+            let verdict = self.with_text_in(dir.as_ref(), &id, |text| {
+                match self.judge(&id, text, stale_ms, now_ms) {
+                    Verdict::Crashed => Some(Some(mark_crashed(text, &crashed_at))),
+                    Verdict::Recheck => Some(None),
+                    Verdict::Not => None,
+                }
+            })??;
+            // The owner is gone: read again, outside the first read.
+            verdict.or_else(|| {
+                self.with_text(&id, |text| {
+                    (self.status_of(&id, text) == Some(SessionStatus::Active))
+                        .then(|| mark_crashed(text, &crashed_at))
+                })?
+            })
         });
-        let mut out = String::with_capacity(files.iter().map(|f| f.len() + 60).sum::<usize>() + 2);
+        let mut out = String::with_capacity(marked.iter().map(|m| m.len() + 1).sum::<usize>() + 2);
         out.push('[');
-        for (i, file) in files.iter().enumerate() {
+        for (i, state) in marked.iter().enumerate() {
             if i > 0 {
                 out.push(',');
             }
-            out.push_str(&mark_crashed(file, &crashed_at));
+            out.push_str(state);
         }
         out.push(']');
         Ok(out)
     }
 
-    /// Whether the session file `text` of `id` is one of a crashed session
-    /// (a file that is not a session state is moved aside).
-    fn has_crashed(&self, id: &SessionId, text: &str, stale_ms: f64, now_ms: i64) -> bool {
+    /// What the session file `text` of `id` says of a crash (a file that is
+    /// not a session state is moved aside).
+    fn judge(&self, id: &SessionId, text: &str, stale_ms: f64, now_ms: i64) -> Verdict {
         let mapped = js_text::json_in(text);
         let Some(header) = self.header(id, &mapped) else {
-            return false;
+            return Verdict::Not;
         };
         if header.status != SessionStatus::Active {
-            return false;
+            return Verdict::Not;
         }
         let owner = header
             .owner
             .and_then(|v| serde_json::from_value::<Owner>(v).ok());
         match self.owner_liveness(owner.as_ref()) {
-            Liveness::Alive => false,
+            Liveness::Alive => Verdict::Not,
             // The owner may have finished between the read and the probe:
             // only a file still active counts.
-            Liveness::Gone => self.read_text(id).is_some_and(|again| {
-                let mapped = js_text::json_in(&again);
-                self.header(id, &mapped)
-                    .is_some_and(|h| h.status == SessionStatus::Active)
-            }),
-            Liveness::Unknown => clock::parse_iso_ms(&header.updated_at)
-                .is_some_and(|t| (now_ms - t) as f64 > stale_ms),
+            Liveness::Gone => Verdict::Recheck,
+            Liveness::Unknown => {
+                let stale = clock::parse_iso_ms(&header.updated_at)
+                    .is_some_and(|t| (now_ms - t) as f64 > stale_ms);
+                if stale {
+                    Verdict::Crashed
+                } else {
+                    Verdict::Not
+                }
+            }
         }
+    }
+
+    /// The status a session file states, `None` (and the file moved aside)
+    /// when it is not a session state.
+    fn status_of(&self, id: &SessionId, text: &str) -> Option<SessionStatus> {
+        let mapped = js_text::json_in(text);
+        self.header(id, &mapped).map(|h| h.status)
     }
 
     /// The deciding fields of a session file (as [`js_text::json_in`] maps
@@ -90,6 +113,16 @@ impl SessionStore {
         }
         header
     }
+}
+
+/// What a first read of a session file says.
+enum Verdict {
+    /// Not a crashed session.
+    Not,
+    /// A crashed session.
+    Crashed,
+    /// Active, its owner gone: crashed if a second read still says active.
+    Recheck,
 }
 
 /// The fields of a session file that decide whether it crashed; the rest

@@ -235,14 +235,37 @@ impl SessionStore {
     /// The text of a session file, when it can be read as UTF-8 (an
     /// unreadable one is moved aside).
     pub(crate) fn read_text(&self, id: &SessionId) -> Option<String> {
-        let bytes = read_small(&self.path_of(id)).ok()?;
-        match String::from_utf8(bytes) {
-            Ok(text) => Some(text),
-            Err(_) => {
-                self.quarantine(id);
-                None
-            }
+        self.with_text(id, str::to_string)
+    }
+
+    /// Hands the text of a session file to `f` without copying it, when it
+    /// can be read as UTF-8 (an unreadable one is moved aside); `f` must not
+    /// read a file itself (see [`with_file`]).
+    pub(crate) fn with_text<R>(&self, id: &SessionId, f: impl FnOnce(&str) -> R) -> Option<R> {
+        self.with_text_in(None, id, f)
+    }
+
+    /// [`with_text`](Self::with_text), opening the file relative to `dir`,
+    /// the sessions folder open, when given (see [`with_file_in`]).
+    pub(crate) fn with_text_in<R>(
+        &self,
+        dir: Option<&fs::File>,
+        id: &SessionId,
+        f: impl FnOnce(&str) -> R,
+    ) -> Option<R> {
+        let text = |bytes: &[u8]| match std::str::from_utf8(bytes) {
+            Ok(text) => Some(f(text)),
+            Err(_) => None,
+        };
+        let result = match dir {
+            Some(dir) => with_file_in(dir, &self.dir, &format!("{id}.json"), text),
+            None => with_file(&self.path_of(id), text),
         }
+        .ok()?;
+        if result.is_none() {
+            self.quarantine(id);
+        }
+        result
     }
 
     /// Removes sessions that are not active and were last written more than
@@ -415,29 +438,79 @@ fn is_held_open(e: &io::Error) -> bool {
                 .is_some_and(|code| WINDOWS_SHARING_ERRORS.contains(&code)))
 }
 
-/// Reads a whole (small) file with open, read until end, close: unlike
-/// `fs::read`, without asking the size first (a `statx`) — session files are
-/// a few KB, and a crash scan reads thousands of them.
-fn read_small(path: &Path) -> io::Result<Vec<u8>> {
-    use std::io::Read;
-    let mut file = fs::File::open(path)?;
-    let mut bytes = Vec::with_capacity(4096);
-    loop {
-        if bytes.len() == bytes.capacity() {
-            bytes.reserve(bytes.capacity());
+/// Reads a whole (small) file with open, read until end, close — unlike
+/// `fs::read`, without asking the size first (a `statx`) — into a buffer of
+/// the calling thread that is kept for its next read, and hands the bytes to
+/// `f`. Session files are a few KB, and a crash scan reads thousands of
+/// them: a fresh buffer per file costs an allocation and page faults.
+/// `f` must not read another file this way (the buffer is in use).
+pub(crate) fn with_file<R>(path: &Path, f: impl FnOnce(&[u8]) -> R) -> io::Result<R> {
+    read_with(fs::File::open(path)?, f)
+}
+
+/// [`with_file`] for the file `name` of the folder `dir` is open on: the
+/// path is not walked again for each file (`openat` on Unix).
+pub(crate) fn with_file_in<R>(
+    dir: &fs::File,
+    dir_path: &Path,
+    name: &str,
+    f: impl FnOnce(&[u8]) -> R,
+) -> io::Result<R> {
+    #[cfg(unix)]
+    {
+        use std::os::fd::{AsRawFd, FromRawFd};
+        let _ = dir_path;
+        let name = std::ffi::CString::new(name).map_err(io::Error::other)?;
+        // SAFETY: `dir` is an open descriptor for the call's duration and
+        // `name` a NUL-terminated string; a descriptor returned is new and
+        // owned by the `File` made from it alone.
+        let fd = unsafe {
+            libc::openat(
+                dir.as_raw_fd(),
+                name.as_ptr(),
+                libc::O_RDONLY | libc::O_CLOEXEC,
+            )
+        };
+        if fd < 0 {
+            return Err(io::Error::last_os_error());
         }
-        let len = bytes.len();
-        bytes.resize(bytes.capacity(), 0);
-        match file.read(&mut bytes[len..]) {
-            Ok(0) => {
-                bytes.truncate(len);
-                return Ok(bytes);
-            }
-            Ok(n) => bytes.truncate(len + n),
-            Err(e) if e.kind() == io::ErrorKind::Interrupted => bytes.truncate(len),
-            Err(e) => return Err(e),
-        }
+        // SAFETY: see above.
+        read_with(unsafe { fs::File::from_raw_fd(fd) }, f)
     }
+    #[cfg(not(unix))]
+    {
+        let _ = dir;
+        with_file(&dir_path.join(name), f)
+    }
+}
+
+fn read_with<R>(mut file: fs::File, f: impl FnOnce(&[u8]) -> R) -> io::Result<R> {
+    use std::cell::RefCell;
+    use std::io::Read;
+    thread_local! {
+        static BUFFER: RefCell<Vec<u8>> = const { RefCell::new(Vec::new()) };
+    }
+    BUFFER.with(|buffer| {
+        let mut buffer = buffer.try_borrow_mut().map_err(io::Error::other)?;
+        if buffer.is_empty() {
+            buffer.resize(16 * 1024, 0);
+        }
+        let mut len = 0;
+        loop {
+            if len == buffer.len() {
+                let grown = buffer.len() * 2;
+                buffer.resize(grown, 0);
+            }
+            match file.read(&mut buffer[len..]) {
+                Ok(0) => break,
+                Ok(n) => len += n,
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                Err(e) => return Err(e),
+            }
+        }
+        drop(file);
+        Ok(f(&buffer[..len]))
+    })
 }
 
 fn is_older(state: &SessionState, age_ms: f64, now_ms: i64) -> bool {
@@ -557,7 +630,7 @@ pub(crate) mod tests {
             let path = dir.path().join(format!("f{len}"));
             let bytes: Vec<u8> = (0..len).map(|i| (i % 251) as u8).collect();
             fs::write(&path, &bytes).unwrap();
-            assert_eq!(read_small(&path).unwrap(), bytes);
+            assert_eq!(with_file(&path, <[u8]>::to_vec).unwrap(), bytes);
         }
     }
 

@@ -1,0 +1,154 @@
+//! The physical floor of the file workloads: the system calls each one
+//! makes, in a bare loop, with nothing else (no JSON, no JavaScript).
+//!
+//! `cargo run --release -p msw-session-core --example floor -- [--json] [--dir <folder>]`
+//!
+//! Patterns, each in a fresh folder, medians of 5 rounds, µs per unit:
+//! - `atomic2`: a session's create + complete as the package writes them:
+//!   two atomic writes (new temporary file `O_CREAT|O_EXCL` 0600, write,
+//!   close, rename over the session file);
+//! - `reference4`: the reference's create + start + complete: one new file,
+//!   then three rewrites in place (`open(O_TRUNC)`, write, close);
+//! - `atomic1`: one atomic write over an existing file (a save at shutdown);
+//! - `read`: open, read to the end, close of one existing file (a crash
+//!   scan's per-file floor, on one thread);
+//! - `readdir`: listing a folder of 10,000 files, per file.
+use std::fs::{self, OpenOptions};
+use std::io::{Read, Write};
+use std::os::unix::fs::OpenOptionsExt;
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+const ROUNDS: usize = 5;
+const BODY: usize = 900;
+
+fn new_file(path: &Path, body: &[u8]) {
+    let mut f = OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .mode(0o600)
+        .open(path)
+        .unwrap();
+    f.write_all(body).unwrap();
+}
+
+fn rewrite(path: &Path, body: &[u8]) {
+    let mut f = OpenOptions::new()
+        .write(true)
+        .truncate(true)
+        .open(path)
+        .unwrap();
+    f.write_all(body).unwrap();
+}
+
+fn atomic(dir: &Path, target: &Path, n: &mut u64, body: &[u8]) {
+    *n += 1;
+    let temp = dir.join(format!(".t.{n}.tmp"));
+    new_file(&temp, body);
+    fs::rename(&temp, target).unwrap();
+}
+
+fn fresh(base: &Path, name: &str) -> PathBuf {
+    let dir = base.join(name);
+    let _ = fs::remove_dir_all(&dir);
+    fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+fn median(mut v: Vec<f64>) -> f64 {
+    v.sort_by(f64::total_cmp);
+    v[v.len() / 2]
+}
+
+fn measure(base: &Path, name: &str, units: usize, mut run: impl FnMut(&Path)) -> f64 {
+    let mut per = Vec::new();
+    for round in 0..ROUNDS {
+        let dir = fresh(base, &format!("{name}-{round}"));
+        let t = Instant::now();
+        run(&dir);
+        per.push(t.elapsed().as_secs_f64() * 1e6 / units as f64);
+        fs::remove_dir_all(&dir).unwrap();
+    }
+    median(per)
+}
+
+fn main() {
+    let args: Vec<String> = std::env::args().collect();
+    let json = args.iter().any(|a| a == "--json");
+    let base = match args.iter().position(|a| a == "--dir") {
+        Some(i) => PathBuf::from(&args[i + 1]),
+        None => std::env::temp_dir().join(format!("msw-session-floor-{}", std::process::id())),
+    };
+    fs::create_dir_all(&base).unwrap();
+    let body = vec![b'x'; BODY];
+    let sessions = 1000;
+    let atomic2 = measure(&base, "atomic2", sessions, |dir| {
+        let mut n = 0;
+        for i in 0..sessions {
+            let target = dir.join(format!("s{i}.json"));
+            atomic(dir, &target, &mut n, &body);
+            atomic(dir, &target, &mut n, &body);
+        }
+    });
+    let reference4 = measure(&base, "reference4", sessions, |dir| {
+        for i in 0..sessions {
+            let target = dir.join(format!("s{i}.json"));
+            new_file(&target, &body);
+            for _ in 0..3 {
+                rewrite(&target, &body);
+            }
+        }
+    });
+    let saves = 50;
+    let atomic1 = measure(&base, "atomic1", saves, |dir| {
+        let mut n = 0;
+        let targets: Vec<_> = (0..saves).map(|i| dir.join(format!("s{i}.json"))).collect();
+        for t in &targets {
+            fs::write(t, &body).unwrap();
+        }
+        let start = Instant::now();
+        for t in &targets {
+            atomic(dir, t, &mut n, &body);
+        }
+        let _ = start;
+    });
+    let files = 3000;
+    let read_dir = fresh(&base, "read");
+    for i in 0..files {
+        fs::write(read_dir.join(format!("s{i}.json")), &body).unwrap();
+    }
+    let mut per = Vec::new();
+    let mut buf = vec![0u8; 16 * 1024];
+    for _ in 0..ROUNDS {
+        let t = Instant::now();
+        for i in 0..files {
+            let mut f = fs::File::open(read_dir.join(format!("s{i}.json"))).unwrap();
+            while f.read(&mut buf).unwrap() > 0 {}
+        }
+        per.push(t.elapsed().as_secs_f64() * 1e6 / files as f64);
+    }
+    let read = median(per);
+    let many = fresh(&base, "readdir");
+    for i in 0..10_000 {
+        fs::write(many.join(format!("s{i}.json")), b"{}").unwrap();
+    }
+    let mut per = Vec::new();
+    for _ in 0..ROUNDS {
+        let t = Instant::now();
+        let n = fs::read_dir(&many).unwrap().count();
+        per.push(t.elapsed().as_secs_f64() * 1e6 / n as f64);
+    }
+    let readdir = median(per);
+    fs::remove_dir_all(&base).unwrap();
+    if json {
+        println!(
+            "{{\"atomic2\":{atomic2:.1},\"reference4\":{reference4:.1},\"atomic1\":{atomic1:.1},\"read\":{read:.2},\"readdir\":{readdir:.3}}}"
+        );
+    } else {
+        println!("µs per session, create + complete as the package writes (2 atomic writes): {atomic2:.1}");
+        println!("µs per session, create + start + complete as the reference writes (1 new + 3 rewrites): {reference4:.1}");
+        println!("µs per atomic write over an existing file: {atomic1:.1}");
+        println!("µs per file, open + read + close: {read:.2}");
+        println!("µs per file, listing 10,000 files: {readdir:.3}");
+    }
+}
