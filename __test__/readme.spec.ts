@@ -1,0 +1,264 @@
+// The README's code samples, run as Rust runs doctests (README, "The samples in this README").
+//
+// Every fenced block of README.md is accounted for:
+// - A JavaScript or TypeScript block is a whole file whose first line names it
+//   (`// main.mjs`). The blocks of one section are one sample, written into a fresh folder
+//   whose `node_modules/` links the package (`msw-session` → the package root) and every other
+//   package the sample imports (from the root `node_modules/`). The first block is the entry:
+//   - a JavaScript entry runs with `process.execPath`, cwd the folder, stdin empty;
+//   - a TypeScript sample is type-checked by the repo's `tsc` (strict, Node16, the folder a
+//     `"type": "module"` package) against the package's declarations; Node 20 cannot run
+//     TypeScript, so the entry then runs as tsc compiled it;
+//   - an entry named `*.test.*` runs under the repo's vitest, nested (`vitest run` in the folder).
+//   Each must exit 0, and then `bin/msw-session.mjs ls --json --dir <folder>` must show no
+//   session still active (an active session of a process that is gone is a crashed one).
+// - A block marked ```` ```js no-run: <reason> ```` is not run, only checked (`node --check`, or
+//   tsc); the reason is required and listed in the output.
+// - Shell blocks (`sh`, `bash`, plain) are for a terminal: not run, listed. A `json` block must
+//   parse.
+// - Any other block (an unknown language or marker, a JS/TS block without a file name) fails.
+import fs from "node:fs";
+import path from "node:path";
+import { describe, expect, it } from "vitest";
+
+import { commandRunner, expectSucceeded, isReference, nestedEnv, outputTail, packageRoot, tempDirs } from "./helpers.js";
+
+const tempDir = tempDirs();
+/** The folder of the current test's command logs (see `commandRunner`). */
+let logDir = "";
+const run = commandRunner(() => logDir, () => nestedEnv());
+
+const README = path.join(packageRoot, "README.md");
+const CLI = path.join(packageRoot, "bin", "msw-session.mjs");
+const TSC = path.join(packageRoot, "node_modules", "typescript", "bin", "tsc");
+const VITEST = path.join(packageRoot, "node_modules", "vitest", "vitest.mjs");
+
+const JS = new Set(["js", "mjs", "cjs", "javascript"]);
+const TS = new Set(["ts", "mts", "cts", "typescript"]);
+const SHELL = new Set(["sh", "bash", "shell", ""]);
+const JSON_LANGS = new Set(["json"]);
+
+interface Block {
+  /** The 1-based line of the opening fence. */
+  line: number;
+  lang: string;
+  /** The info string after the language. */
+  rest: string;
+  code: string;
+  /** The heading the block is under. */
+  section: string;
+  /** Which heading that is (the number of headings before it): the blocks under one make one sample. */
+  sectionIndex: number;
+}
+
+/** Every fenced block of a Markdown text, with the heading it is under. */
+function fencedBlocks(text: string): Block[] {
+  const lines = text.split("\n");
+  const blocks: Block[] = [];
+  let section = "(top)";
+  let sectionIndex = 0;
+  for (let i = 0; i < lines.length; i++) {
+    const open = /^ {0,3}(`{3,}|~{3,})\s*(\S*)\s*(.*)$/.exec(lines[i]);
+    if (!open) {
+      const heading = /^#{1,6}\s+(.*)$/.exec(lines[i]);
+      if (heading) {
+        section = heading[1].trim();
+        sectionIndex++;
+      }
+      continue;
+    }
+    const fence = open[1];
+    const start = i;
+    const body: string[] = [];
+    for (i++; i < lines.length && !new RegExp(`^ {0,3}${fence[0]}{${fence.length},}\\s*$`).test(lines[i]); i++) body.push(lines[i]);
+    if (i >= lines.length) throw new Error(`README.md:${start + 1}: a code block that is never closed`);
+    blocks.push({ line: start + 1, lang: open[2].toLowerCase(), rest: open[3].trim(), code: `${body.join("\n")}\n`, section, sectionIndex });
+  }
+  return blocks;
+}
+
+interface SampleFile {
+  name: string;
+  code: string;
+  line: number;
+  ts: boolean;
+}
+
+interface Sample {
+  section: string;
+  sectionIndex: number;
+  line: number;
+  files: SampleFile[];
+  /** Why the sample is not run, when a block says so. */
+  noRun?: string;
+}
+
+/** What the test does with each block, for the listing; `problems` names each block it cannot place. */
+function classify(blocks: Block[]): { samples: Sample[]; notRun: string[]; json: Block[]; problems: string[] } {
+  const samples: Sample[] = [];
+  const notRun: string[] = [];
+  const json: Block[] = [];
+  const problems: string[] = [];
+  for (const block of blocks) {
+    try {
+      place(block);
+    } catch (error) {
+      problems.push((error as Error).message);
+    }
+  }
+  return { samples, notRun, json, problems };
+
+  function place(block: Block): void {
+    const where = `README.md:${block.line} (${block.section})`;
+    if (SHELL.has(block.lang) && !block.rest) {
+      notRun.push(`${where}: ${block.lang || "plain"} block, for a terminal`);
+      return;
+    }
+    if (JSON_LANGS.has(block.lang) && !block.rest) {
+      json.push(block);
+      return;
+    }
+    if (!JS.has(block.lang) && !TS.has(block.lang)) {
+      throw new Error(`${where}: a \`${block.lang} ${block.rest}\` block: neither a sample (js, ts) nor a kind the test knows not to run`);
+    }
+    let noRun: string | undefined;
+    if (block.rest) {
+      const marker = /^no-run:\s*(\S.*)$/.exec(block.rest);
+      if (!marker) throw new Error(`${where}: unknown info string "${block.rest}" (the one marker is \`no-run: <reason>\`, with its reason)`);
+      noRun = marker[1];
+    }
+    const named = /^\/\/ ([\w@+-][\w@+./-]*\.([cm]?[jt]s))\b/.exec(block.code);
+    if (!named || named[1].split("/").includes("..")) {
+      throw new Error(`${where}: a sample's first line must name its file (\`// main.mjs\`); it is "${block.code.split("\n")[0]}"`);
+    }
+    const ts = named[2].endsWith("ts");
+    if (ts !== TS.has(block.lang)) throw new Error(`${where}: a \`${block.lang}\` block named ${named[1]}`);
+    const file: SampleFile = { name: named[1], code: block.code, line: block.line, ts };
+    const last = samples.at(-1);
+    if (last && last.sectionIndex === block.sectionIndex) {
+      if (last.files.some((f) => f.name === file.name)) throw new Error(`${where}: ${file.name} twice in one sample`);
+      last.files.push(file);
+      if (noRun) last.noRun = last.noRun ? `${last.noRun}; ${noRun}` : noRun;
+    } else {
+      samples.push({ section: block.section, sectionIndex: block.sectionIndex, line: block.line, files: [file], noRun });
+    }
+  }
+}
+
+/** The packages a sample imports (bare specifiers), by package name. */
+function importedPackages(sample: Sample): Set<string> {
+  const names = new Set<string>();
+  for (const file of sample.files) {
+    for (const match of file.code.matchAll(/(?:\bfrom\s*|\bimport\s*\(?\s*|\brequire\s*\(\s*)["']([^"'./][^"']*)["']/g)) {
+      const specifier = match[1];
+      if (specifier.startsWith("node:")) continue;
+      const parts = specifier.split("/");
+      names.add(specifier.startsWith("@") ? parts.slice(0, 2).join("/") : parts[0]);
+    }
+  }
+  return names;
+}
+
+/** Links `name` into `dir/node_modules/`: the package itself, or the root's installed copy. */
+function linkPackage(dir: string, name: string): void {
+  const target = name === "msw-session" ? packageRoot : path.join(packageRoot, "node_modules", name);
+  if (!fs.existsSync(target)) throw new Error(`the sample imports ${name}, which is not installed at the package root`);
+  const link = path.join(dir, "node_modules", name);
+  fs.mkdirSync(path.dirname(link), { recursive: true });
+  fs.symlinkSync(target, link, process.platform === "win32" ? "junction" : "dir");
+}
+
+const isTestFile = (name: string) => /\.(test|spec)\.[cm]?[jt]s$/.test(name);
+
+/** The file that runs for a TypeScript entry: tsc's output for it, in `.tsc-out/`. */
+const compiled = (name: string) => path.join(".tsc-out", name.replace(/\.([cm]?)ts$/, ".$1js"));
+
+const blocks = fencedBlocks(fs.readFileSync(README, "utf8"));
+const { samples, notRun, json, problems } = classify(blocks);
+
+describe.skipIf(isReference)("README samples", () => {
+  it("accounts for every code block", () => {
+    const listing = [
+      ...samples.map(
+        (s) =>
+          `README.md:${s.line} (${s.section}): ${s.files.map((f) => f.name).join(" + ")}: ${
+            s.noRun ? `NOT RUN (no-run: ${s.noRun}), only checked` : runsAs(s)
+          }`,
+      ),
+      ...json.map((b) => `README.md:${b.line} (${b.section}): json block, parsed`),
+      ...notRun,
+    ];
+    console.log(`README blocks:\n  ${listing.join("\n  ")}`);
+    expect(problems, "blocks that are neither run nor marked").toEqual([]);
+    expect(samples.length).toBeGreaterThan(0);
+    for (const block of json) expect(() => JSON.parse(block.code), `README.md:${block.line}`).not.toThrow();
+  });
+
+  for (const sample of samples) {
+    const title = `${sample.section} (README.md:${sample.line}): ${sample.files.map((f) => f.name).join(" + ")}`;
+    it(title, { timeout: 180_000 }, async () => {
+      const dir = tempDir();
+      logDir = tempDir();
+      fs.writeFileSync(path.join(dir, "package.json"), JSON.stringify({ name: "readme-sample", private: true, type: "module" }, null, 2));
+      for (const file of sample.files) {
+        const target = path.join(dir, file.name);
+        fs.mkdirSync(path.dirname(target), { recursive: true });
+        fs.writeFileSync(target, file.code);
+      }
+      const packages = importedPackages(sample);
+      const hasTs = sample.files.some((f) => f.ts);
+      if (hasTs) packages.add("@types/node");
+      for (const name of packages) linkPackage(dir, name);
+      const entry = sample.files[0];
+      const opts = { cwd: dir, timeoutMs: 120_000 };
+
+      if (hasTs) {
+        const emit = !sample.noRun && !isTestFile(entry.name);
+        fs.writeFileSync(
+          path.join(dir, "tsconfig.json"),
+          JSON.stringify(
+            {
+              compilerOptions: {
+                strict: true,
+                module: "Node16",
+                moduleResolution: "Node16",
+                target: "ES2022",
+                types: ["node"],
+                skipLibCheck: true,
+                isolatedModules: true,
+                ...(emit ? { outDir: ".tsc-out", rootDir: "." } : { noEmit: true }),
+              },
+              files: sample.files.filter((f) => f.ts).map((f) => f.name),
+            },
+            null,
+            2,
+          ),
+        );
+        expectSucceeded(await run(process.execPath, [TSC, "-p", "tsconfig.json"], opts));
+      }
+      for (const file of sample.files.filter((f) => !f.ts)) {
+        expectSucceeded(await run(process.execPath, ["--check", file.name], opts));
+      }
+      if (sample.noRun) return;
+
+      const result = isTestFile(entry.name)
+        ? await run(process.execPath, [VITEST, "run", "--root", dir], opts)
+        : await run(process.execPath, [entry.ts ? compiled(entry.name) : entry.name], opts);
+      expectSucceeded(result);
+
+      const ls = await run(process.execPath, [CLI, "ls", "--json", "--dir", dir], opts);
+      expectSucceeded(ls);
+      const rows: Array<{ id: string; status: string; ownerState: string }> = JSON.parse(ls.stdout);
+      const left = rows.filter((r) => r.status === "active").map((r) => `${r.id} (${r.ownerState})`);
+      expect(left, `sessions the sample left active or crashed; its output:\n${outputTail(result)}`).toEqual([]);
+    });
+  }
+});
+
+/** How a sample is run, for the listing. */
+function runsAs(sample: Sample): string {
+  const entry = sample.files[0];
+  const check = sample.files.some((f) => f.ts) ? "type-checked by tsc, then " : "";
+  if (isTestFile(entry.name)) return `${check}run under vitest`;
+  return `${check}run: node ${entry.ts ? compiled(entry.name) : entry.name}`;
+}
