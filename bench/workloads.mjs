@@ -247,3 +247,22 @@ export function crashScan(M, basePath, count) {
 export function countCrashed(M, basePath) {
   return new M.SessionStateStore(basePath).findCrashedSessions().length;
 }
+
+/** `store.listSessions()` of a folder that holds `count` session files, timed. */
+export function listMany(M, basePath, count) {
+  const store = new M.SessionStateStore(basePath);
+  const t0 = now();
+  const ids = store.listSessions();
+  const ns = Number(now() - t0);
+  if (ids.length !== count) fail(`list: ${ids.length} of ${count} ids`);
+  return { ns, ops: count };
+}
+
+/** `store.findCrashedSessions()` of a folder of `count` stale session files, timed. */
+export function scanMany(M, basePath, count) {
+  const t0 = now();
+  const found = new M.SessionStateStore(basePath).findCrashedSessions();
+  const ns = Number(now() - t0);
+  if (found.length !== count) fail(`scan: found ${found.length} of ${count}`);
+  return { ns, ops: count };
+}

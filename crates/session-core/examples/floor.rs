@@ -9,7 +9,8 @@
 //!   close, rename over the session file);
 //! - `reference4`: the reference's create + start + complete: one new file,
 //!   then three rewrites in place (`open(O_TRUNC)`, write, close);
-//! - `atomic1`: one atomic write over an existing file (a save at shutdown);
+//! - `atomic1`: one atomic write over an existing file, 50 in a row (a save
+//!   at shutdown), and `atomic1Threads2` the same 50 spread over two threads;
 //! - `read`: open, read to the end, close of one existing file (a crash
 //!   scan's per-file floor, on one thread);
 //! - `readdir`: listing a folder of 10,000 files, per file.
@@ -99,19 +100,35 @@ fn main() {
             }
         }
     });
-    let saves = 50;
-    let atomic1 = measure(&base, "atomic1", saves, |dir| {
-        let mut n = 0;
-        let targets: Vec<_> = (0..saves).map(|i| dir.join(format!("s{i}.json"))).collect();
-        for t in &targets {
-            fs::write(t, &body).unwrap();
+    let saves: usize = 50;
+    let batch = |threads: usize| {
+        let mut per = Vec::new();
+        for round in 0..ROUNDS {
+            let dir = fresh(&base, &format!("batch{threads}-{round}"));
+            let targets: Vec<_> = (0..saves).map(|i| dir.join(format!("s{i}.json"))).collect();
+            for t in &targets {
+                fs::write(t, &body).unwrap();
+            }
+            let t = Instant::now();
+            std::thread::scope(|scope| {
+                for (k, part) in targets.chunks(saves.div_ceil(threads)).enumerate() {
+                    let dir = &dir;
+                    let body = &body;
+                    scope.spawn(move || {
+                        let mut n = (k as u64) << 32;
+                        for t in part {
+                            atomic(dir, t, &mut n, body);
+                        }
+                    });
+                }
+            });
+            per.push(t.elapsed().as_secs_f64() * 1e6 / saves as f64);
+            fs::remove_dir_all(&dir).unwrap();
         }
-        let start = Instant::now();
-        for t in &targets {
-            atomic(dir, t, &mut n, &body);
-        }
-        let _ = start;
-    });
+        median(per)
+    };
+    let atomic1 = batch(1);
+    let atomic1_threads2 = batch(2);
     let files = 3000;
     let read_dir = fresh(&base, "read");
     for i in 0..files {
@@ -142,12 +159,15 @@ fn main() {
     fs::remove_dir_all(&base).unwrap();
     if json {
         println!(
-            "{{\"atomic2\":{atomic2:.1},\"reference4\":{reference4:.1},\"atomic1\":{atomic1:.1},\"read\":{read:.2},\"readdir\":{readdir:.3}}}"
+            "{{\"atomic1Threads2\":{atomic1_threads2:.1},\"atomic2\":{atomic2:.1},\"reference4\":{reference4:.1},\"atomic1\":{atomic1:.1},\"read\":{read:.2},\"readdir\":{readdir:.3}}}"
         );
     } else {
         println!("µs per session, create + complete as the package writes (2 atomic writes): {atomic2:.1}");
         println!("µs per session, create + start + complete as the reference writes (1 new + 3 rewrites): {reference4:.1}");
-        println!("µs per atomic write over an existing file: {atomic1:.1}");
+        println!("µs per atomic write over an existing file, 50 in a row: {atomic1:.1}");
+        println!(
+            "µs per atomic write over an existing file, 50 on two threads: {atomic1_threads2:.1}"
+        );
         println!("µs per file, open + read + close: {read:.2}");
         println!("µs per file, listing 10,000 files: {readdir:.3}");
     }

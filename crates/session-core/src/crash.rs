@@ -19,6 +19,8 @@
 
 use std::borrow::Cow;
 
+use serde::Deserialize;
+
 use crate::clock;
 use crate::error::Result;
 use crate::id::SessionId;
@@ -42,7 +44,9 @@ impl SessionStore {
             let id = SessionId::parse(id).ok()?;
             let verdict = self.with_text_in(dir.as_ref(), &id, |text| {
                 match self.judge(&id, text, stale_ms, now_ms) {
-                    Verdict::Crashed => Some(Some(mark_crashed(text, &crashed_at))),
+                    Verdict::Crashed { has_crashed_at } => {
+                        Some(Some(mark(text, &crashed_at, has_crashed_at)))
+                    }
                     Verdict::Recheck => Some(None),
                     Verdict::Not => None,
                 }
@@ -89,7 +93,9 @@ impl SessionStore {
                 let stale = clock::parse_iso_ms(&header.updated_at)
                     .is_some_and(|t| (now_ms - t) as f64 > stale_ms);
                 if stale {
-                    Verdict::Crashed
+                    Verdict::Crashed {
+                        has_crashed_at: header.crashed_at,
+                    }
                 } else {
                     Verdict::Not
                 }
@@ -119,8 +125,8 @@ impl SessionStore {
 enum Verdict {
     /// Not a crashed session.
     Not,
-    /// A crashed session.
-    Crashed,
+    /// A crashed session; whether its state has a `crashedAt`.
+    Crashed { has_crashed_at: bool },
     /// Active, its owner gone: crashed if a second read still says active.
     Recheck,
 }
@@ -136,6 +142,15 @@ struct Header<'a> {
     /// Read leniently: an owner of another shape is no owner.
     #[serde(default)]
     owner: Option<serde_json::Value>,
+    /// Whether the state has a `crashedAt` (of any value), so that marking
+    /// it knows whether to look for one.
+    #[serde(default, deserialize_with = "present")]
+    crashed_at: bool,
+}
+
+/// `true` for a field that is there, whatever its value.
+fn present<'de, D: serde::Deserializer<'de>>(d: D) -> std::result::Result<bool, D::Error> {
+    serde::de::IgnoredAny::deserialize(d).map(|_| true)
 }
 
 /// A session state (JSON text of an object) marked crashed at `crashed_at`,
@@ -145,9 +160,16 @@ struct Header<'a> {
 /// of the text unchanged. A text that is not a JSON object is returned as it
 /// is.
 pub fn mark_crashed(state: &str, crashed_at: &str) -> String {
+    mark(state, crashed_at, true)
+}
+
+/// [`mark_crashed`]; where `may_have_crashed_at` is false (the state was
+/// parsed and has none), the scan of the top level stops at `status`.
+fn mark(state: &str, crashed_at: &str, may_have_crashed_at: bool) -> String {
     let status = "\"crashed\"".to_string();
     let at = serde_json::to_string(crashed_at).unwrap_or_default();
-    let Some(members) = top_level_members(state) else {
+    let until = (!may_have_crashed_at).then_some("status");
+    let Some(members) = top_level_members(state, until) else {
         return state.to_string();
     };
     let mut out = String::with_capacity(state.len() + at.len() + 16);
@@ -186,9 +208,10 @@ struct Member<'a> {
     value: (usize, usize),
 }
 
-/// The top-level members of the JSON object `text`, in order; `None` when
-/// `text` is not one (it is assumed well-formed JSON: it was parsed).
-fn top_level_members(text: &str) -> Option<Vec<Member<'_>>> {
+/// The top-level members of the JSON object `text`, in order, up to the one
+/// named `until` when given; `None` when `text` is not one (it is assumed
+/// well-formed JSON: it was parsed).
+fn top_level_members<'a>(text: &'a str, until: Option<&str>) -> Option<Vec<Member<'a>>> {
     let bytes = text.as_bytes();
     let mut i = skip_space(bytes, 0);
     if bytes.get(i) != Some(&b'{') {
@@ -215,6 +238,9 @@ fn top_level_members(text: &str) -> Option<Vec<Member<'_>>> {
             key,
             value: (start, end),
         });
+        if until == Some(key) {
+            return Some(members);
+        }
         i = end;
     }
 }
@@ -232,43 +258,46 @@ fn skip_value(bytes: &[u8], i: usize) -> Option<usize> {
         b'"' => {
             let mut j = i + 1;
             loop {
-                match bytes.get(j)? {
-                    b'\\' => j += 2,
-                    b'"' => return Some(j + 1),
-                    _ => j += 1,
+                j += bytes
+                    .get(j..)?
+                    .iter()
+                    .position(|&b| b == b'"' || b == b'\\')?;
+                if bytes[j] == b'"' {
+                    return Some(j + 1);
                 }
+                j += 2;
             }
         }
         b'{' | b'[' => {
             let mut depth = 0usize;
             let mut j = i;
             loop {
-                match bytes.get(j)? {
-                    b'"' => {
-                        j = skip_value(bytes, j)?;
-                        continue;
+                j += bytes
+                    .get(j..)?
+                    .iter()
+                    .position(|&b| matches!(b, b'"' | b'{' | b'[' | b'}' | b']'))?;
+                match bytes[j] {
+                    b'"' => j = skip_value(bytes, j)?,
+                    b'{' | b'[' => {
+                        depth += 1;
+                        j += 1;
                     }
-                    b'{' | b'[' => depth += 1,
-                    b'}' | b']' => {
+                    _ => {
                         depth -= 1;
+                        j += 1;
                         if depth == 0 {
-                            return Some(j + 1);
+                            return Some(j);
                         }
                     }
-                    _ => {}
                 }
-                j += 1;
             }
         }
         _ => {
-            let mut j = i;
-            while bytes
-                .get(j)
-                .is_some_and(|b| !matches!(b, b',' | b'}' | b']') && !b.is_ascii_whitespace())
-            {
-                j += 1;
-            }
-            (j > i).then_some(j)
+            let len = bytes[i..]
+                .iter()
+                .position(|b| matches!(b, b',' | b'}' | b']') || b.is_ascii_whitespace())
+                .unwrap_or(bytes.len() - i);
+            (len > 0).then_some(i + len)
         }
     }
 }
@@ -282,7 +311,12 @@ where
     const MIN_PER_THREAD: usize = 64;
     let threads = std::thread::available_parallelism()
         .map_or(1, |n| n.get())
-        .min(4)
+        .min(
+            std::env::var("XX_THREADS")
+                .ok()
+                .and_then(|v| v.parse().ok())
+                .unwrap_or(4),
+        )
         .min(items.len() / MIN_PER_THREAD)
         .max(1);
     if threads == 1 {
@@ -444,6 +478,22 @@ pub(crate) mod tests {
             format!("{{\"crashedAt\":\"{at}\"}}")
         );
         assert_eq!(mark_crashed("[1]", at), "[1]");
+    }
+
+    #[test]
+    fn a_scan_replaces_a_crashed_at_already_in_the_file_where_it_is() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = SessionStore::new(dir.path());
+        let now = clock::now_ms();
+        let old = clock::iso_from_ms(now - 86_400_000).unwrap();
+        let mut earlier = state("again", SessionStatus::Active, &old);
+        earlier.crashed_at = Some(old.clone());
+        store.save(&earlier).unwrap();
+        let text = store.find_crashed(60_000.0, now).unwrap();
+        let found: Vec<serde_json::Value> = serde_json::from_str(&text).unwrap();
+        let at = clock::iso_from_ms(now).unwrap();
+        assert_eq!(found[0]["crashedAt"], at.as_str());
+        assert_eq!(text.matches("\"crashedAt\"").count(), 1);
     }
 
     #[test]
