@@ -311,12 +311,7 @@ where
     const MIN_PER_THREAD: usize = 64;
     let threads = std::thread::available_parallelism()
         .map_or(1, |n| n.get())
-        .min(
-            std::env::var("XX_THREADS")
-                .ok()
-                .and_then(|v| v.parse().ok())
-                .unwrap_or(4),
-        )
+        .min(4)
         .min(items.len() / MIN_PER_THREAD)
         .max(1);
     if threads == 1 {
