@@ -9,14 +9,16 @@
 //                    (default: ../shared/reference/session from the repository root)
 // --only <ids>       run only these workloads (comma-separated): isCancelled,
 //                    throwIfCancelled, trackerUpdate, formatProgress, persistedUpdate,
-//                    createComplete, largeContext, crashScan, manyFiles, floor,
-//                    memory
+//                    createComplete, largeContext, crashScan, manyFiles, memory
 //
 // manyFiles: 10,000 stale session files (written once): listSessions and
 // findCrashedSessions on both sides, and `msw-session ls --json` (the
-// package only: the reference has no CLI). floor: the bare system calls of
-// each file workload in a Rust loop (crates/session-core/examples/floor.rs,
-// built with cargo), so the table shows how close each workload is to them.
+// package only: the reference has no CLI).
+//
+// The floor: after each measured round of a file workload, the bare system
+// calls of that workload run in a Rust loop (crates/session-core/examples/
+// floor.rs, built once with cargo), in the same state of the disk, so the
+// table shows how close each side is to them.
 //
 // The reference is compiled at bench time (bench/reference.mjs). Each
 // workload runs warm-up rounds, then several measured rounds, alternating
@@ -53,7 +55,6 @@ const WORKLOAD_IDS = [
   "largeContext",
   "crashScan",
   "manyFiles",
-  "floor",
   "memory",
 ];
 
@@ -281,6 +282,32 @@ function formatStates() {
 
 const workloads = [];
 
+/**
+ * The floor program (examples/floor.rs), built once; `null` without cargo.
+ * `floorRound(patterns)` runs one round of those patterns and records their
+ * µs per unit in `floors`, by pattern.
+ */
+const floorProgram = (() => {
+  const root = path.resolve(here, "..");
+  const build = spawnSync("cargo", ["build", "--release", "-q", "-p", "msw-session-core", "--example", "floor"], {
+    cwd: root,
+    encoding: "utf8",
+  });
+  if (build.status !== 0) {
+    log(`bench: the floor is not measured (cargo: ${build.error?.message ?? build.stderr.trim().split("\n").at(-1)})`);
+    return null;
+  }
+  const target = process.env.CARGO_TARGET_DIR ?? path.join(root, "target");
+  return path.join(target, "release", "examples", process.platform === "win32" ? "floor.exe" : "floor");
+})();
+const floors = {};
+function floorRound(patterns) {
+  if (!floorProgram) return;
+  const run = spawnSync(floorProgram, ["--json", "--rounds", "1", "--only", patterns.join(",")], { encoding: "utf8" });
+  if (run.status !== 0) throw new Error(`floor: ${run.stderr}`);
+  for (const [k, v] of Object.entries(JSON.parse(run.stdout.trim().split("\n").at(-1)))) (floors[k] ??= []).push(v);
+}
+
 function add(id, name, unit, goal, perOp) {
   const ref = median(perOp.reference);
   const pack = median(perOp.package);
@@ -405,16 +432,18 @@ const plan = [
         `persisted update (${sizes.persistSessions} sessions × ${sizes.persistSteps} \`completeStep\`, then \`shutdown\`)`,
         "update",
         50,
-        measure("persisted updates", sizes.fileRounds, (side, warm) =>
-          withTmp((dir) =>
+        measure("persisted updates", sizes.fileRounds, (side, warm) => {
+          const result = withTmp((dir) =>
             sides[side].W.persistedUpdates(
               sides[side].M,
               dir,
               warm ? 10 : sizes.persistSessions,
               warm ? 10 : sizes.persistSteps,
             ),
-          ),
-        ),
+          );
+          if (!warm && side === "package") floorRound(["atomic1"]);
+          return result;
+        }),
       ),
   },
   {
@@ -425,15 +454,17 @@ const plan = [
         `create + start + complete (${sizes.lifecycleSessions.toLocaleString("en-US")} sessions, then \`shutdown\`)`,
         "session",
         2,
-        measure("create + start + complete", sizes.fileRounds, (side, warm) =>
-          withTmp((dir) =>
+        measure("create + start + complete", sizes.fileRounds, (side, warm) => {
+          const result = withTmp((dir) =>
             sides[side].W.createComplete(
               sides[side].M,
               dir,
               warm ? Math.max(10, sizes.lifecycleSessions / 10) : sizes.lifecycleSessions,
             ),
-          ),
-        ),
+          );
+          if (!warm && side === "package") floorRound(["atomic2", "reference4"]);
+          return result;
+        }),
       ),
   },
   {
@@ -467,6 +498,7 @@ const plan = [
         withTmp((dir) => {
           const count = warm ? Math.max(30, sizes.crashFiles / 10) : sizes.crashFiles;
           const result = sides[side].W.crashScan(sides[side].M, dir, count);
+          if (!warm && side === "package") floorRound(["read"]);
           if (!warm && !checked) {
             const other = side === "reference" ? "package" : "reference";
             const found = sides[other].W.countCrashed(sides[other].M, dir);
@@ -519,27 +551,8 @@ plan.push({
     }
   },
 });
-plan.push({
-  id: "floor",
-  run: () => {
-    log("  floor (bare system calls, Rust) ...");
-    const root = path.resolve(here, "..");
-    const cargo = spawnSync("cargo", ["run", "--release", "-q", "-p", "msw-session-core", "--example", "floor", "--", "--json"], {
-      cwd: root,
-      encoding: "utf8",
-    });
-    if (cargo.status !== 0) {
-      log(`bench: the floor was not measured (cargo: ${cargo.error?.message ?? cargo.stderr.trim().split("\n").at(-1)})`);
-      return;
-    }
-    floor = JSON.parse(cargo.stdout.trim().split("\n").at(-1));
-  },
-});
-
 /** `msw-session ls --json` over the many files (package only), when measured. */
 let cliMany = null;
-/** The floor's µs per unit (examples/floor.rs), when measured. */
-let floor = null;
 
 const wanted = (id) => !options.only || options.only.includes(id);
 for (const workload of plan) if (wanted(workload.id)) workload.run();
@@ -582,7 +595,7 @@ const machine = {
 if (options.json) {
   process.stdout.write(
     `${JSON.stringify(
-      { machine, quick: Q, baseline: options.baseline, sizes, seconds, workloads, memory },
+      { machine, quick: Q, baseline: options.baseline, sizes, seconds, workloads, floors, cliMany, memory },
       null,
       2,
     )}\n`,
@@ -655,28 +668,28 @@ if (cliMany) {
   );
   out.push("");
 }
-if (floor) {
+if (Object.keys(floors).length > 0) {
+  const floor = Object.fromEntries(Object.entries(floors).map(([k, v]) => [k, median(v) * 1000]));
   const by = Object.fromEntries(workloads.map((w) => [w.id, w]));
   const rows = [
-    ["createComplete", "two atomic writes per session (new file `O_EXCL` 0600, write, close, rename)", floor.atomic2 * 1000, "reference: one new file and three rewrites", floor.reference4 * 1000],
-    ["persistedUpdate", `${sizes.persistSessions} atomic writes at shutdown, per update`, (floor.atomic1 * 1000 * sizes.persistSessions) / (sizes.persistSessions * sizes.persistSteps), "—", null],
-    ["crashScan", "open, read, close per file, one thread", floor.read * 1000, "—", null],
-    ["scanMany", "open, read, close per file, one thread", floor.read * 1000, "—", null],
-    ["listMany", "reading the folder, per file", floor.readdir * 1000, "—", null],
+    ["createComplete", "two atomic writes per session (new file `O_EXCL` 0600, write, close, rename)", floor.atomic2, "one new file, three rewrites in place", floor.reference4],
+    ["persistedUpdate", `${sizes.persistSessions} atomic writes (the shutdown), per update`, (floor.atomic1 * sizes.persistSessions) / (sizes.persistSessions * sizes.persistSteps), "—", undefined],
+    ["crashScan", "open, read, close per file (one thread)", floor.read, "the same", floor.read],
   ];
-  out.push("### The floor: the same system calls in a bare Rust loop (`examples/floor.rs`)");
+  out.push("### The floor: each workload's system calls in a bare Rust loop (`examples/floor.rs`)");
   out.push("");
-  out.push("| workload | the package's system calls | floor ns | package ns | package ÷ floor | reference's calls | their floor ns |");
-  out.push("|---|---|---:|---:|---:|---|---:|");
+  out.push("Measured after each measured package round, in the same state of the disk; medians.");
+  out.push("");
+  out.push("| workload | the package's calls | floor ns | package ns | package ÷ floor | the reference's calls | floor ns | reference ÷ floor |");
+  out.push("|---|---|---:|---:|---:|---|---:|---:|");
   for (const [id, calls, floorNs, refCalls, refFloor] of rows) {
     const w = by[id];
-    if (!w) continue;
+    if (!w || floorNs === undefined) continue;
     out.push(
-      `| ${id} | ${calls} | ${ns(floorNs)} | ${ns(w.package.medianNs)} | ${(w.package.medianNs / floorNs).toFixed(2)} | ${refCalls} | ${refFloor === null ? "—" : ns(refFloor)} |`,
+      `| ${id} | ${calls} | ${ns(floorNs)} | ${ns(w.package.medianNs)} | ${(w.package.medianNs / floorNs).toFixed(2)} | ${refCalls} | ` +
+        `${refFloor === undefined ? "—" : ns(refFloor)} | ${refFloor === undefined ? "—" : (w.reference.medianNs / refFloor).toFixed(2)} |`,
     );
   }
-  out.push("");
-  out.push(`Atomic writes over existing files spread over two threads: ${ns(floor.atomic1Threads2 * 1000)} ns each, against ${ns(floor.atomic1 * 1000)} in a row.`);
   out.push("");
 }
 const crash = workloads.find((w) => w.id === "crashScan");

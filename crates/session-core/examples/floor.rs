@@ -1,7 +1,8 @@
 //! The physical floor of the file workloads: the system calls each one
 //! makes, in a bare loop, with nothing else (no JSON, no JavaScript).
 //!
-//! `cargo run --release -p msw-session-core --example floor -- [--json] [--dir <folder>]`
+//! `cargo run --release -p msw-session-core --example floor -- [--json] [--dir <folder>]
+//! [--rounds <n>] [--only <pattern,...>]`
 //!
 //! Patterns, each in a fresh folder, medians of 5 rounds, µs per unit:
 //! - `atomic2`: a session's create + complete as the package writes them:
@@ -13,13 +14,17 @@
 //!   at shutdown), and `atomic1Threads2` the same 50 spread over two threads;
 //! - `read`: open, read to the end, close of one existing file (a crash
 //!   scan's per-file floor, on one thread);
-//! - `readdir`: listing a folder of 10,000 files, per file.
+//! - `readdir`: listing a folder of 10,000 files, per file;
+//! - `pooled2`: `atomic2` with the temporary files made ahead on a second
+//!   thread (each new and held open): a direction tried for issue 14, slower
+//!   here (the two threads contend for the folder).
 use std::fs::{self, OpenOptions};
 use std::io::{Read, Write};
 use std::os::unix::fs::OpenOptionsExt;
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
+/// Rounds per pattern unless `--rounds` says otherwise.
 const ROUNDS: usize = 5;
 const BODY: usize = 900;
 
@@ -61,16 +66,39 @@ fn median(mut v: Vec<f64>) -> f64 {
     v[v.len() / 2]
 }
 
-fn measure(base: &Path, name: &str, units: usize, mut run: impl FnMut(&Path)) -> f64 {
+/// What the command line asked for: the rounds and the patterns to run.
+struct Plan {
+    rounds: usize,
+    only: Option<Vec<String>>,
+}
+
+impl Plan {
+    fn wants(&self, name: &str) -> bool {
+        self.only
+            .as_ref()
+            .is_none_or(|o| o.iter().any(|n| n == name))
+    }
+}
+
+fn measure(
+    plan: &Plan,
+    base: &Path,
+    name: &str,
+    units: usize,
+    mut run: impl FnMut(&Path),
+) -> Option<f64> {
+    if !plan.wants(name) {
+        return None;
+    }
     let mut per = Vec::new();
-    for round in 0..ROUNDS {
+    for round in 0..plan.rounds {
         let dir = fresh(base, &format!("{name}-{round}"));
         let t = Instant::now();
         run(&dir);
         per.push(t.elapsed().as_secs_f64() * 1e6 / units as f64);
         fs::remove_dir_all(&dir).unwrap();
     }
-    median(per)
+    Some(median(per))
 }
 
 fn main() {
@@ -80,10 +108,21 @@ fn main() {
         Some(i) => PathBuf::from(&args[i + 1]),
         None => std::env::temp_dir().join(format!("msw-session-floor-{}", std::process::id())),
     };
+    let value = |flag: &str| {
+        args.iter()
+            .position(|a| a == flag)
+            .and_then(|i| args.get(i + 1))
+    };
+    let plan = Plan {
+        rounds: value("--rounds")
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(ROUNDS),
+        only: value("--only").map(|v| v.split(',').map(str::to_string).collect()),
+    };
     fs::create_dir_all(&base).unwrap();
     let body = vec![b'x'; BODY];
     let sessions = 1000;
-    let atomic2 = measure(&base, "atomic2", sessions, |dir| {
+    let atomic2 = measure(&plan, &base, "atomic2", sessions, |dir| {
         let mut n = 0;
         for i in 0..sessions {
             let target = dir.join(format!("s{i}.json"));
@@ -91,7 +130,37 @@ fn main() {
             atomic(dir, &target, &mut n, &body);
         }
     });
-    let reference4 = measure(&base, "reference4", sessions, |dir| {
+    let pooled2 = measure(&plan, &base, "pooled2", sessions, |dir| {
+        // Temporary files made ahead on another thread, each new (O_EXCL)
+        // and held open; the loop only writes and renames.
+        let (tx, rx) = std::sync::mpsc::sync_channel::<(fs::File, PathBuf)>(16);
+        let maker_dir = dir.to_path_buf();
+        let maker = std::thread::spawn(move || {
+            for n in 0..2 * sessions {
+                let temp = maker_dir.join(format!(".p.{n}.tmp"));
+                let f = OpenOptions::new()
+                    .write(true)
+                    .create_new(true)
+                    .mode(0o600)
+                    .open(&temp)
+                    .unwrap();
+                if tx.send((f, temp)).is_err() {
+                    return;
+                }
+            }
+        });
+        for i in 0..sessions {
+            let target = dir.join(format!("s{i}.json"));
+            for _ in 0..2 {
+                let (mut f, temp) = rx.recv().unwrap();
+                f.write_all(&body).unwrap();
+                drop(f);
+                fs::rename(&temp, &target).unwrap();
+            }
+        }
+        maker.join().unwrap();
+    });
+    let reference4 = measure(&plan, &base, "reference4", sessions, |dir| {
         for i in 0..sessions {
             let target = dir.join(format!("s{i}.json"));
             new_file(&target, &body);
@@ -101,10 +170,13 @@ fn main() {
         }
     });
     let saves: usize = 50;
-    let batch = |threads: usize| {
+    let batch = |name: &str, threads: usize| {
+        if !plan.wants(name) {
+            return None;
+        }
         let mut per = Vec::new();
-        for round in 0..ROUNDS {
-            let dir = fresh(&base, &format!("batch{threads}-{round}"));
+        for round in 0..plan.rounds {
+            let dir = fresh(&base, &format!("{name}-{round}"));
             let targets: Vec<_> = (0..saves).map(|i| dir.join(format!("s{i}.json"))).collect();
             for t in &targets {
                 fs::write(t, &body).unwrap();
@@ -125,50 +197,62 @@ fn main() {
             per.push(t.elapsed().as_secs_f64() * 1e6 / saves as f64);
             fs::remove_dir_all(&dir).unwrap();
         }
-        median(per)
+        Some(median(per))
     };
-    let atomic1 = batch(1);
-    let atomic1_threads2 = batch(2);
-    let files = 3000;
-    let read_dir = fresh(&base, "read");
-    for i in 0..files {
-        fs::write(read_dir.join(format!("s{i}.json")), &body).unwrap();
-    }
-    let mut per = Vec::new();
-    let mut buf = vec![0u8; 16 * 1024];
-    for _ in 0..ROUNDS {
-        let t = Instant::now();
+    let atomic1 = batch("atomic1", 1);
+    let atomic1_threads2 = batch("atomic1Threads2", 2);
+    let read = plan.wants("read").then(|| {
+        let files = 3000;
+        let read_dir = fresh(&base, "read");
         for i in 0..files {
-            let mut f = fs::File::open(read_dir.join(format!("s{i}.json"))).unwrap();
-            while f.read(&mut buf).unwrap() > 0 {}
+            fs::write(read_dir.join(format!("s{i}.json")), &body).unwrap();
         }
-        per.push(t.elapsed().as_secs_f64() * 1e6 / files as f64);
-    }
-    let read = median(per);
-    let many = fresh(&base, "readdir");
-    for i in 0..10_000 {
-        fs::write(many.join(format!("s{i}.json")), b"{}").unwrap();
-    }
-    let mut per = Vec::new();
-    for _ in 0..ROUNDS {
-        let t = Instant::now();
-        let n = fs::read_dir(&many).unwrap().count();
-        per.push(t.elapsed().as_secs_f64() * 1e6 / n as f64);
-    }
-    let readdir = median(per);
+        let mut per = Vec::new();
+        let mut buf = vec![0u8; 16 * 1024];
+        for _ in 0..plan.rounds {
+            let t = Instant::now();
+            for i in 0..files {
+                let mut f = fs::File::open(read_dir.join(format!("s{i}.json"))).unwrap();
+                while f.read(&mut buf).unwrap() > 0 {}
+            }
+            per.push(t.elapsed().as_secs_f64() * 1e6 / files as f64);
+        }
+        median(per)
+    });
+    let readdir = plan.wants("readdir").then(|| {
+        let many = fresh(&base, "readdir");
+        for i in 0..10_000 {
+            fs::write(many.join(format!("s{i}.json")), b"{}").unwrap();
+        }
+        let mut per = Vec::new();
+        for _ in 0..plan.rounds {
+            let t = Instant::now();
+            let n = fs::read_dir(&many).unwrap().count();
+            per.push(t.elapsed().as_secs_f64() * 1e6 / n as f64);
+        }
+        median(per)
+    });
     fs::remove_dir_all(&base).unwrap();
+    let results = [
+        ("atomic2", atomic2, "µs per session, create + complete as the package writes (2 atomic writes)"),
+        ("pooled2", pooled2, "µs per session, the same with the temporary files made ahead on another thread"),
+        ("reference4", reference4, "µs per session, create + start + complete as the reference writes (1 new + 3 rewrites)"),
+        ("atomic1", atomic1, "µs per atomic write over an existing file, 50 in a row"),
+        ("atomic1Threads2", atomic1_threads2, "µs per atomic write over an existing file, 50 on two threads"),
+        ("read", read, "µs per file, open + read + close"),
+        ("readdir", readdir, "µs per file, listing 10,000 files"),
+    ];
     if json {
-        println!(
-            "{{\"atomic1Threads2\":{atomic1_threads2:.1},\"atomic2\":{atomic2:.1},\"reference4\":{reference4:.1},\"atomic1\":{atomic1:.1},\"read\":{read:.2},\"readdir\":{readdir:.3}}}"
-        );
+        let object: serde_json::Map<String, serde_json::Value> = results
+            .iter()
+            .filter_map(|(name, value, _)| Some((name.to_string(), serde_json::json!((*value)?))))
+            .collect();
+        println!("{}", serde_json::Value::Object(object));
     } else {
-        println!("µs per session, create + complete as the package writes (2 atomic writes): {atomic2:.1}");
-        println!("µs per session, create + start + complete as the reference writes (1 new + 3 rewrites): {reference4:.1}");
-        println!("µs per atomic write over an existing file, 50 in a row: {atomic1:.1}");
-        println!(
-            "µs per atomic write over an existing file, 50 on two threads: {atomic1_threads2:.1}"
-        );
-        println!("µs per file, open + read + close: {read:.2}");
-        println!("µs per file, listing 10,000 files: {readdir:.3}");
+        for (_, value, what) in results {
+            if let Some(value) = value {
+                println!("{what}: {value:.2}");
+            }
+        }
     }
 }
