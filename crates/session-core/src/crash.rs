@@ -362,7 +362,7 @@ pub(crate) mod tests {
     use super::*;
     use crate::owner::Owner;
     use crate::state::SessionState;
-    use crate::store::tests::state;
+    use crate::store::tests::{save_four, state};
 
     /// The states a scan reports, parsed.
     pub(crate) fn crashed(store: &SessionStore, stale_ms: f64, now_ms: i64) -> Vec<SessionState> {
@@ -380,16 +380,8 @@ pub(crate) mod tests {
         let dir = tempfile::tempdir().unwrap();
         let store = SessionStore::new(dir.path());
         let now = clock::now_ms();
-        let old = clock::iso_from_ms(now - 10 * 86_400_000).unwrap();
+        save_four(&store, now);
         let fresh = clock::iso_from_ms(now).unwrap();
-        for (id, status, at) in [
-            ("stale", SessionStatus::Active, &old),
-            ("fresh", SessionStatus::Active, &fresh),
-            ("done", SessionStatus::Completed, &old),
-            ("recent", SessionStatus::Failed, &fresh),
-        ] {
-            store.save(&state(id, status, at)).unwrap();
-        }
         let found = crashed(&store, 60_000.0, now);
         assert_eq!(found.len(), 1);
         assert_eq!(found[0].id, "stale");

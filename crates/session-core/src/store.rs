@@ -550,6 +550,22 @@ pub(crate) mod tests {
         }
     }
 
+    /// Saves four sessions at `now_ms`: `stale` (active, written ten days
+    /// before), `fresh` (active, now), `done` (completed, ten days before)
+    /// and `recent` (failed, now).
+    pub(crate) fn save_four(store: &SessionStore, now_ms: i64) {
+        let old = clock::iso_from_ms(now_ms - 10 * 86_400_000).unwrap();
+        let fresh = clock::iso_from_ms(now_ms).unwrap();
+        for (id, status, at) in [
+            ("stale", SessionStatus::Active, &old),
+            ("fresh", SessionStatus::Active, &fresh),
+            ("done", SessionStatus::Completed, &old),
+            ("recent", SessionStatus::Failed, &fresh),
+        ] {
+            store.save(&state(id, status, at)).unwrap();
+        }
+    }
+
     #[test]
     fn saves_loads_lists_and_removes() {
         let dir = tempfile::tempdir().unwrap();
@@ -677,16 +693,7 @@ pub(crate) mod tests {
         let dir = tempfile::tempdir().unwrap();
         let store = SessionStore::new(dir.path());
         let now = clock::now_ms();
-        let old = clock::iso_from_ms(now - 10 * 86_400_000).unwrap();
-        let fresh = clock::iso_from_ms(now).unwrap();
-        for (id, status, at) in [
-            ("stale", SessionStatus::Active, &old),
-            ("fresh", SessionStatus::Active, &fresh),
-            ("done", SessionStatus::Completed, &old),
-            ("recent", SessionStatus::Failed, &fresh),
-        ] {
-            store.save(&state(id, status, at)).unwrap();
-        }
+        save_four(&store, now);
         assert_eq!(store.cleanup(7.0, now).unwrap(), 1);
         assert_eq!(store.list().unwrap(), vec!["fresh", "recent", "stale"]);
         assert!(store.cleanup(-1.0, now).is_err());
