@@ -262,3 +262,27 @@ function runsAs(sample: Sample): string {
   if (isTestFile(entry.name)) return `${check}run under vitest`;
   return `${check}run: node ${entry.ts ? compiled(entry.name) : entry.name}`;
 }
+
+describe("README Layout", () => {
+  it("names every Rust file of the repository", () => {
+    const readme = fs.readFileSync(path.join(packageRoot, "README.md"), "utf8");
+    const layout = readme.slice(readme.indexOf("## Layout"), readme.indexOf("\n## ", readme.indexOf("## Layout") + 1));
+    const rust: string[] = [];
+    const walk = (dir: string) => {
+      for (const entry of fs.readdirSync(path.join(packageRoot, dir), { withFileTypes: true })) {
+        const rel = path.posix.join(dir, entry.name);
+        if (entry.isDirectory() && !["target", "node_modules", ".git"].includes(entry.name)) walk(rel);
+        else if (entry.name.endsWith(".rs")) rust.push(rel);
+      }
+    };
+    walk(".");
+    expect(rust.length).toBeGreaterThan(30);
+    // Each file appears by the tail of its path the Layout's tree shows (`src/x.rs` under the core,
+    // `x.rs` under the binding's `src/`, `build.rs` at the root).
+    const missing = rust.filter((file) => {
+      const parts = file.replace(/^\.\//, "").split("/");
+      return ![parts.slice(-2).join("/"), parts.at(-1)!].some((tail) => layout.includes(tail));
+    });
+    expect(missing).toEqual([]);
+  });
+});

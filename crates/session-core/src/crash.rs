@@ -437,7 +437,7 @@ pub(crate) mod tests {
         store.hold_process_lock().unwrap();
         let mut mine = state("mine", SessionStatus::Active, &long_ago);
         mine.extra
-            .insert("owner".into(), owned_by(crate::owner::this_instance()));
+            .insert("owner".into(), owned_by(crate::process::this_instance()));
         store.save(&mine).unwrap();
         assert!(crashed(&store, 0.0, now).iter().all(|s| s.id != "mine"));
     }

@@ -34,6 +34,7 @@
 //! owner locks ([`owner`]), taken below `written` at most.
 
 pub mod cancellation;
+pub mod cleanup;
 pub mod clock;
 pub mod crash;
 pub mod error;
@@ -44,6 +45,7 @@ pub mod listeners;
 pub mod live;
 pub mod manager;
 pub mod owner;
+pub mod process;
 pub mod progress;
 pub mod registry;
 pub mod requests;

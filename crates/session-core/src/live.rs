@@ -5,33 +5,6 @@
 //! Each counter is one relaxed atomic, changed when an entry is made and
 //! when it is dropped; reading them costs nothing on any other path.
 
-use std::sync::atomic::{AtomicIsize, Ordering};
-
-/// One kind of entry that is counted.
-pub(crate) struct Counter(AtomicIsize);
-
-impl Counter {
-    pub(crate) const fn new() -> Self {
-        Self(AtomicIsize::new(0))
-    }
-
-    pub(crate) fn up(&self) {
-        self.0.fetch_add(1, Ordering::Relaxed);
-    }
-
-    pub(crate) fn down(&self) {
-        self.0.fetch_sub(1, Ordering::Relaxed);
-    }
-
-    /// The current count.
-    pub fn get(&self) -> isize {
-        self.0.load(Ordering::Relaxed)
-    }
-}
-
-/// `Session` values alive in this process, live or finished but still held.
-pub(crate) static SESSIONS: Counter = Counter::new();
-
 /// What this process holds per session at this moment.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct LiveCounts {
@@ -49,7 +22,7 @@ pub struct LiveCounts {
 pub fn counts() -> LiveCounts {
     let (dirty, managers) = crate::writer::dirty_and_writers();
     LiveCounts {
-        sessions: SESSIONS.get().max(0) as usize,
+        sessions: crate::session::ALIVE.get().max(0) as usize,
         attachable: crate::registry::len(),
         dirty,
         managers,

@@ -280,7 +280,7 @@ impl SessionManager {
         let context = ContextCell::new(context_json, provider, &id)?;
         self.inner.store.hold_process_lock()?;
         let tracker = ProgressTracker::new(id.to_string(), operation.clone());
-        crate::live::SESSIONS.up();
+        crate::session::ALIVE.up();
         let session = Arc::new(Session {
             created_at_ms: clock::now_ms(),
             id,
@@ -335,7 +335,7 @@ impl SessionManager {
         progress.error = None;
         progress.updated_at = clock::now_iso();
         let created_at_ms = clock::parse_iso_ms(&state.created_at).unwrap_or_else(clock::now_ms);
-        crate::live::SESSIONS.up();
+        crate::session::ALIVE.up();
         let session = Arc::new(Session {
             id,
             operation: state.operation,
@@ -996,7 +996,7 @@ mod tests {
         assert_eq!(on_disk.extra["owner"]["pid"], std::process::id());
         assert_eq!(
             on_disk.extra["owner"]["instance"],
-            crate::owner::this_instance()
+            crate::process::this_instance()
         );
         assert_eq!(resumed.created_at_ms(), created_at_ms);
         // A finished session is not resumed again.

@@ -38,6 +38,7 @@ use serde::{Deserialize, Serialize};
 use crate::clock;
 use crate::error::{CoreError, Result};
 use crate::id::SessionId;
+use crate::process::{this_host, this_instance, this_pid};
 use crate::state::SessionState;
 use crate::store::SessionStore;
 
@@ -70,24 +71,6 @@ impl Owner {
     pub fn is_local(&self) -> bool {
         self.host == this_host()
     }
-}
-
-/// This machine's host name.
-pub fn this_host() -> &'static str {
-    static HOST: OnceLock<String> = OnceLock::new();
-    HOST.get_or_init(|| gethostname::gethostname().to_string_lossy().into_owned())
-}
-
-/// This process's id, asked of the OS once (it never changes).
-pub fn this_pid() -> u32 {
-    static PID: OnceLock<u32> = OnceLock::new();
-    *PID.get_or_init(std::process::id)
-}
-
-/// The random id of this process.
-pub fn this_instance() -> &'static str {
-    static INSTANCE: OnceLock<String> = OnceLock::new();
-    INSTANCE.get_or_init(|| uuid::Uuid::new_v4().to_string())
 }
 
 /// What can be said of an owner.

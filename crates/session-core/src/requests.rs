@@ -143,7 +143,7 @@ impl SessionStore {
         }
         let request = Request {
             reason,
-            pid: crate::owner::this_pid(),
+            pid: crate::process::this_pid(),
             at: clock::now_iso(),
         };
         let text = serde_json::to_string(&request).unwrap_or_default();

@@ -199,6 +199,10 @@ pub(crate) fn context_text(json: String, id: &SessionId) -> Result<ContextText> 
         .ok_or_else(|| CoreError::context(id, "the context must serialize to a JSON object".into()))
 }
 
+/// `Session` values alive in this process, live or finished but still held
+/// (see [`live`](crate::live)).
+pub(crate) static ALIVE: crate::sync::Counter = crate::sync::Counter::new();
+
 /// One live session.
 pub struct Session {
     pub(crate) id: SessionId,
@@ -219,7 +223,7 @@ pub struct Session {
 
 impl Drop for Session {
     fn drop(&mut self) {
-        crate::live::SESSIONS.down();
+        ALIVE.down();
     }
 }
 

@@ -24,10 +24,9 @@ use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
-use crate::clock;
 use crate::error::{CoreError, Result};
 use crate::id::SessionId;
-use crate::state::{SessionState, SessionStatus};
+use crate::state::SessionState;
 
 /// The folder below the base path that holds the session files.
 pub const SESSIONS_DIR: &str = ".msw/sessions";
@@ -268,31 +267,6 @@ impl SessionStore {
         result
     }
 
-    /// Removes sessions that are not active and were last written more than
-    /// `max_age_days` before `now_ms`; returns how many were removed.
-    pub fn cleanup(&self, max_age_days: f64, now_ms: i64) -> Result<u32> {
-        check_non_negative("maxAgeDays", max_age_days)?;
-        let max_age_ms = max_age_days * 24.0 * 60.0 * 60.0 * 1000.0;
-        let mut removed = 0;
-        for id in self.list()? {
-            let Ok(Some(state)) = self.load(&id) else {
-                continue;
-            };
-            if state.status != SessionStatus::Active
-                && is_older(&state, max_age_ms, now_ms)
-                && self.remove(&id)?
-            {
-                removed += 1;
-                // The claim file of a session that is gone is no longer needed.
-                if let Ok(id) = SessionId::parse(&id) {
-                    let _ = fs::remove_file(self.claim_path(&id));
-                }
-            }
-        }
-        self.remove_dead_owner_files();
-        Ok(removed)
-    }
-
     pub(crate) fn ensure_dir(&self) -> Result<()> {
         self.make_dir(&self.dir, "create session folder")
     }
@@ -325,7 +299,7 @@ impl SessionStore {
         let folder = target.parent().unwrap_or(&self.dir);
         let temp = self.dir.join(format!(
             ".{name}.{}.{}.tmp",
-            crate::owner::this_pid(),
+            crate::process::this_pid(),
             COUNTER.fetch_add(1, Ordering::Relaxed)
         ));
         let write = |temp: &Path| -> io::Result<()> {
@@ -513,10 +487,6 @@ fn read_with<R>(mut file: fs::File, f: impl FnOnce(&[u8]) -> R) -> io::Result<R>
     })
 }
 
-fn is_older(state: &SessionState, age_ms: f64, now_ms: i64) -> bool {
-    clock::parse_iso_ms(&state.updated_at).is_some_and(|t| (now_ms - t) as f64 > age_ms)
-}
-
 pub(crate) fn check_non_negative(name: &'static str, value: f64) -> Result<()> {
     if value >= 0.0 {
         Ok(())
@@ -532,7 +502,9 @@ pub(crate) fn check_non_negative(name: &'static str, value: f64) -> Result<()> {
 #[cfg(test)]
 pub(crate) mod tests {
     use super::*;
+    use crate::clock;
     use crate::progress::ProgressState;
+    use crate::state::SessionStatus;
 
     pub(crate) fn state(id: &str, status: SessionStatus, updated_at: &str) -> SessionState {
         let mut progress = ProgressState::new(id.into(), "op".into());
