@@ -1,6 +1,6 @@
 //! Live sessions: each a tracker, a cancellation source and a context, kept
 //! in memory and written to the [`SessionStore`] by the manager's
-//! [`Writer`] (see [`writer`](crate::writer) for when a change reaches the
+//! `Writer` (see [`writer`](crate::writer) for when a change reaches the
 //! disk).
 //!
 //! # Invariants

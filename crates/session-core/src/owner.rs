@@ -26,6 +26,10 @@
 //! - A claim is held only around a resume's check-and-write; claim files are
 //!   never deleted while a session may be resumed (only by `cleanup`, of
 //!   finished sessions).
+//!
+//! # Lock order
+//! The map of the owner locks this process holds (one per folder) is a leaf
+//! ([`crate`]): held while one folder's lock file is taken, nothing else.
 
 use std::collections::HashMap;
 use std::fs::{self, File, OpenOptions};

@@ -11,6 +11,11 @@
 //! FSEvents on macOS, ReadDirectoryChangesW on Windows, through the `notify`
 //! crate); where that cannot be set up, the folder is polled every
 //! [`POLL_INTERVAL`] instead (one directory read).
+//!
+//! # Threads
+//! The watch calls `serve` on `notify`'s thread (or the timer thread when it
+//! polls); `serve` takes only leaf locks ([`crate`]) and writes the session
+//! with the context last read (it never calls into JavaScript).
 
 use std::fs;
 use std::path::{Path, PathBuf};

@@ -5,9 +5,9 @@
 //! # When a session reaches the disk
 //! - Explicit saves (`create_session`, `resume_session`, `cancel_session`,
 //!   `complete_session`, `fail_session`, `save_all`, `flush`, `shutdown`)
-//!   call [`Writer::write`] or [`Writer::flush_failures`] and write before
+//!   call `Writer::write` or `Writer::flush_failures` and write before
 //!   they return.
-//! - A tracker change calls [`Writer::changed`]: the session is marked dirty
+//! - A tracker change calls `Writer::changed`: the session is marked dirty
 //!   and the background write ([`Lane::Writes`]) writes the latest state of
 //!   every dirty session at most `persist_interval` after the first change
 //!   (coalescing what came between). With a zero interval the change is
@@ -19,7 +19,7 @@
 //!   are serialized by that lock.
 //! - A context is read (which runs user code) before any lock is taken; the
 //!   background writer reads only contexts that live on its thread, and
-//!   writes the others as their last checkpoint ([`Read::Checkpoint`]), so a
+//!   writes the others as their last checkpoint (`Read::Checkpoint`), so a
 //!   file's progress never runs ahead of its context. A session whose
 //!   progress moved on since gets a read posted to its context's thread.
 //! - A session whose write failed stays dirty: the next write of any kind
