@@ -258,10 +258,7 @@ fn skip_value(bytes: &[u8], i: usize) -> Option<usize> {
         b'"' => {
             let mut j = i + 1;
             loop {
-                j += bytes
-                    .get(j..)?
-                    .iter()
-                    .position(|&b| b == b'"' || b == b'\\')?;
+                j += memchr::memchr2(b'"', b'\\', bytes.get(j..)?)?;
                 if bytes[j] == b'"' {
                     return Some(j + 1);
                 }

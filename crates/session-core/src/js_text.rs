@@ -98,7 +98,7 @@ fn combine(high: u16, low: u16) -> char {
 pub fn needs_mapping(text: &str) -> bool {
     let bytes = text.as_bytes();
     let mut from = 0;
-    while let Some(pos) = bytes[from..].iter().position(|&b| b == 0xF4) {
+    while let Some(pos) = memchr::memchr(0xF4, &bytes[from..]) {
         let at = from + pos;
         // 0xF4 is never a continuation byte, so `at` is a char boundary.
         if text[at..].chars().next().is_some_and(is_special) {
@@ -274,7 +274,7 @@ pub fn json_in(json: &str) -> Cow<'_, str> {
     let mut i = 0;
     while let Some(pos) = bytes
         .get(i..)
-        .and_then(|rest| rest.iter().position(|&b| b == b'\\' || b == 0xF4))
+        .and_then(|rest| memchr::memchr2(b'\\', 0xF4, rest))
     {
         // Both bytes are ASCII or a lead byte, so `i` is a char boundary.
         i += pos;
