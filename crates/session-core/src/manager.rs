@@ -160,11 +160,7 @@ impl Inner {
         };
         session.source.cancel(reason.clone());
         session.tracker.cancel(reason);
-        self.writer.forget_dirty(id);
-        if let Err(err) = self.writer.write(&session, how, true) {
-            self.writer.retry_later(&session);
-            return Err(err);
-        }
+        self.writer.write_now(&session, how)?;
         Ok(true)
     }
 
@@ -416,11 +412,7 @@ impl SessionManager {
             return Ok(false);
         };
         change(&session.tracker);
-        self.inner.writer.forget_dirty(id);
-        if let Err(err) = self.inner.writer.write(&session, Read::Strict, true) {
-            self.inner.writer.retry_later(&session);
-            return Err(err);
-        }
+        self.inner.writer.write_now(&session, Read::Strict)?;
         session
             .finished
             .store(true, std::sync::atomic::Ordering::Release);

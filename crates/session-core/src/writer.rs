@@ -161,6 +161,18 @@ impl Writer {
         lock(&self.dirty).sessions.shift_remove(id);
     }
 
+    /// Writes `session` now, in place of any write pending for it, reading
+    /// the context as `how` says; a session whose write fails stays dirty for
+    /// the next write of any kind.
+    pub(crate) fn write_now(&self, session: &Arc<Session>, how: Read) -> Result<()> {
+        self.forget_dirty(session.id());
+        let written = self.write(session, how, true);
+        if written.is_err() {
+            self.retry_later(session);
+        }
+        written
+    }
+
     /// Writes every session of `batch` that still exists; those that fail
     /// are marked for a retry and returned.
     fn write_batch(&self, batch: IndexMap<String, Weak<Session>>, how: Read) -> Failures {
