@@ -159,12 +159,7 @@ impl SessionStore {
     /// Takes (reads and deletes) the requests waiting for the sessions that
     /// `mine` accepts, as (id, reason).
     pub fn take_requests(&self, mine: impl Fn(&str) -> bool) -> Vec<(String, Option<String>)> {
-        let names: Vec<String> = match fs::read_dir(self.requests_dir()) {
-            Ok(entries) => entries
-                .filter_map(|entry| entry.ok()?.file_name().into_string().ok())
-                .collect(),
-            Err(_) => Vec::new(),
-        };
+        let names = crate::store::entries_in(&self.requests_dir()).unwrap_or_default();
         let mut taken = Vec::new();
         for name in names {
             let Some(id) = name.strip_suffix(".cancel") else {

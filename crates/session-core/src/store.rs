@@ -134,14 +134,7 @@ impl SessionStore {
     }
 
     pub(crate) fn entries(&self) -> Result<Vec<String>> {
-        match fs::read_dir(&self.dir) {
-            Ok(entries) => Ok(entries
-                .filter_map(|entry| entry.ok())
-                .filter_map(|entry| entry.file_name().into_string().ok())
-                .collect()),
-            Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(Vec::new()),
-            Err(e) => Err(CoreError::io("read session folder", &self.dir, e)),
-        }
+        entries_in(&self.dir)
     }
 
     /// Moves an unreadable file aside, never over another.
@@ -410,6 +403,18 @@ fn is_held_open(e: &io::Error) -> bool {
         || (cfg!(windows)
             && e.raw_os_error()
                 .is_some_and(|code| WINDOWS_SHARING_ERRORS.contains(&code)))
+}
+
+/// The names of the entries of `folder` (none when it does not exist).
+pub(crate) fn entries_in(folder: &Path) -> Result<Vec<String>> {
+    match fs::read_dir(folder) {
+        Ok(entries) => Ok(entries
+            .filter_map(|entry| entry.ok())
+            .filter_map(|entry| entry.file_name().into_string().ok())
+            .collect()),
+        Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(Vec::new()),
+        Err(e) => Err(CoreError::io("read session folder", folder, e)),
+    }
 }
 
 /// Reads a whole (small) file with open, read until end, close — unlike
