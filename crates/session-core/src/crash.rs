@@ -383,7 +383,7 @@ pub(crate) mod tests {
         // A live owner, quiet for a day: another process holding its lock.
         let mut quiet = state("quiet", SessionStatus::Active, &long_ago);
         quiet.extra.insert("owner".into(), owned_by("live-owner"));
-        std::fs::create_dir_all(store.dir().join("owners")).unwrap();
+        std::fs::create_dir_all(store.owners_dir()).unwrap();
         let live = crate::owner::FileLock::try_acquire(&store.owner_lock_path("live-owner"), 0o600)
             .unwrap()
             .unwrap();

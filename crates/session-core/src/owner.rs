@@ -150,6 +150,9 @@ pub fn probe(path: &Path) -> Liveness {
     }
 }
 
+/// The folder of owner lock files, inside the sessions folder.
+pub const OWNERS_DIR: &str = "owners";
+
 /// The owner locks this process holds, by sessions folder: taken once per
 /// folder, held until the process exits.
 fn held_owner_locks() -> &'static Mutex<HashMap<PathBuf, FileLock>> {
@@ -164,9 +167,14 @@ impl SessionStore {
         self.dir().join(format!("{id}.lock"))
     }
 
+    /// The folder of the owning processes' lock files.
+    pub fn owners_dir(&self) -> PathBuf {
+        self.dir().join(OWNERS_DIR)
+    }
+
     /// The lock file of an owning process.
     pub fn owner_lock_path(&self, instance: &str) -> PathBuf {
-        self.dir().join("owners").join(format!("{instance}.lock"))
+        self.owners_dir().join(format!("{instance}.lock"))
     }
 
     /// Takes the claim of a session; `None` when someone holds it (tried
@@ -192,7 +200,7 @@ impl SessionStore {
             return Ok(());
         }
         let path = self.owner_lock_path(this_instance());
-        self.make_dir(&self.dir().join("owners"), "create owners folder")?;
+        self.make_dir(&self.owners_dir(), "create owners folder")?;
         let lock = FileLock::try_acquire(&path, self.options.file_mode)
             .map_err(|e| CoreError::io("lock owner file", &path, e))?
             .ok_or_else(|| CoreError::Internal(format!("{} is held by another", path.display())))?;
@@ -202,7 +210,7 @@ impl SessionStore {
 
     /// Deletes the lock files of owning processes that are gone.
     pub(crate) fn remove_dead_owner_files(&self) {
-        let Ok(entries) = fs::read_dir(self.dir().join("owners")) else {
+        let Ok(entries) = fs::read_dir(self.owners_dir()) else {
             return;
         };
         for entry in entries.filter_map(|e| e.ok()) {
