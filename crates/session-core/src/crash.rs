@@ -36,7 +36,7 @@ impl SessionStore {
     /// (JavaScript parses it once).
     pub fn find_crashed(&self, stale_ms: f64, now_ms: i64) -> Result<String> {
         check_non_negative("staleThresholdMs", stale_ms)?;
-        let crashed_at = clock::iso_from_ms(now_ms).unwrap_or_default();
+        let at = quoted(&clock::iso_from_ms(now_ms).unwrap_or_default());
         let ids = self.list()?;
         // Each file is opened relative to the folder, not by its whole path.
         let dir = std::fs::File::open(self.dir()).ok();
@@ -45,7 +45,7 @@ impl SessionStore {
             let verdict = self.with_text_in(dir.as_ref(), &id, |text| {
                 match self.judge(&id, text, stale_ms, now_ms) {
                     Verdict::Crashed { has_crashed_at } => {
-                        Some(Some(mark(text, &crashed_at, has_crashed_at)))
+                        Some(Some(mark(text, &at, has_crashed_at)))
                     }
                     Verdict::Recheck => Some(None),
                     Verdict::Not => None,
@@ -53,9 +53,9 @@ impl SessionStore {
             })??;
             // The owner is gone: read again, outside the first read.
             verdict.or_else(|| {
-                self.with_text(&id, |text| {
+                self.with_text_in(dir.as_ref(), &id, |text| {
                     (self.status_of(&id, text) == Some(SessionStatus::Active))
-                        .then(|| mark_crashed(text, &crashed_at))
+                        .then(|| mark(text, &at, true))
                 })?
             })
         });
@@ -160,14 +160,19 @@ fn present<'de, D: serde::Deserializer<'de>>(d: D) -> std::result::Result<bool, 
 /// of the text unchanged. A text that is not a JSON object is returned as it
 /// is.
 pub fn mark_crashed(state: &str, crashed_at: &str) -> String {
-    mark(state, crashed_at, true)
+    mark(state, &quoted(crashed_at), true)
 }
 
-/// [`mark_crashed`]; where `may_have_crashed_at` is false (the state was
-/// parsed and has none), the scan of the top level stops at `status`.
-fn mark(state: &str, crashed_at: &str, may_have_crashed_at: bool) -> String {
-    let status = "\"crashed\"".to_string();
-    let at = serde_json::to_string(crashed_at).unwrap_or_default();
+/// A string as a JSON string literal.
+fn quoted(text: &str) -> String {
+    serde_json::to_string(text).unwrap_or_default()
+}
+
+/// [`mark_crashed`], with `at` the time as a JSON string literal; where
+/// `may_have_crashed_at` is false (the state was parsed and has none), the
+/// scan of the top level stops at `status`.
+fn mark(state: &str, at: &str, may_have_crashed_at: bool) -> String {
+    const STATUS: &str = "\"crashed\"";
     let until = (!may_have_crashed_at).then_some("status");
     let Some(members) = top_level_members(state, until) else {
         return state.to_string();
@@ -177,10 +182,10 @@ fn mark(state: &str, crashed_at: &str, may_have_crashed_at: bool) -> String {
     let mut has_crashed_at = false;
     for member in &members {
         let value = match member.key {
-            "status" => &status,
+            "status" => STATUS,
             "crashedAt" => {
                 has_crashed_at = true;
-                &at
+                at
             }
             _ => continue,
         };
@@ -195,7 +200,7 @@ fn mark(state: &str, crashed_at: &str, may_have_crashed_at: bool) -> String {
             out.push(',');
         }
         out.push_str("\"crashedAt\":");
-        out.push_str(&at);
+        out.push_str(at);
     }
     out.push_str(&state[close..]);
     out
