@@ -417,14 +417,32 @@ pub(crate) fn entries_in(folder: &Path) -> Result<Vec<String>> {
     }
 }
 
-/// Reads a whole (small) file with open, read until end, close — unlike
+/// Reads a whole (small) file with open, read until the end ([`read_whole`]
+/// saves the last read), close — unlike
 /// `fs::read`, without asking the size first (a `statx`) — into a buffer of
 /// the calling thread that is kept for its next read, and hands the bytes to
 /// `f`. Session files are a few KB, and a crash scan reads thousands of
 /// them: a fresh buffer per file costs an allocation and page faults.
 /// `f` must not read another file this way (the buffer is in use).
 pub(crate) fn with_file<R>(path: &Path, f: impl FnOnce(&[u8]) -> R) -> io::Result<R> {
-    read_with(fs::File::open(path)?, f)
+    #[cfg(unix)]
+    let file = {
+        use std::os::unix::fs::OpenOptionsExt;
+        // Without touching the access time, as `with_file_in` explains.
+        match fs::OpenOptions::new()
+            .read(true)
+            .custom_flags(NO_ATIME)
+            .open(path)
+        {
+            Err(e) if NO_ATIME != 0 && e.raw_os_error() == Some(libc::EPERM) => {
+                fs::File::open(path)
+            }
+            opened => opened,
+        }?
+    };
+    #[cfg(not(unix))]
+    let file = fs::File::open(path)?;
+    read_with(file, f)
 }
 
 /// [`with_file`] for the file `name` of the folder `dir` is open on: the
@@ -440,19 +458,28 @@ pub(crate) fn with_file_in<R>(
         use std::os::fd::{AsRawFd, FromRawFd};
         let _ = dir_path;
         let name = std::ffi::CString::new(name).map_err(io::Error::other)?;
-        // SAFETY: `dir` is an open descriptor for the call's duration and
-        // `name` a NUL-terminated string; a descriptor returned is new and
-        // owned by the `File` made from it alone.
-        let fd = unsafe {
-            libc::openat(
-                dir.as_raw_fd(),
-                name.as_ptr(),
-                libc::O_RDONLY | libc::O_CLOEXEC,
-            )
+        let open = |flags: libc::c_int| {
+            // SAFETY: `dir` is an open descriptor for the call's duration and
+            // `name` a NUL-terminated string; a descriptor returned is new
+            // and owned by the `File` made from it alone.
+            let fd = unsafe { libc::openat(dir.as_raw_fd(), name.as_ptr(), flags) };
+            if fd < 0 {
+                Err(io::Error::last_os_error())
+            } else {
+                Ok(fd)
+            }
         };
-        if fd < 0 {
-            return Err(io::Error::last_os_error());
-        }
+        // Reading a session file does not change it, so it need not touch
+        // its access time either: on a file written and never read since,
+        // the first read would otherwise dirty its inode (15 % of a crash
+        // scan of fresh files, and a write of every inode later).
+        // `O_NOATIME` is refused (EPERM) on a file another user owns: that
+        // one is opened plainly.
+        let plain = libc::O_RDONLY | libc::O_CLOEXEC;
+        let fd = match open(plain | NO_ATIME) {
+            Err(e) if NO_ATIME != 0 && e.raw_os_error() == Some(libc::EPERM) => open(plain),
+            opened => opened,
+        }?;
         // SAFETY: see above.
         read_with(unsafe { fs::File::from_raw_fd(fd) }, f)
     }
@@ -461,6 +488,23 @@ pub(crate) fn with_file_in<R>(
         let _ = dir;
         with_file(&dir_path.join(name), f)
     }
+}
+
+/// `O_NOATIME` where the OS has it (Linux), else no flag.
+#[cfg(any(target_os = "linux", target_os = "android"))]
+const NO_ATIME: libc::c_int = libc::O_NOATIME;
+#[cfg(all(unix, not(any(target_os = "linux", target_os = "android"))))]
+const NO_ATIME: libc::c_int = 0;
+
+/// Whether `read`, what reads into a buffer of `room` bytes gave so far, is
+/// the whole file without asking again: a read of a local file stops short
+/// of the room only at the end, so a short read that ends a JSON object (as
+/// every session file ends) is the end, and the `read` that would return 0
+/// is saved (a crash scan makes one per file). A read that ends on a page
+/// boundary, as a network file system's partial read does, is not trusted.
+fn read_whole(read: &[u8], room: usize) -> bool {
+    const PAGE: usize = 4096;
+    read.len() < room && !read.len().is_multiple_of(PAGE) && read.trim_ascii_end().ends_with(b"}")
 }
 
 fn read_with<R>(mut file: fs::File, f: impl FnOnce(&[u8]) -> R) -> io::Result<R> {
@@ -482,7 +526,12 @@ fn read_with<R>(mut file: fs::File, f: impl FnOnce(&[u8]) -> R) -> io::Result<R>
             }
             match file.read(&mut buffer[len..]) {
                 Ok(0) => break,
-                Ok(n) => len += n,
+                Ok(n) => {
+                    len += n;
+                    if read_whole(&buffer[..len], buffer.len()) {
+                        break;
+                    }
+                }
                 Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
                 Err(e) => return Err(e),
             }
@@ -614,6 +663,65 @@ pub(crate) mod tests {
         assert_eq!(store.corrupt_files().unwrap().len(), 2);
         assert_eq!(store.cleanup(0.0, clock::now_ms()).unwrap(), 0);
         assert_eq!(store.corrupt_files().unwrap().len(), 2);
+    }
+
+    #[test]
+    fn a_short_read_that_ends_an_object_is_the_whole_file() {
+        assert!(read_whole(b"{}", 16));
+        assert!(read_whole(b"{\"a\": 1}\n", 16));
+        // The buffer is full: there may be more.
+        assert!(!read_whole(b"{\"a\": 1}\n", 9));
+        // Not the last byte of a session file.
+        assert!(!read_whole(b"{\"a\": 1", 16));
+        assert!(!read_whole(b"", 16));
+        // A read that ends on a page boundary is not trusted.
+        let mut page = vec![b' '; 4096];
+        page[0] = b'{';
+        page[4095] = b'}';
+        assert!(!read_whole(&page, 16_384));
+    }
+
+    #[test]
+    fn reads_json_files_of_any_size_whole() {
+        let dir = tempfile::tempdir().unwrap();
+        let folder = fs::File::open(dir.path()).unwrap();
+        for len in [2, 4095, 4096, 4097, 16_383, 16_384, 16_385, 40_000] {
+            let name = format!("f{len}.json");
+            let path = dir.path().join(&name);
+            // Objects that close at their end and inside: `{"a":{}}   }`.
+            let mut bytes = vec![b' '; len];
+            bytes[0] = b'{';
+            bytes[len - 1] = b'}';
+            if len > 16 {
+                bytes[1..8].copy_from_slice(b"\"a\":{}}");
+            }
+            fs::write(&path, &bytes).unwrap();
+            assert_eq!(with_file(&path, <[u8]>::to_vec).unwrap(), bytes, "{len}");
+            let read = with_file_in(&folder, dir.path(), &name, <[u8]>::to_vec).unwrap();
+            assert_eq!(read, bytes, "{len}");
+        }
+    }
+
+    #[cfg(target_os = "linux")]
+    #[test]
+    fn reading_a_session_file_leaves_its_access_time() {
+        use std::time::{Duration, SystemTime};
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("a.json");
+        fs::write(&path, "{}").unwrap();
+        // An access time before the change time: a plain read updates it
+        // (`relatime`, the default).
+        let long_ago = SystemTime::UNIX_EPOCH + Duration::from_secs(946_684_800);
+        let file = fs::File::options().write(true).open(&path).unwrap();
+        file.set_times(fs::FileTimes::new().set_accessed(long_ago))
+            .unwrap();
+        drop(file);
+        let accessed = || fs::metadata(&path).unwrap().accessed().unwrap();
+        assert_eq!(accessed(), long_ago);
+        let folder = fs::File::open(dir.path()).unwrap();
+        with_file_in(&folder, dir.path(), "a.json", |_| ()).unwrap();
+        with_file(&path, |_| ()).unwrap();
+        assert_eq!(accessed(), long_ago);
     }
 
     #[test]
