@@ -9,6 +9,18 @@
  */
 export declare const __napiBindingTarget: 'native' | 'wasm32-wasi' | 'wasm32-wasip1'
 
+/**
+ * A crash scan under way (from `NativeStore.scanCrashed` or
+ * `NativeManager.scanCrashed`).
+ */
+export declare class NativeCrashScan {
+  /**
+   * The next batch of crashed states, marked, as one JSON array; `null`
+   * when the scan is done.
+   */
+  next(): string | null
+}
+
 /** The session manager. */
 export declare class NativeManager {
   /**
@@ -39,11 +51,8 @@ export declare class NativeManager {
   removeListener(id: number): boolean
   /** The paths of files moved aside because they could not be read. */
   corruptFiles(): Array<string>
-  /**
-   * The crashed sessions, marked, as one JSON array (see the core's
-   * `SessionStore::find_crashed`).
-   */
-  findCrashed(): string
+  /** Starts a crash scan (see the core's `SessionManager::scan_crashed`). */
+  scanCrashed(): NativeCrashScan
   /** Removes old finished sessions; returns the count. */
   cleanup(maxAgeDays?: number | undefined | null): number
   /** Writes every session. */
@@ -100,11 +109,8 @@ export declare class NativeStore {
   remove(id: string): boolean
   /** The ids of all session files. */
   list(): Array<string>
-  /**
-   * The crashed sessions, marked, as one JSON array (see the core's
-   * `SessionStore::find_crashed`).
-   */
-  findCrashed(staleThresholdMs?: number | undefined | null): string
+  /** Starts a crash scan (see the core's `SessionStore::scan_crashed`). */
+  scanCrashed(staleThresholdMs?: number | undefined | null): NativeCrashScan
   /** Removes old finished sessions; returns the count. */
   cleanup(maxAgeDays?: number | undefined | null): number
 }

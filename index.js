@@ -760,6 +760,21 @@ function storeOptions(options) {
   return { fsync, fileMode };
 }
 
+/**
+ * The states a native crash scan reports, parsed batch by batch: while one
+ * batch is parsed here, the scan's threads read the next.
+ * @param {import("./binding.js").NativeCrashScan} scan
+ * @returns {import("./index.js").SessionState[]}
+ */
+function crashedStates(scan) {
+  const states = [];
+  for (let batch = scan.next(); batch !== null; batch = scan.next()) {
+    const parsed = JSON.parse(batch);
+    for (let i = 0; i < parsed.length; i++) states.push(parsed[i]);
+  }
+  return states;
+}
+
 /** Session files in `<basePath>/.msw/sessions/`. */
 class SessionStateStore {
   /** @type {import("./binding.js").NativeStore} */
@@ -814,7 +829,7 @@ class SessionStateStore {
   findCrashedSessions(staleThresholdMs) {
     syncClock();
     if (staleThresholdMs !== undefined) checkNumber(staleThresholdMs, "staleThresholdMs");
-    return JSON.parse(this.#native.findCrashed(staleThresholdMs));
+    return crashedStates(this.#native.scanCrashed(staleThresholdMs));
   }
 
   /** @param {number} [maxAgeDays] */
@@ -1059,7 +1074,7 @@ class SessionManager {
   /** @returns {import("./index.js").SessionState[]} */
   findCrashedSessions() {
     syncClock();
-    return JSON.parse(this.#native.findCrashed());
+    return crashedStates(this.#native.scanCrashed());
   }
 
   /**

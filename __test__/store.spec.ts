@@ -2,6 +2,7 @@
 // and the package's fixes D6 (ids that are not plain file names are refused) and D1 (the status
 // `cancelled`, as the store reads it). Corrupt files (D3), owners (D4) and file modes (D11) are in
 // persistence.spec.ts.
+import { spawnSync } from "node:child_process";
 import fs from "node:fs";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
@@ -14,6 +15,7 @@ import {
   isReference,
   isoAgo,
   makeState,
+  packageEntry,
   sessionFile,
   sessionFiles,
   sessionsDir,
@@ -208,6 +210,66 @@ describe("SessionStateStore findCrashedSessions", () => {
         .sort(),
     ).toEqual(["active-10min"]);
   });
+
+  it("finds every crashed session of a large folder, each once", () => {
+    // 1,000 files: the package's scan reads them in batches, on threads, and
+    // hands them over one batch at a time.
+    const base = tempDir();
+    const store = new SessionStateStore(base);
+    const ids: string[] = [];
+    for (let i = 0; i < 1000; i++) {
+      const id = `s-${String(i).padStart(4, "0")}`;
+      const status = i % 7 === 0 ? "completed" : "active";
+      store.save(makeState(id, { status, updatedAt: isoAgo(2 * MINUTE) }));
+      if (status === "active") ids.push(id);
+    }
+    const found = store.findCrashedSessions();
+    expect(found.map((s) => s.id).sort()).toEqual(ids);
+    expect(found.every((s) => s.status === "crashed" && ISO_TIMESTAMP.test(s.crashedAt!))).toBe(true);
+  });
+
+  it.skipIf(isReference || process.platform !== "linux")(
+    "reading session files leaves their access time as it was",
+    () => {
+      const base = tempDir();
+      const store = new SessionStateStore(base);
+      store.save(makeState("a", { updatedAt: isoAgo(2 * MINUTE) }));
+      const file = sessionFile(base, "a");
+      // An access time before the change time: a plain read would update it
+      // (`relatime`, Linux's default).
+      const longAgo = new Date("2000-01-01T00:00:00.000Z");
+      fs.utimesSync(file, longAgo, fs.statSync(file).mtime);
+      expect(store.load("a")?.id).toBe("a");
+      expect(store.findCrashedSessions().map((s) => s.id)).toEqual(["a"]);
+      expect(fs.statSync(file).atimeMs).toBe(longAgo.getTime());
+    },
+  );
+
+  it.skipIf(isReference || process.platform !== "linux" || process.getuid?.() !== 0)(
+    "reads the files of another user, which may not be opened without an access time",
+    () => {
+      // Run as root, the test reads as `nobody` (uid 65534) files root owns:
+      // Linux refuses O_NOATIME on them, and the store opens them plainly.
+      const base = tempDir();
+      const store = new SessionStateStore(base);
+      store.save(makeState("theirs", { updatedAt: isoAgo(2 * MINUTE) }));
+      for (const folder of [base, path.join(base, ".msw"), sessionsDir(base)]) fs.chmodSync(folder, 0o755);
+      fs.chmodSync(sessionFile(base, "theirs"), 0o644);
+      const script = [
+        `import { SessionStateStore } from ${JSON.stringify(packageEntry)};`,
+        `const store = new SessionStateStore(${JSON.stringify(base)});`,
+        `console.log(JSON.stringify([store.load("theirs")?.id, store.findCrashedSessions().map((s) => s.id)]));`,
+      ].join("\n");
+      const run = spawnSync(process.execPath, ["--input-type=module", "-e", script], {
+        uid: 65534,
+        gid: 65534,
+        encoding: "utf8",
+      });
+      expect(run.stderr).toBe("");
+      expect(JSON.parse(run.stdout)).toEqual(["theirs", ["theirs"]]);
+      expect(sessionFiles(base)).toEqual(["theirs.json"]);
+    },
+  );
 
   it("skips files it cannot read and returns [] without a folder", () => {
     const base = tempDir();

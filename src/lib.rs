@@ -23,6 +23,7 @@
 
 mod clock;
 mod convert;
+mod crash;
 mod error;
 mod js_function;
 mod js_thread;

@@ -8,6 +8,7 @@ use napi::Env;
 use napi_derive::napi;
 
 use crate::convert::Text;
+use crate::crash::NativeCrashScan;
 use crate::error::OrThrow;
 use crate::js_function::JsFunction;
 use crate::js_thread::JsThread;
@@ -192,11 +193,13 @@ impl NativeManager {
         corrupt_files(self.manager.store(), &env)
     }
 
-    /// The crashed sessions, marked, as one JSON array (see the core's
-    /// `SessionStore::find_crashed`).
-    #[napi(catch_unwind, ts_return_type = "string")]
-    pub fn find_crashed(&self, env: Env) -> napi::Result<Text> {
-        self.manager.find_crashed().map(Text).or_throw(&env)
+    /// Starts a crash scan (see the core's `SessionManager::scan_crashed`).
+    #[napi(catch_unwind)]
+    pub fn scan_crashed(&self, env: Env) -> napi::Result<NativeCrashScan> {
+        self.manager
+            .scan_crashed()
+            .map(NativeCrashScan::from)
+            .or_throw(&env)
     }
 
     /// Removes old finished sessions; returns the count.

@@ -6,6 +6,7 @@ use napi::Env;
 use napi_derive::napi;
 
 use crate::convert::Text;
+use crate::crash::NativeCrashScan;
 use crate::error::OrThrow;
 
 /// Session files in `<basePath>/.msw/sessions/`.
@@ -71,14 +72,17 @@ impl NativeStore {
         self.store.list().or_throw(&env)
     }
 
-    /// The crashed sessions, marked, as one JSON array (see the core's
-    /// `SessionStore::find_crashed`).
-    #[napi(catch_unwind, ts_return_type = "string")]
-    pub fn find_crashed(&self, env: Env, stale_threshold_ms: Option<f64>) -> napi::Result<Text> {
+    /// Starts a crash scan (see the core's `SessionStore::scan_crashed`).
+    #[napi(catch_unwind)]
+    pub fn scan_crashed(
+        &self,
+        env: Env,
+        stale_threshold_ms: Option<f64>,
+    ) -> napi::Result<NativeCrashScan> {
         let stale = stale_threshold_ms.unwrap_or(store::DEFAULT_STALE_MS);
         self.store
-            .find_crashed(stale, clock::now_ms())
-            .map(Text)
+            .scan_crashed(stale, clock::now_ms())
+            .map(NativeCrashScan::from)
             .or_throw(&env)
     }
 

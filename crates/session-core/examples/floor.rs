@@ -160,6 +160,37 @@ fn main() {
         }
         maker.join().unwrap();
     });
+    let tmpfile2 = measure(&plan, &base, "tmpfile2", sessions, |dir| {
+        // The first write as an unnamed file (`O_TMPFILE`) linked in whole
+        // under the session's name; the second an atomic write.
+        let mut n = 0;
+        for i in 0..sessions {
+            let target = dir.join(format!("s{i}.json"));
+            let mut f = OpenOptions::new()
+                .write(true)
+                .custom_flags(libc::O_TMPFILE)
+                .mode(0o600)
+                .open(dir)
+                .unwrap();
+            f.write_all(&body).unwrap();
+            use std::os::fd::AsRawFd;
+            let from = std::ffi::CString::new(format!("/proc/self/fd/{}", f.as_raw_fd())).unwrap();
+            let to = std::ffi::CString::new(target.as_os_str().as_encoded_bytes()).unwrap();
+            // SAFETY: both paths are NUL-terminated strings.
+            let linked = unsafe {
+                libc::linkat(
+                    libc::AT_FDCWD,
+                    from.as_ptr(),
+                    libc::AT_FDCWD,
+                    to.as_ptr(),
+                    libc::AT_SYMLINK_FOLLOW,
+                )
+            };
+            assert_eq!(linked, 0, "{}", std::io::Error::last_os_error());
+            drop(f);
+            atomic(dir, &target, &mut n, &body);
+        }
+    });
     let reference4 = measure(&plan, &base, "reference4", sessions, |dir| {
         for i in 0..sessions {
             let target = dir.join(format!("s{i}.json"));
@@ -236,6 +267,7 @@ fn main() {
     let results = [
         ("atomic2", atomic2, "µs per session, create + complete as the package writes (2 atomic writes)"),
         ("pooled2", pooled2, "µs per session, the same with the temporary files made ahead on another thread"),
+        ("tmpfile2", tmpfile2, "µs per session, the first write an O_TMPFILE linked in, the second atomic"),
         ("reference4", reference4, "µs per session, create + start + complete as the reference writes (1 new + 3 rewrites)"),
         ("atomic1", atomic1, "µs per atomic write over an existing file, 50 in a row"),
         ("atomic1Threads2", atomic1_threads2, "µs per atomic write over an existing file, 50 on two threads"),

@@ -14,15 +14,20 @@
 //! other field and the order of the fields as in the file.
 //!
 //! # Threads
-//! A scan reads its files on up to four scoped threads (reading is most of
-//! the work); they take no lock of the package and end before it returns.
+//! A scan ([`CrashScan`]) reads its files in batches on up to four threads
+//! of its own (reading is most of the work) while the caller takes the
+//! batches read so far: JavaScript parses one batch while the next is read.
+//! The threads take no lock of the package and run no user code; each ends
+//! after its last batch, or at its next batch once the scan is dropped.
 
 use std::borrow::Cow;
+use std::sync::mpsc::Receiver;
+use std::sync::Arc;
 
 use serde::Deserialize;
 
 use crate::clock;
-use crate::error::Result;
+use crate::error::{CoreError, Result};
 use crate::id::SessionId;
 use crate::js_text;
 use crate::owner::{Liveness, Owner};
@@ -32,43 +37,37 @@ use crate::store::{check_non_negative, SessionStore};
 impl SessionStore {
     /// The crashed sessions of this folder, with `stale_ms` as the
     /// threshold for owners that cannot be checked, judged at `now_ms`: one
-    /// JSON text, an array of their states as [`mark_crashed`] marks them
-    /// (JavaScript parses it once).
+    /// JSON text, an array of their states as [`mark_crashed`] marks them.
+    /// The whole of [`scan_crashed`](Self::scan_crashed), joined.
     pub fn find_crashed(&self, stale_ms: f64, now_ms: i64) -> Result<String> {
-        check_non_negative("staleThresholdMs", stale_ms)?;
-        let at = quoted(&clock::iso_from_ms(now_ms).unwrap_or_default());
-        let ids = self.list()?;
-        // Each file is opened relative to the folder, not by its whole path.
-        let dir = std::fs::File::open(self.dir()).ok();
-        let marked = parallel_filter_map(&ids, |id| {
-            let id = SessionId::parse(id).ok()?;
-            let verdict = self.with_text_in(dir.as_ref(), &id, |text| {
-                match self.judge(&id, text, stale_ms, now_ms) {
-                    Verdict::Crashed { has_crashed_at } => {
-                        Some(Some(mark(text, &at, has_crashed_at)))
-                    }
-                    Verdict::Recheck => Some(None),
-                    Verdict::Not => None,
-                }
-            })??;
-            // The owner is gone: read again, outside the first read.
-            verdict.or_else(|| {
-                self.with_text_in(dir.as_ref(), &id, |text| {
-                    (self.status_of(&id, text) == Some(SessionStatus::Active))
-                        .then(|| mark(text, &at, true))
-                })?
-            })
-        });
-        let mut out = String::with_capacity(marked.iter().map(|m| m.len() + 1).sum::<usize>() + 2);
-        out.push('[');
-        for (i, state) in marked.iter().enumerate() {
-            if i > 0 {
+        let mut out = String::from("[");
+        for batch in self.scan_crashed(stale_ms, now_ms)? {
+            let batch = batch?;
+            if out.len() > 1 {
                 out.push(',');
             }
-            out.push_str(state);
+            out.push_str(&batch[1..batch.len() - 1]);
         }
         out.push(']');
         Ok(out)
+    }
+
+    /// Starts a crash scan of this folder (see [`find_crashed`]
+    /// (Self::find_crashed)): its batches come in the order of the sorted
+    /// listing, each one JSON array, read ahead on threads while the caller
+    /// parses the ones it has.
+    pub fn scan_crashed(&self, stale_ms: f64, now_ms: i64) -> Result<CrashScan> {
+        check_non_negative("staleThresholdMs", stale_ms)?;
+        let job = Arc::new(Job {
+            store: self.clone(),
+            ids: self.list()?,
+            // Each file is opened relative to the folder, not by its whole path.
+            dir: std::fs::File::open(self.dir()).ok(),
+            at: quoted(&clock::iso_from_ms(now_ms).unwrap_or_default()),
+            stale_ms,
+            now_ms,
+        });
+        Ok(CrashScan::start(job))
     }
 
     /// What the session file `text` of `id` says of a crash (a file that is
@@ -118,6 +117,159 @@ impl SessionStore {
             self.quarantine(id);
         }
         header
+    }
+}
+
+/// Files per batch of a crash scan: a batch is one JSON text for the caller
+/// to parse, and the unit a reader thread takes.
+const BATCH: usize = 64;
+
+/// Reader threads of a crash scan at most (each takes every `n`-th batch).
+const MAX_THREADS: usize = 4;
+
+/// What a crash scan reads and how it judges.
+struct Job {
+    store: SessionStore,
+    /// The ids of the folder's session files, sorted.
+    ids: Vec<String>,
+    /// The folder, open, when it could be opened.
+    dir: Option<std::fs::File>,
+    /// The time of the scan, as a JSON string literal.
+    at: String,
+    stale_ms: f64,
+    now_ms: i64,
+}
+
+impl Job {
+    fn batches(&self) -> usize {
+        self.ids.len().div_ceil(BATCH)
+    }
+
+    /// The batch `k`: the crashed states among its files, marked, as one
+    /// JSON array.
+    fn batch(&self, k: usize) -> String {
+        let ids = &self.ids[k * BATCH..((k + 1) * BATCH).min(self.ids.len())];
+        let mut out = String::from("[");
+        for id in ids {
+            if let Some(state) = self.marked(id) {
+                if out.len() > 1 {
+                    out.push(',');
+                }
+                out.push_str(&state);
+            }
+        }
+        out.push(']');
+        out
+    }
+
+    /// The state of session `id`, marked, when it crashed.
+    fn marked(&self, id: &str) -> Option<String> {
+        let (store, dir) = (&self.store, self.dir.as_ref());
+        let id = SessionId::parse(id).ok()?;
+        let verdict = store.with_text_in(dir, &id, |text| {
+            match store.judge(&id, text, self.stale_ms, self.now_ms) {
+                Verdict::Crashed { has_crashed_at } => {
+                    Some(Some(mark(text, &self.at, has_crashed_at)))
+                }
+                Verdict::Recheck => Some(None),
+                Verdict::Not => None,
+            }
+        })??;
+        // The owner is gone: read again, outside the first read.
+        verdict.or_else(|| {
+            store.with_text_in(dir, &id, |text| {
+                (store.status_of(&id, text) == Some(SessionStatus::Active))
+                    .then(|| mark(text, &self.at, true))
+            })?
+        })
+    }
+}
+
+/// A crash scan under way ([`SessionStore::scan_crashed`]): an iterator of
+/// its batches, each the crashed states of up to [`BATCH`] files as one
+/// JSON array, in the order of the listing (batches without one are
+/// skipped). Dropping it early stops its threads at their next batch.
+pub struct CrashScan {
+    job: Arc<Job>,
+    /// The next batch to hand out.
+    next: usize,
+    /// The reader threads' batches: thread `t` reads batches `t`, `t + n`,
+    /// … and sends them, in order, on `readers[t]`. Empty when the scan
+    /// reads on the caller's thread (one batch, or no thread started).
+    readers: Vec<Receiver<String>>,
+}
+
+impl CrashScan {
+    fn start(job: Arc<Job>) -> CrashScan {
+        let threads = std::thread::available_parallelism()
+            .map_or(1, |n| n.get())
+            .min(MAX_THREADS)
+            .min(job.batches());
+        let mut readers = Vec::new();
+        if threads > 1 {
+            for t in 0..threads {
+                // Two batches ahead per thread at most.
+                let (send, receive) = std::sync::mpsc::sync_channel(2);
+                let job = Arc::clone(&job);
+                let spawned = std::thread::Builder::new()
+                    .name("msw-crash-scan".into())
+                    .spawn(move || {
+                        for k in (t..job.batches()).step_by(threads) {
+                            // A panic ends the thread; the scan reports it.
+                            let batch =
+                                std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                                    job.batch(k)
+                                }));
+                            // A send fails when the scan was dropped.
+                            if batch
+                                .map(|b| send.send(b))
+                                .map_or(true, |sent| sent.is_err())
+                            {
+                                return;
+                            }
+                        }
+                    });
+                if spawned.is_err() {
+                    // Threads started already stop at their first send.
+                    readers.clear();
+                    break;
+                }
+                readers.push(receive);
+            }
+        }
+        CrashScan {
+            job,
+            next: 0,
+            readers,
+        }
+    }
+}
+
+impl Iterator for CrashScan {
+    type Item = Result<String>;
+
+    fn next(&mut self) -> Option<Result<String>> {
+        while self.next < self.job.batches() {
+            let k = self.next;
+            self.next += 1;
+            let batch = if self.readers.is_empty() {
+                self.job.batch(k)
+            } else {
+                match self.readers[k % self.readers.len()].recv() {
+                    Ok(batch) => batch,
+                    Err(_) => {
+                        self.next = self.job.batches();
+                        return Some(Err(CoreError::Internal(
+                            "a crash scan's reader thread stopped".into(),
+                        )));
+                    }
+                }
+            };
+            if batch.len() > 2 {
+                return Some(Ok(batch));
+            }
+        }
+        None
     }
 }
 
@@ -304,34 +456,6 @@ fn skip_value(bytes: &[u8], i: usize) -> Option<usize> {
     }
 }
 
-/// `items.iter().filter_map(f)`, in order, on up to four threads when there
-/// are enough items to be worth it.
-fn parallel_filter_map<T, R: Send>(items: &[T], f: impl Fn(&T) -> Option<R> + Sync) -> Vec<R>
-where
-    T: Sync,
-{
-    const MIN_PER_THREAD: usize = 64;
-    let threads = std::thread::available_parallelism()
-        .map_or(1, |n| n.get())
-        .min(4)
-        .min(items.len() / MIN_PER_THREAD)
-        .max(1);
-    if threads == 1 {
-        return items.iter().filter_map(&f).collect();
-    }
-    let chunk = items.len().div_ceil(threads);
-    std::thread::scope(|scope| {
-        let handles: Vec<_> = items
-            .chunks(chunk)
-            .map(|part| scope.spawn(|| part.iter().filter_map(&f).collect::<Vec<R>>()))
-            .collect();
-        handles
-            .into_iter()
-            .flat_map(|h| h.join().unwrap_or_default())
-            .collect()
-    })
-}
-
 #[cfg(test)]
 pub(crate) mod tests {
     use super::*;
@@ -441,6 +565,64 @@ pub(crate) mod tests {
             found.iter().map(|s| s.id.clone()).collect::<Vec<_>>(),
             expected
         );
+    }
+
+    #[test]
+    fn a_scan_hands_its_batches_in_order_and_can_be_dropped_early() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = SessionStore::new(dir.path());
+        let old = clock::iso_from_ms(clock::now_ms() - 86_400_000).unwrap();
+        let count = 10 * BATCH + 3;
+        for i in 0..count {
+            // One batch without a crashed session in the middle: skipped.
+            let status = if (2 * BATCH..3 * BATCH).contains(&i) {
+                SessionStatus::Completed
+            } else {
+                SessionStatus::Active
+            };
+            store
+                .save(&state(&format!("s{i:04}"), status, &old))
+                .unwrap();
+        }
+        let now = clock::now_ms();
+        let batches: Vec<String> = store
+            .scan_crashed(60_000.0, now)
+            .unwrap()
+            .map(Result::unwrap)
+            .collect();
+        assert_eq!(batches.len(), 10);
+        let mut ids = Vec::new();
+        for batch in &batches {
+            let states: Vec<SessionState> = serde_json::from_str(&js_text::json_in(batch)).unwrap();
+            assert!(!states.is_empty() && states.len() <= BATCH);
+            ids.extend(states.into_iter().map(|s| s.id));
+        }
+        let expected: Vec<String> = (0..count)
+            .filter(|i| !(2 * BATCH..3 * BATCH).contains(i))
+            .map(|i| format!("s{i:04}"))
+            .collect();
+        assert_eq!(ids, expected);
+        // The joined scan says the same.
+        let joined: Vec<String> = crashed(&store, 60_000.0, now)
+            .into_iter()
+            .map(|s| s.id)
+            .collect();
+        assert_eq!(joined, expected);
+        // A scan dropped after its first batch returns at once, and the next
+        // scan is whole.
+        let mut scan = store.scan_crashed(60_000.0, now).unwrap();
+        assert_eq!(scan.next().unwrap().unwrap(), batches[0]);
+        drop(scan);
+        assert_eq!(crashed(&store, 60_000.0, now).len(), expected.len());
+    }
+
+    #[test]
+    fn a_scan_of_an_empty_or_missing_folder_has_no_batch() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = SessionStore::new(dir.path());
+        assert!(store.scan_crashed(0.0, 0).unwrap().next().is_none());
+        assert_eq!(store.find_crashed(0.0, 0).unwrap(), "[]");
+        assert!(store.scan_crashed(-1.0, 0).is_err());
     }
 
     #[test]

@@ -58,6 +58,7 @@ pub mod writer;
 mod sync;
 
 pub use cancellation::{CancellationSource, CancellationToken, SharedFlag};
+pub use crash::CrashScan;
 pub use error::{CoreError, Result};
 pub use id::SessionId;
 pub use listeners::{Executor, Listener, ListenerId};

@@ -32,6 +32,7 @@ use serde_json::Value;
 
 use crate::cancellation::CancellationSource;
 use crate::clock;
+use crate::crash::CrashScan;
 use crate::error::{CoreError, Result};
 use crate::id::SessionId;
 use crate::js_text;
@@ -431,13 +432,12 @@ impl SessionManager {
         self.inner.listeners.remove(id)
     }
 
-    /// The crashed sessions in this manager's folder (threshold
-    /// [`DEFAULT_STALE_MS`]), marked, as one JSON array (see
-    /// [`SessionStore::find_crashed`]).
-    pub fn find_crashed(&self) -> Result<String> {
+    /// A scan for the crashed sessions in this manager's folder (threshold
+    /// [`DEFAULT_STALE_MS`]; see [`SessionStore::scan_crashed`]).
+    pub fn scan_crashed(&self) -> Result<CrashScan> {
         self.inner
             .store
-            .find_crashed(DEFAULT_STALE_MS, clock::now_ms())
+            .scan_crashed(DEFAULT_STALE_MS, clock::now_ms())
     }
 
     /// Removes finished sessions older than `max_age_days` (default

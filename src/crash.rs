@@ -1,0 +1,36 @@
+//! `NativeCrashScan`: a crash scan handed to JavaScript batch by batch, so
+//! that it parses one batch while the scan's threads read the next.
+
+use msw_session_core::CrashScan;
+use napi::Env;
+use napi_derive::napi;
+
+use crate::convert::Text;
+use crate::error::OrThrow;
+
+/// A crash scan under way (from `NativeStore.scanCrashed` or
+/// `NativeManager.scanCrashed`).
+#[napi]
+pub struct NativeCrashScan {
+    scan: CrashScan,
+}
+
+impl From<CrashScan> for NativeCrashScan {
+    fn from(scan: CrashScan) -> Self {
+        NativeCrashScan { scan }
+    }
+}
+
+#[napi]
+impl NativeCrashScan {
+    /// The next batch of crashed states, marked, as one JSON array; `null`
+    /// when the scan is done.
+    #[napi(catch_unwind, ts_return_type = "string | null")]
+    pub fn next(&mut self, env: Env) -> napi::Result<Option<Text>> {
+        self.scan
+            .next()
+            .transpose()
+            .map(|batch| batch.map(Text))
+            .or_throw(&env)
+    }
+}
