@@ -5,7 +5,7 @@ import fs from "node:fs";
 import path from "node:path";
 import { Client } from "@modelcontextprotocol/sdk/client/index.js";
 import { StdioClientTransport } from "@modelcontextprotocol/sdk/client/stdio.js";
-import { CallToolResultSchema, CreateTaskResultSchema } from "@modelcontextprotocol/sdk/types.js";
+import { CallToolResultSchema, CreateTaskResultSchema, type JSONRPCMessage } from "@modelcontextprotocol/sdk/types.js";
 import { afterEach, describe, expect, it } from "vitest";
 import { isReference, packageRoot, readSession, sessionFiles, tempDirs, waitFor } from "./helpers";
 
@@ -28,7 +28,15 @@ async function connect(basePath: string) {
   const client = new Client({ name: "msw-session-test", version: "1.0.0" }, { capabilities: {} });
   await client.connect(transport);
   open.push(client);
-  return { client, pid: transport.pid! };
+  // Every message the server writes after the handshake, in the order it wrote them, as the
+  // transport reads them (before the client handles them).
+  const received: JSONRPCMessage[] = [];
+  const deliver = transport.onmessage;
+  transport.onmessage = (message, extra) => {
+    received.push(message);
+    deliver?.(message, extra);
+  };
+  return { client, pid: transport.pid!, received };
 }
 
 /** The session files under `basePath` of `operation`. */
@@ -42,17 +50,33 @@ function sessionsOf(basePath: string, operation: string) {
 describe.skipIf(isReference)("the example MCP server, driven by the SDK's client over stdio", () => {
   it("a plain call reports its progress in order, with the current step as the message", async () => {
     const base = tempDir();
-    const { client } = await connect(base);
+    const { client, received } = await connect(base);
     const seen: { progress: number; total?: number; message?: string }[] = [];
     const result = await client.callTool({ name: "research", arguments: { steps: 4, stepMs: 150 } }, CallToolResultSchema, {
       onprogress: (p) => seen.push(p),
     });
     expect(result.isError).toBeFalsy();
-    expect(seen.length).toBeGreaterThan(0);
-    const progress = seen.map((p) => p.progress);
+    // What the server wrote: its progress notifications, growing, the last one the finished
+    // state, all before the response.
+    const response = received.findIndex((m) => "result" in m);
+    expect(response).toBeGreaterThan(0);
+    const written = received
+      .filter((m) => "method" in m && m.method === "notifications/progress")
+      .map((m) => {
+        const { progressToken, ...params } = (m as { params: Record<string, unknown> }).params;
+        expect(progressToken).toBeDefined();
+        return params;
+      });
+    expect(received.slice(response + 1).some((m) => "method" in m && m.method === "notifications/progress")).toBe(false);
+    const progress = written.map((p) => p.progress as number);
     expect(progress).toEqual([...progress].sort((a, b) => a - b));
     expect(new Set(progress).size).toBe(progress.length);
-    expect(seen.at(-1)).toEqual({ progress: 4, total: 4, message: "source 4 of 4" });
+    expect(written.at(-1)).toEqual({ progress: 4, total: 4, message: "source 4 of 4" });
+    // What the client handed to `onprogress`: the same, except that it drops a notification it
+    // reads together with the response (modelcontextprotocol/typescript-sdk#2580, a race the
+    // server cannot avoid), so the last one may be missing on a loaded machine.
+    expect(seen.length).toBeGreaterThanOrEqual(written.length - 1);
+    expect(seen).toEqual(written.slice(0, seen.length));
     const [file] = sessionsOf(base, "research");
     expect(file.status).toBe("completed");
   });
