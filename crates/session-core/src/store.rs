@@ -428,17 +428,12 @@ pub(crate) fn with_file<R>(path: &Path, f: impl FnOnce(&[u8]) -> R) -> io::Resul
     #[cfg(unix)]
     let file = {
         use std::os::unix::fs::OpenOptionsExt;
-        // Without touching the access time, as `with_file_in` explains.
-        match fs::OpenOptions::new()
-            .read(true)
-            .custom_flags(NO_ATIME)
-            .open(path)
-        {
-            Err(e) if NO_ATIME != 0 && e.raw_os_error() == Some(libc::EPERM) => {
-                fs::File::open(path)
-            }
-            opened => opened,
-        }?
+        open_without_atime(|flags| {
+            fs::OpenOptions::new()
+                .read(true)
+                .custom_flags(flags)
+                .open(path)
+        })?
     };
     #[cfg(not(unix))]
     let file = fs::File::open(path)?;
@@ -458,7 +453,8 @@ pub(crate) fn with_file_in<R>(
         use std::os::fd::{AsRawFd, FromRawFd};
         let _ = dir_path;
         let name = std::ffi::CString::new(name).map_err(io::Error::other)?;
-        let open = |flags: libc::c_int| {
+        let fd = open_without_atime(|flags| {
+            let flags = libc::O_RDONLY | libc::O_CLOEXEC | flags;
             // SAFETY: `dir` is an open descriptor for the call's duration and
             // `name` a NUL-terminated string; a descriptor returned is new
             // and owned by the `File` made from it alone.
@@ -468,18 +464,7 @@ pub(crate) fn with_file_in<R>(
             } else {
                 Ok(fd)
             }
-        };
-        // Reading a session file does not change it, so it need not touch
-        // its access time either: on a file written and never read since,
-        // the first read would otherwise dirty its inode (15 % of a crash
-        // scan of fresh files, and a write of every inode later).
-        // `O_NOATIME` is refused (EPERM) on a file another user owns: that
-        // one is opened plainly.
-        let plain = libc::O_RDONLY | libc::O_CLOEXEC;
-        let fd = match open(plain | NO_ATIME) {
-            Err(e) if NO_ATIME != 0 && e.raw_os_error() == Some(libc::EPERM) => open(plain),
-            opened => opened,
-        }?;
+        })?;
         // SAFETY: see above.
         read_with(unsafe { fs::File::from_raw_fd(fd) }, f)
     }
@@ -496,12 +481,27 @@ const NO_ATIME: libc::c_int = libc::O_NOATIME;
 #[cfg(all(unix, not(any(target_os = "linux", target_os = "android"))))]
 const NO_ATIME: libc::c_int = 0;
 
+/// Opens a file for reading with `open(extra_flags)`, asking first for
+/// [`NO_ATIME`]. Reading a session file does not change it, so it need not
+/// touch its access time either: on a file written and never read since, the
+/// first read would otherwise dirty its inode (15 % of a crash scan of fresh
+/// files, and a write of every inode later). The OS refuses `O_NOATIME`
+/// (EPERM) on a file another user owns: that one is opened plainly.
+#[cfg(unix)]
+fn open_without_atime<T>(open: impl Fn(libc::c_int) -> io::Result<T>) -> io::Result<T> {
+    match open(NO_ATIME) {
+        Err(e) if NO_ATIME != 0 && e.raw_os_error() == Some(libc::EPERM) => open(0),
+        opened => opened,
+    }
+}
+
 /// Whether `read`, what reads into a buffer of `room` bytes gave so far, is
 /// the whole file without asking again: a read of a local file stops short
-/// of the room only at the end, so a short read that ends a JSON object (as
-/// every session file ends) is the end, and the `read` that would return 0
-/// is saved (a crash scan makes one per file). A read that ends on a page
-/// boundary, as a network file system's partial read does, is not trusted.
+/// of the room only at the end, so a short read that ends with `}` (as every
+/// session file ends, before its last newline) is the end, and the `read`
+/// that would return 0 is saved (a crash scan makes one per file). A read
+/// that ends on a page boundary, as a network file system's partial read
+/// does, is not trusted; anything else is read until a `read` returns 0.
 fn read_whole(read: &[u8], room: usize) -> bool {
     const PAGE: usize = 4096;
     read.len() < room && !read.len().is_multiple_of(PAGE) && read.trim_ascii_end().ends_with(b"}")
@@ -666,7 +666,7 @@ pub(crate) mod tests {
     }
 
     #[test]
-    fn a_short_read_that_ends_an_object_is_the_whole_file() {
+    fn a_short_read_that_ends_with_a_brace_is_the_whole_file() {
         assert!(read_whole(b"{}", 16));
         assert!(read_whole(b"{\"a\": 1}\n", 16));
         // The buffer is full: there may be more.
