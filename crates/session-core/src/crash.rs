@@ -43,10 +43,7 @@ impl SessionStore {
         let mut out = String::from("[");
         for batch in self.scan_crashed(stale_ms, now_ms)? {
             let batch = batch?;
-            if out.len() > 1 {
-                out.push(',');
-            }
-            out.push_str(&batch[1..batch.len() - 1]);
+            push_elements(&mut out, &batch[1..batch.len() - 1]);
         }
         out.push(']');
         Ok(out)
@@ -150,13 +147,8 @@ impl Job {
     fn batch(&self, k: usize) -> String {
         let ids = &self.ids[k * BATCH..((k + 1) * BATCH).min(self.ids.len())];
         let mut out = String::from("[");
-        for id in ids {
-            if let Some(state) = self.marked(id) {
-                if out.len() > 1 {
-                    out.push(',');
-                }
-                out.push_str(&state);
-            }
+        for state in ids.iter().filter_map(|id| self.marked(id)) {
+            push_elements(&mut out, &state);
         }
         out.push(']');
         out
@@ -215,16 +207,13 @@ impl CrashScan {
                     .name("msw-crash-scan".into())
                     .spawn(move || {
                         for k in (t..job.batches()).step_by(threads) {
+                            let read = std::panic::AssertUnwindSafe(|| job.batch(k));
                             // A panic ends the thread; the scan reports it.
-                            let batch =
-                                std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-                                    job.batch(k)
-                                }));
+                            let Ok(batch) = std::panic::catch_unwind(read) else {
+                                return;
+                            };
                             // A send fails when the scan was dropped.
-                            if batch
-                                .map(|b| send.send(b))
-                                .map_or(true, |sent| sent.is_err())
-                            {
+                            if send.send(batch).is_err() {
                                 return;
                             }
                         }
@@ -271,6 +260,16 @@ impl Iterator for CrashScan {
         }
         None
     }
+}
+
+/// Appends `elements` (one or more JSON values, comma-separated) to the
+/// JSON array opened in `array` (`[` and what came before), with a comma
+/// after an element already there.
+fn push_elements(array: &mut String, elements: &str) {
+    if array.len() > 1 {
+        array.push(',');
+    }
+    array.push_str(elements);
 }
 
 /// What a first read of a session file says.
