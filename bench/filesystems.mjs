@@ -56,7 +56,6 @@ function run(command, args, what) {
 
 const work = fs.mkdtempSync(path.join(os.tmpdir(), "msw-session-fs-"));
 const mounted = [];
-const cleanups = [() => fs.rmSync(work, { recursive: true, force: true })];
 
 /** The file systems to run on: name, and the folder to use as TMPDIR (or null when skipped). */
 function* fileSystems() {
@@ -101,6 +100,6 @@ try {
   }
 } finally {
   for (const dir of mounted.reverse()) run("umount", [dir], `unmounting ${dir}`);
-  for (const cleanup of cleanups) cleanup();
+  fs.rmSync(work, { recursive: true, force: true });
 }
 process.exitCode = failed ? 1 : 0;
