@@ -1,7 +1,8 @@
 //! The crash scan: which sessions of a folder crashed, and how a crashed
 //! session is marked. Everything that reports crashed sessions (the
 //! manager, the store, the CLI, the MCP task store) goes through
-//! [`SessionStore::find_crashed`], the one place that decides.
+//! [`SessionStore::scan_crashed`], the one place that decides
+//! ([`SessionStore::find_crashed`] is the same scan, joined).
 //!
 //! A session crashed when its file says `active` and its owner is gone — at
 //! once when the owner's lock shows it ([`owner`](crate::owner)), otherwise
