@@ -50,8 +50,8 @@ impl SessionStore {
         Ok(out)
     }
 
-    /// Starts a crash scan of this folder (see [`find_crashed`]
-    /// (Self::find_crashed)): its batches come in the order of the sorted
+    /// Starts a crash scan of this folder (see
+    /// [`find_crashed`](Self::find_crashed)): its batches come in the order of the sorted
     /// listing, each one JSON array, read ahead on threads while the caller
     /// parses the ones it has.
     pub fn scan_crashed(&self, stale_ms: f64, now_ms: i64) -> Result<CrashScan> {
@@ -179,7 +179,7 @@ impl Job {
 }
 
 /// A crash scan under way ([`SessionStore::scan_crashed`]): an iterator of
-/// its batches, each the crashed states of up to [`BATCH`] files as one
+/// its batches, each the crashed states of one batch of files as one
 /// JSON array, in the order of the listing (batches without one are
 /// skipped). Dropping it early stops its threads at their next batch.
 pub struct CrashScan {
