@@ -213,7 +213,9 @@ export declare function attachSession(basePath: string, id: string): NativeSessi
 
 /**
  * Writes what every manager of the process has not written yet (called at
- * process exit by the JavaScript layer).
+ * process exit by the JavaScript layer); a session that could not be
+ * written is told on stderr, naming it and its file, since no caller is
+ * left to hear an error.
  */
 export declare function flushAll(): void
 

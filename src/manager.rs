@@ -260,10 +260,14 @@ impl NativeManager {
 }
 
 /// Writes what every manager of the process has not written yet (called at
-/// process exit by the JavaScript layer).
+/// process exit by the JavaScript layer); a session that could not be
+/// written is told on stderr, naming it and its file, since no caller is
+/// left to hear an error.
 #[napi(catch_unwind)]
 pub fn flush_all() {
-    msw_session_core::writer::flush_all()
+    for line in msw_session_core::writer::flush_all() {
+        eprintln!("{line}");
+    }
 }
 
 /// The live session `id` that a manager of this process created below

@@ -57,19 +57,43 @@ pub(crate) fn push_failure(failures: &mut Failures, id: String, error: CoreError
 /// Sessions changed since their last write, or whose last write failed.
 #[derive(Default)]
 struct Dirty {
-    sessions: IndexMap<String, Weak<Session>>,
+    /// Each session with the mark of the last time it was made dirty: the
+    /// background write removes a session it wrote only when no change came
+    /// since it looked (the mark is the same).
+    sessions: IndexMap<String, (Weak<Session>, u64)>,
+    /// The next mark.
+    marks: u64,
     /// Whether a background write is scheduled (it writes every session
     /// here when it runs).
     scheduled: bool,
 }
 
 impl Dirty {
-    /// Marks `session` dirty (once: a session changed twice is written once).
+    /// Marks `session` dirty (once: a session changed twice is written
+    /// once), with a new mark.
     fn insert(&mut self, session: &Arc<Session>) {
-        if !self.sessions.contains_key(session.id()) {
-            self.sessions
-                .insert(session.id.to_string(), Arc::downgrade(session));
-        }
+        self.marks += 1;
+        let mark = self.marks;
+        self.sessions
+            .entry(session.id.to_string())
+            .and_modify(|entry| entry.1 = mark)
+            .or_insert_with(|| (Arc::downgrade(session), mark));
+    }
+
+    /// Takes every dirty session, for a write that writes them all.
+    fn take(&mut self) -> Vec<Arc<Session>> {
+        std::mem::take(&mut self.sessions)
+            .into_values()
+            .filter_map(|(session, _)| session.upgrade())
+            .collect()
+    }
+
+    /// The live dirty sessions, without taking them.
+    fn live(&self) -> Vec<Arc<Session>> {
+        self.sessions
+            .values()
+            .filter_map(|(session, _)| session.upgrade())
+            .collect()
     }
 }
 
@@ -91,8 +115,8 @@ pub(crate) struct Writer {
 impl Drop for Writer {
     fn drop(&mut self) {
         // A manager that goes away loses no change it can still write.
-        let batch = std::mem::take(&mut lock(&self.dirty).sessions);
-        let _ = self.write_batch(batch, Read::Cached);
+        let batch = lock(&self.dirty).take();
+        let _ = self.write_batch(&batch, Read::Cached);
     }
 }
 
@@ -175,11 +199,11 @@ impl Writer {
 
     /// Writes every session of `batch` that still exists; those that fail
     /// are marked for a retry and returned.
-    fn write_batch(&self, batch: IndexMap<String, Weak<Session>>, how: Read) -> Failures {
+    fn write_batch(&self, batch: &[Arc<Session>], how: Read) -> Failures {
         let mut failures = Vec::new();
-        for session in batch.values().filter_map(Weak::upgrade) {
-            if let Err(err) = self.write(&session, how, false) {
-                self.retry_later(&session);
+        for session in batch {
+            if let Err(err) = self.write(session, how, false) {
+                self.retry_later(session);
                 failures.push((session.id.to_string(), err));
             }
         }
@@ -225,14 +249,15 @@ impl Writer {
     /// The background write: every dirty session, as its last checkpoint;
     /// errors are kept for the next flush. A session whose progress moved
     /// on since its context was read gets a read on the context's thread
-    /// when that thread is free, and a write after it.
+    /// when that thread is free, and a write after it; until then it stays
+    /// dirty, so that a flush (at exit, say, when that read will never run)
+    /// reads its context and writes its latest state.
     fn write_dirty(self: &Arc<Self>) {
         // Run on a context's own thread (a test's fake timers run it there),
         // the write reads contexts first, outside every lock.
         let here: Vec<_> = lock(&self.dirty)
-            .sessions
-            .values()
-            .filter_map(Weak::upgrade)
+            .live()
+            .into_iter()
             .filter(|s| {
                 s.context
                     .provider
@@ -245,27 +270,47 @@ impl Writer {
                 .context
                 .refresh(&session.id, Read::Lenient, &session.tracker);
         }
-        let batch = {
+        let stale = {
             let _writing = lock(&self.batch);
-            let batch = {
+            let batch: Vec<(Arc<Session>, u64)> = {
                 let mut dirty = lock(&self.dirty);
                 dirty.scheduled = false;
-                std::mem::take(&mut dirty.sessions)
+                dirty
+                    .sessions
+                    .retain(|_, (session, _)| session.strong_count() > 0);
+                dirty
+                    .sessions
+                    .values()
+                    .filter_map(|(session, mark)| Some((session.upgrade()?, *mark)))
+                    .collect()
             };
-            self.keep_errors(self.write_batch(batch.clone(), Read::Checkpoint));
-            batch
-        };
-        for session in batch.values().filter_map(Weak::upgrade) {
-            if let Some(provider) = session.context.provider.as_ref() {
-                if session.context.is_stale() {
-                    let writer = Arc::downgrade(self);
-                    let weak = Arc::downgrade(&session);
-                    provider.post(Box::new(move || {
-                        if let (Some(writer), Some(session)) = (writer.upgrade(), weak.upgrade()) {
-                            writer.catch_up(&session);
-                        }
-                    }));
+            let mut written = Vec::new();
+            let mut stale = Vec::new();
+            for (session, mark) in batch {
+                match self.write(&session, Read::Checkpoint, false) {
+                    Err(err) => self.keep_error(session.id.to_string(), err),
+                    Ok(()) if session.context.is_stale() => stale.push(session),
+                    Ok(()) => written.push((session.id.to_string(), mark)),
                 }
+            }
+            // Clean now: written, with no change marked since it was taken.
+            let mut dirty = lock(&self.dirty);
+            for (id, mark) in written {
+                if dirty.sessions.get(&id).is_some_and(|(_, now)| *now == mark) {
+                    dirty.sessions.shift_remove(&id);
+                }
+            }
+            stale
+        };
+        for session in stale {
+            if let Some(provider) = session.context.provider.as_ref() {
+                let writer = Arc::downgrade(self);
+                let weak = Arc::downgrade(&session);
+                provider.post(Box::new(move || {
+                    if let (Some(writer), Some(session)) = (writer.upgrade(), weak.upgrade()) {
+                        writer.catch_up(&session);
+                    }
+                }));
             }
         }
     }
@@ -290,11 +335,7 @@ impl Writer {
         let mut failures = Vec::new();
         // Contexts are read first, outside every lock: a `toJSON` may call
         // back into the manager (even `flush`).
-        let pending: Vec<_> = lock(&self.dirty)
-            .sessions
-            .values()
-            .filter_map(Weak::upgrade)
-            .collect();
+        let pending = lock(&self.dirty).live();
         for session in &pending {
             if let Err(err) = session
                 .context
@@ -305,14 +346,16 @@ impl Writer {
         }
         {
             let _writing = lock(&self.batch);
-            let mut batch = std::mem::take(&mut lock(&self.dirty).sessions);
+            let mut batch = lock(&self.dirty).take();
             // A session whose context was refused stays dirty, unwritten.
-            for (id, _) in &failures {
-                if let Some(session) = batch.shift_remove(id).and_then(|s| s.upgrade()) {
-                    self.retry_later(&session);
+            batch.retain(|session| {
+                let refused = failures.iter().any(|(id, _)| id == session.id());
+                if refused {
+                    self.retry_later(session);
                 }
-            }
-            for (id, err) in self.write_batch(batch, Read::Cached) {
+                !refused
+            });
+            for (id, err) in self.write_batch(&batch, Read::Cached) {
                 push_failure(&mut failures, id, err);
             }
         }
@@ -347,11 +390,26 @@ pub(crate) fn dirty_and_writers() -> (usize, usize) {
     (dirty, writers.len())
 }
 
-/// Writes what every manager of the process has not written yet. Meant for
-/// process exit; errors are ignored (there is no one left to tell).
-pub fn flush_all() {
+/// Writes what every manager of the process has not written yet, waiting
+/// for any background write in flight. Meant for process exit, where no
+/// caller is left to hear an error: each session that could not be written
+/// is returned as one line naming it, its file and why, for the caller to
+/// print.
+pub fn flush_all() -> Vec<String> {
     let writers: Vec<_> = lock(writers()).iter().filter_map(Weak::upgrade).collect();
+    let mut lines = Vec::new();
     for writer in writers {
-        let _ = writer.flush();
+        for (id, err) in writer.flush_failures() {
+            lines.push(exit_failure(&writer.store, &id, &err));
+        }
     }
+    lines
+}
+
+/// The line that tells a session was not written at exit.
+fn exit_failure(store: &SessionStore, id: &str, err: &CoreError) -> String {
+    let file = crate::id::SessionId::parse(id)
+        .map(|id| store.path_of(&id).display().to_string())
+        .unwrap_or_else(|_| store.dir().display().to_string());
+    format!("msw-session: session {id} was not saved at exit ({file}): {err}")
 }
