@@ -875,50 +875,14 @@ function fillSession(session, handle) {
   return session;
 }
 
-/** @type {unknown} what the last context read threw, for the `cause` of the core's error */
-let lastContextError;
-
 /**
- * The function the core calls to read a session's context anew.
+ * The function the core calls to read a session's context anew. What it
+ * throws, the core keeps with that read's error, as its `cause`.
  * @param {import("./index.js").Session} session
  * @returns {() => string | undefined}
  */
 function contextReader(session) {
-  return () => {
-    try {
-      return JSON.stringify(session.context);
-    } catch (error) {
-      lastContextError = error;
-      throw error;
-    }
-  };
-}
-
-/**
- * Runs a manager call that may read contexts; an `ERR_CONTEXT_NOT_SERIALIZABLE`
- * it throws (or holds in `errors`) gets the user's own error as its `cause`.
- * @template T
- * @param {() => T} call
- * @returns {T}
- */
-function withContextCause(call) {
-  const outer = lastContextError;
-  lastContextError = undefined;
-  try {
-    return call();
-  } catch (error) {
-    const cause = lastContextError;
-    if (cause !== undefined) {
-      for (const e of [error, ...((/** @type {any} */ (error)?.errors) ?? [])]) {
-        if (e && e.code === "ERR_CONTEXT_NOT_SERIALIZABLE" && !("cause" in e)) {
-          Object.defineProperty(e, "cause", { value: cause, writable: true, configurable: true });
-        }
-      }
-    }
-    throw error;
-  } finally {
-    lastContextError = outer;
-  }
+  return () => JSON.stringify(session.context);
 }
 
 let exitHookInstalled = false;
@@ -990,7 +954,7 @@ class SessionManager {
     const session = newSession(operation, context);
     return this.#adopt(
       session,
-      withContextCause(() => this.#native.createSession(operation, json, contextReader(session))),
+      this.#native.createSession(operation, json, contextReader(session)),
     );
   }
 
@@ -1026,14 +990,14 @@ class SessionManager {
     syncClock();
     checkString(id, "id");
     checkOptionalString(reason, "reason");
-    return withContextCause(() => this.#native.cancelSession(id, reason));
+    return this.#native.cancelSession(id, reason);
   }
 
   /** @param {string} id */
   completeSession(id) {
     syncClock();
     checkString(id, "id");
-    return this.#forgetIf(id, withContextCause(() => this.#native.completeSession(id)));
+    return this.#forgetIf(id, this.#native.completeSession(id));
   }
 
   /**
@@ -1044,7 +1008,7 @@ class SessionManager {
     syncClock();
     checkString(id, "id");
     checkString(error, "error");
-    return this.#forgetIf(id, withContextCause(() => this.#native.failSession(id, error)));
+    return this.#forgetIf(id, this.#native.failSession(id, error));
   }
 
   /**
@@ -1086,7 +1050,7 @@ class SessionManager {
     checkObject(crashedState, "crashedState");
     const json = stringify(crashedState, "crashedState");
     const session = newSession(crashedState.operation, crashedState.context);
-    const handle = withContextCause(() => this.#native.resumeSession(json, contextReader(session)));
+    const handle = this.#native.resumeSession(json, contextReader(session));
     return handle == null ? undefined : this.#adopt(session, handle);
   }
 
@@ -1099,18 +1063,18 @@ class SessionManager {
 
   saveAllSessions() {
     syncClock();
-    withContextCause(() => this.#native.saveAll());
+    this.#native.saveAll();
   }
 
   flush() {
     syncClock();
-    withContextCause(() => this.#native.flush());
+    this.#native.flush();
   }
 
   shutdown() {
     syncClock();
     this.stopAutoSave();
-    withContextCause(() => this.#native.shutdown());
+    this.#native.shutdown();
   }
 }
 

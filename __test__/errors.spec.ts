@@ -252,6 +252,29 @@ describe.skipIf(isReference)("SessionManager arguments", () => {
     expect(sessionFiles(base)).toContain(`${live.id}.json`);
   });
 
+  it.skipIf(isReference)("a save that fails for two sessions gives each its own cause (issue 20.4)", () => {
+    const base = tempDir();
+    const manager = new SessionManager({ basePath: base, persistIntervalMs: 0 });
+    const circular = manager.createSession("op", {});
+    const big = manager.createSession("op", {});
+    (circular.context as any).self = circular.context;
+    (big.context as any).n = 1n;
+    const err = expectError(() => manager.saveAllSessions(), { type: TypeError, code: "ERR_CONTEXT_NOT_SERIALIZABLE" }) as any;
+    expect(err.errors.map((e: any) => e.sessionId)).toEqual([circular.id, big.id]);
+    const [first, second] = err.errors;
+    expect(first.cause).toBeInstanceOf(TypeError);
+    expect(first.cause.message).toMatch(/circular/i);
+    expect(first.message).toBe(`The context of session ${circular.id} cannot be stored as JSON: ${first.cause.message}`);
+    expect(second.cause).toBeInstanceOf(TypeError);
+    expect(second.cause.message).toMatch(/BigInt/);
+    expect(second.message).toBe(`The context of session ${big.id} cannot be stored as JSON: ${second.cause.message}`);
+    // The error fails as its first failure does, with that failure's cause.
+    expect(err.cause).toBe(first.cause);
+    delete (circular.context as any).self;
+    (big.context as any).n = 1;
+    manager.shutdown();
+  });
+
   it("methods taking an id refuse a non-string id with ERR_INVALID_ARG_TYPE and change nothing", () => {
     const base = tempDir();
     const manager = new SessionManager({ basePath: base, persistIntervalMs: 0 });

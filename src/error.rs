@@ -7,6 +7,8 @@ use msw_session_core::CoreError;
 use napi::bindgen_prelude::Unknown;
 use napi::{sys, Env, Error, Status};
 
+use crate::js_function::JsRef;
+
 /// The JavaScript class of an error.
 #[derive(Clone, Copy)]
 enum Class {
@@ -35,6 +37,23 @@ fn path_of(error: &CoreError) -> Option<String> {
     match error {
         CoreError::Io { path, .. } => Some(path.display().to_string()),
         CoreError::Sessions { failures } => failures.first().and_then(|(_, e)| path_of(e)),
+        _ => None,
+    }
+}
+
+/// What user code threw to cause `error` (a save of several sessions: its
+/// first failure's), as a value of the calling thread.
+fn thrown_of(error: &CoreError) -> Option<sys::napi_value> {
+    match error {
+        CoreError::ContextNotSerializable {
+            thrown: Some(thrown),
+            ..
+        } => thrown
+            .0
+            .downcast_ref::<JsRef>()
+            .and_then(JsRef::value)
+            .map(|(_, value)| value),
+        CoreError::Sessions { failures } => failures.first().and_then(|(_, e)| thrown_of(e)),
         _ => None,
     }
 }
@@ -77,6 +96,9 @@ unsafe fn create(env: sys::napi_env, error: &CoreError) -> Option<sys::napi_valu
         if let Some(js_path) = path_of(error).and_then(|p| crate::convert::js_string(env, &p).ok())
         {
             set(env, js_error, c"path", js_path);
+        }
+        if let Some(thrown) = thrown_of(error) {
+            set(env, js_error, c"cause", thrown);
         }
         if let CoreError::Sessions { failures } = error {
             let mut list = ptr::null_mut();

@@ -30,17 +30,74 @@ use crate::js_thread::JsThread;
 /// How many `JsFunction`s are alive (see `liveCounts`).
 pub(crate) static ALIVE: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
 
-/// A persistent reference to a JavaScript function.
-pub(crate) struct JsFunction {
+/// A persistent reference to a JavaScript value, at home on the thread that
+/// made it.
+pub(crate) struct JsRef {
     home: Arc<JsThread>,
     reference: usize,
 }
 
 // SAFETY: `reference` is only dereferenced on `home`'s thread (every use
 // goes through `home.env()`), and deletion is routed there.
-unsafe impl Send for JsFunction {}
+unsafe impl Send for JsRef {}
 // SAFETY: as above.
-unsafe impl Sync for JsFunction {}
+unsafe impl Sync for JsRef {}
+
+impl JsRef {
+    /// A reference to `value` with `count` (0: weak, 1: strong), at home on
+    /// the calling thread, `home`.
+    ///
+    /// # Safety
+    /// `env` must be the live env of the calling thread, `home` its record,
+    /// and `value` a value of that env.
+    pub(crate) unsafe fn new(
+        env: sys::napi_env,
+        home: Arc<JsThread>,
+        value: sys::napi_value,
+        count: u32,
+    ) -> napi::Result<Self> {
+        let mut reference = ptr::null_mut();
+        // SAFETY: per the function's contract.
+        napi::check_status!(unsafe {
+            sys::napi_create_reference(env, value, count, &mut reference)
+        })?;
+        Ok(Self {
+            home,
+            reference: reference as usize,
+        })
+    }
+
+    /// The value, on the home thread while it is alive (`None` elsewhere, or
+    /// for a weak reference whose value was collected).
+    pub(crate) fn value(&self) -> Option<(sys::napi_env, sys::napi_value)> {
+        let env = self.home.env()?;
+        let mut value = ptr::null_mut();
+        // SAFETY: on the home thread, whose env is live.
+        unsafe { sys::napi_get_reference_value(env, self.reference as sys::napi_ref, &mut value) };
+        (!value.is_null()).then_some((env, value))
+    }
+}
+
+impl Drop for JsRef {
+    fn drop(&mut self) {
+        let reference = self.reference;
+        let delete = move |env: sys::napi_env| {
+            // SAFETY: runs on the home thread with its live env.
+            unsafe { sys::napi_delete_reference(env, reference as sys::napi_ref) };
+        };
+        match self.home.env() {
+            Some(env) => delete(env),
+            None => {
+                self.home.post(Box::new(move |env: Env| delete(env.raw())));
+            }
+        }
+    }
+}
+
+/// A persistent reference to a JavaScript function.
+pub(crate) struct JsFunction {
+    held: JsRef,
+}
 
 impl JsFunction {
     /// Holds `function` strongly, at home on the calling thread.
@@ -59,21 +116,15 @@ impl JsFunction {
         count: u32,
     ) -> napi::Result<Self> {
         let home = JsThread::current(env)?;
-        let mut reference = ptr::null_mut();
         // SAFETY: env and value come from the running #[napi] call.
-        napi::check_status!(unsafe {
-            sys::napi_create_reference(env.raw(), function.value().value, count, &mut reference)
-        })?;
+        let held = unsafe { JsRef::new(env.raw(), home, function.value().value, count) }?;
         ALIVE.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-        Ok(Self {
-            home,
-            reference: reference as usize,
-        })
+        Ok(Self { held })
     }
 
     /// The thread this function belongs to.
     pub(crate) fn home(&self) -> &Arc<JsThread> {
-        &self.home
+        &self.held.home
     }
 
     /// Calls the function with `args`, on the home thread only (`None`
@@ -82,16 +133,11 @@ impl JsFunction {
         &self,
         args: impl FnOnce(sys::napi_env) -> A,
     ) -> Option<Result<sys::napi_value, sys::napi_value>> {
-        let env = self.home.env()?;
-        // SAFETY: we are on the home thread, inside a call from JavaScript or
-        // a job of the thread-safe function, so `env` is live and a handle
-        // scope is open.
+        let (env, function) = self.held.value()?;
+        // SAFETY: we are on the home thread (`value` checked it), inside a
+        // call from JavaScript or a job of the thread-safe function, so `env`
+        // is live and a handle scope is open.
         unsafe {
-            let mut function = ptr::null_mut();
-            sys::napi_get_reference_value(env, self.reference as sys::napi_ref, &mut function);
-            if function.is_null() {
-                return None;
-            }
             let argv = args(env);
             let argv = argv.as_ref();
             let receiver = crate::convert::js_undefined(env);
@@ -118,16 +164,5 @@ impl JsFunction {
 impl Drop for JsFunction {
     fn drop(&mut self) {
         ALIVE.fetch_sub(1, std::sync::atomic::Ordering::Relaxed);
-        let reference = self.reference;
-        let delete = move |env: sys::napi_env| {
-            // SAFETY: runs on the home thread with its live env.
-            unsafe { sys::napi_delete_reference(env, reference as sys::napi_ref) };
-        };
-        match self.home.env() {
-            Some(env) => delete(env),
-            None => {
-                self.home.post(Box::new(move |env: Env| delete(env.raw())));
-            }
-        }
     }
 }

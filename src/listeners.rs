@@ -5,11 +5,11 @@ use std::ptr;
 use std::sync::Arc;
 use std::thread::ThreadId;
 
-use msw_session_core::{ContextProvider, Listener, ProgressState};
+use msw_session_core::{ContextProvider, Listener, ProgressState, ReadError, Thrown};
 use napi::{sys, Env};
 
 use crate::convert;
-use crate::js_function::JsFunction;
+use crate::js_function::{JsFunction, JsRef};
 use crate::protocol;
 
 /// A progress callback. A manager's hears every session and receives the
@@ -102,7 +102,7 @@ impl JsContextProvider {
 }
 
 impl ContextProvider for JsContextProvider {
-    fn read(&self) -> Result<Option<String>, String> {
+    fn read(&self) -> Result<Option<String>, ReadError> {
         let Some(env) = self.0.home().env() else {
             return Ok(None);
         };
@@ -111,9 +111,15 @@ impl ContextProvider for JsContextProvider {
             // SAFETY: on the home thread with its live env (checked above).
             Some(Ok(value)) => unsafe { read_string(env, value) }
                 .map(Some)
-                .ok_or_else(|| "JSON.stringify did not return a string".to_string()),
-            // SAFETY: as above.
-            Some(Err(exception)) => Err(unsafe { message_of(env, exception) }),
+                .ok_or_else(|| "JSON.stringify did not return a string".to_string().into()),
+            // SAFETY: as above; the exception is kept with this read's error,
+            // for JavaScript to see as its `cause`.
+            Some(Err(exception)) => Err(ReadError {
+                message: unsafe { message_of(env, exception) },
+                thrown: unsafe { JsRef::new(env, self.0.home().clone(), exception, 1) }
+                    .ok()
+                    .map(|held| Thrown(Arc::new(held))),
+            }),
         }
     }
 

@@ -41,6 +41,9 @@ pub enum CoreError {
         of: ContextOf,
         /// Why (the message of the `JSON.stringify` error).
         message: String,
+        /// What the serializer threw, kept with this error (the binding
+        /// gives it to JavaScript as the error's `cause`).
+        thrown: Option<Thrown>,
     },
     /// The file system refused. JS: `Error`, `ERR_SESSION_IO`.
     Io {
@@ -60,6 +63,17 @@ pub enum CoreError {
         /// Each session that could not be saved, with why, in save order.
         failures: Vec<(String, CoreError)>,
     },
+}
+
+/// A value that user code threw (a JavaScript exception), opaque to the
+/// core: the binding puts it in and takes it out.
+#[derive(Clone)]
+pub struct Thrown(pub std::sync::Arc<dyn std::any::Any + Send + Sync>);
+
+impl fmt::Debug for Thrown {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("Thrown(..)")
+    }
 }
 
 /// Whose context a [`CoreError::ContextNotSerializable`] refused.
@@ -107,10 +121,11 @@ impl CoreError {
     }
 
     /// The context of session `id` cannot be stored, because of `message`.
-    pub(crate) fn context(id: &impl fmt::Display, message: String) -> Self {
+    pub(crate) fn context(id: &impl fmt::Display, message: String, thrown: Option<Thrown>) -> Self {
         CoreError::ContextNotSerializable {
             of: ContextOf::Session(id.to_string()),
             message,
+            thrown,
         }
     }
 
@@ -120,6 +135,7 @@ impl CoreError {
         CoreError::ContextNotSerializable {
             of: ContextOf::Argument(name),
             message,
+            thrown: None,
         }
     }
 
@@ -155,7 +171,7 @@ impl fmt::Display for CoreError {
             CoreError::InvalidState { path, message } => {
                 write!(f, "Invalid session state at \"{path}\": {message}")
             }
-            CoreError::ContextNotSerializable { of, message } => {
+            CoreError::ContextNotSerializable { of, message, .. } => {
                 match of {
                     ContextOf::Session(id) => write!(f, "The context of session {id}")?,
                     ContextOf::Argument(name) => write!(f, "The \"{name}\" argument")?,

@@ -59,10 +59,10 @@ mod sync;
 
 pub use cancellation::{CancellationSource, CancellationToken, SharedFlag};
 pub use crash::CrashScan;
-pub use error::{CoreError, Result};
+pub use error::{CoreError, Result, Thrown};
 pub use id::SessionId;
 pub use listeners::{Executor, Listener, ListenerId};
-pub use manager::{ContextProvider, ManagerOptions, Session, SessionManager};
+pub use manager::{ContextProvider, ManagerOptions, ReadError, Session, SessionManager};
 pub use progress::{ProgressState, ProgressStatus, ProgressTracker};
 pub use state::{SessionState, SessionStatus};
 pub use store::{SessionStore, StoreOptions};

@@ -40,7 +40,7 @@ use crate::listeners::{self, Executor, Listener, ListenerId, Listeners};
 use crate::owner::{Liveness, Owner};
 use crate::progress::{ProgressState, ProgressStatus, ProgressTracker};
 use crate::session::{ContextCell, Read};
-pub use crate::session::{ContextProvider, Session};
+pub use crate::session::{ContextProvider, ReadError, Session};
 use crate::state::{SessionState, SessionStatus};
 use crate::store::{SessionStore, StoreOptions, DEFAULT_CLEANUP_DAYS, DEFAULT_STALE_MS};
 use crate::sync::lock;
@@ -665,7 +665,7 @@ mod tests {
     /// Reads a context whose serializer calls back into the manager.
     struct Reentrant(Mutex<Option<SessionManager>>);
     impl ContextProvider for Reentrant {
-        fn read(&self) -> std::result::Result<Option<String>, String> {
+        fn read(&self) -> std::result::Result<Option<String>, crate::session::ReadError> {
             if let Some(m) = lock(&self.0).clone() {
                 let _ = m.flush();
                 let _ = m.save_all();
@@ -681,7 +681,7 @@ mod tests {
         let provider = Arc::new(Reentrant(Mutex::new(None)));
         struct Forward(Arc<Reentrant>);
         impl ContextProvider for Forward {
-            fn read(&self) -> std::result::Result<Option<String>, String> {
+            fn read(&self) -> std::result::Result<Option<String>, crate::session::ReadError> {
                 self.0.read()
             }
         }
@@ -716,7 +716,7 @@ mod tests {
         posted: Arc<Mutex<Vec<Job>>>,
     }
     impl ContextProvider for Home {
-        fn read(&self) -> std::result::Result<Option<String>, String> {
+        fn read(&self) -> std::result::Result<Option<String>, crate::session::ReadError> {
             self.reads.fetch_add(1, Ordering::SeqCst);
             Ok(Some(format!("{{\"n\":{}}}", self.n.load(Ordering::SeqCst))))
         }
@@ -831,8 +831,8 @@ mod tests {
 
     struct Shared(Arc<Mutex<std::result::Result<Option<String>, String>>>);
     impl ContextProvider for Shared {
-        fn read(&self) -> std::result::Result<Option<String>, String> {
-            self.0.lock().unwrap().clone()
+        fn read(&self) -> std::result::Result<Option<String>, crate::session::ReadError> {
+            self.0.lock().unwrap().clone().map_err(Into::into)
         }
     }
 

@@ -22,17 +22,35 @@ use serde_json::Value;
 
 use crate::cancellation::CancellationSource;
 use crate::clock;
-use crate::error::{CoreError, Result};
+use crate::error::{CoreError, Result, Thrown};
 use crate::id::SessionId;
 use crate::progress::{ProgressState, ProgressTracker};
 use crate::state::{ContextText, SessionState};
 use crate::sync::lock;
 
+/// Why a context could not be serialized.
+#[derive(Debug)]
+pub struct ReadError {
+    /// The message of what the serializer threw.
+    pub message: String,
+    /// What it threw, kept with the error this read becomes.
+    pub thrown: Option<Thrown>,
+}
+
+impl From<String> for ReadError {
+    fn from(message: String) -> Self {
+        Self {
+            message,
+            thrown: None,
+        }
+    }
+}
+
 /// Reads a session's context where it lives (a JavaScript object, say).
 pub trait ContextProvider: Send + Sync {
     /// The context as JSON text, read now; `Ok(None)` when it cannot be read
-    /// on this thread; `Err(message)` when it cannot be serialized.
-    fn read(&self) -> std::result::Result<Option<String>, String>;
+    /// on this thread; `Err` when it cannot be serialized.
+    fn read(&self) -> std::result::Result<Option<String>, ReadError>;
 
     /// Whether [`read`](Self::read) can read the context on the calling
     /// thread (its own thread).
@@ -134,7 +152,9 @@ impl ContextCell {
         let json = match read {
             Ok(Some(json)) => json,
             Ok(None) => return Ok(false),
-            Err(message) if how == Read::Strict => return Err(CoreError::context(id, message)),
+            Err(e) if how == Read::Strict => {
+                return Err(CoreError::context(id, e.message, e.thrown))
+            }
             Err(_) => return Ok(false),
         };
         let json = match context_text(json, id) {
@@ -195,8 +215,13 @@ impl ContextCell {
 /// `json` as a context, checked to be an object (what `JSON.stringify`
 /// prints for one starts with `{`).
 pub(crate) fn context_text(json: String, id: &SessionId) -> Result<ContextText> {
-    ContextText::new(json)
-        .ok_or_else(|| CoreError::context(id, "the context must serialize to a JSON object".into()))
+    ContextText::new(json).ok_or_else(|| {
+        CoreError::context(
+            id,
+            "the context must serialize to a JSON object".into(),
+            None,
+        )
+    })
 }
 
 /// `Session` values alive in this process, live or finished but still held
