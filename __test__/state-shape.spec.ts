@@ -177,7 +177,7 @@ describe("state objects have the reference's keys, in its order", () => {
     expect(heard[0].length).toBe(heard[1].length);
     heard[0].forEach((state, i) => expectSameShape(state, heard[1][i], `manager listener, change ${i + 1}`));
     for (const manager of [mine, theirs, mineResumer, theirResumer]) manager.shutdown();
-  });
+  }, 60_000); // some 2,000 file writes on each side
 
   it("a state saved by the store keeps its progress keys' order, unknown ones included", () => {
     const [mineBase, theirBase] = [tempDir(), tempDir()];
