@@ -44,9 +44,10 @@ export declare class NativeManager {
   failSession(id: string, error: string): boolean
   /**
    * Registers a listener for every session, held weakly (the JavaScript
-   * wrapper keeps it alive); returns its id.
+   * wrapper keeps it alive), called with the whole state as positional
+   * arguments (`protocol::state_args`); returns its id.
    */
-  onProgress(listener: (sessionId: string, operation: string, status: 0 | 1 | 2 | 3 | 4, progress: number, currentStep: string | undefined, totalSteps: number | undefined, completedSteps: number | undefined, startedAt: string, updatedAt: string, error: string | undefined, eta: string | undefined) => void): number
+  onProgress(listener: (sessionId: string, operation: string, startedAt: string, shape: number, progress: number, updatedAt: string, currentStep: string | undefined, totalSteps: number | undefined, completedSteps: number | undefined, error: string | undefined, eta: string | undefined) => void): number
   /** Removes a listener; `false` when it was not registered. */
   removeListener(id: number): boolean
   /** The paths of files moved aside because they could not be read. */
@@ -164,17 +165,17 @@ export declare class NativeTracker {
   /**
    * Registers `listener`, held weakly (the JavaScript wrapper keeps it
    * alive), called with the fields an update can change as positional
-   * arguments (the others never change); returns its id.
+   * arguments (`protocol::changing_args`; the others never change);
+   * returns its id.
    */
-  onProgress(listener: (status: 0 | 1 | 2 | 3 | 4, progress: number, currentStep: string | undefined, totalSteps: number | undefined, completedSteps: number | undefined, updatedAt: string, error: string | undefined, eta: string | undefined) => void): number
+  onProgress(listener: (shape: number, progress: number, updatedAt: string, currentStep: string | undefined, totalSteps: number | undefined, completedSteps: number | undefined, error: string | undefined, eta: string | undefined) => void): number
   /** Removes a listener; `false` when it was not registered. */
   removeListener(id: number): boolean
   /**
-   * Calls `build(sessionId, operation, status, progress, currentStep,
-   * totalSteps, completedSteps, startedAt, updatedAt, error, eta)` with
-   * the current state and returns what it returns.
+   * Calls `build` with the current state as arguments
+   * (`protocol::state_args`) and returns what it returns.
    */
-  state<T>(build: (sessionId: string, operation: string, status: 0 | 1 | 2 | 3 | 4, progress: number, currentStep: string | undefined, totalSteps: number | undefined, completedSteps: number | undefined, startedAt: string, updatedAt: string, error: string | undefined, eta: string | undefined) => T): T
+  state<T>(build: (sessionId: string, operation: string, startedAt: string, shape: number, progress: number, updatedAt: string, currentStep: string | undefined, totalSteps: number | undefined, completedSteps: number | undefined, error: string | undefined, eta: string | undefined) => T): T
   /**
    * `[ratePerSec, remainingMs, etaMs, inSteps]` (laid out by
    * `protocol::estimate_tuple`), or `null` until the rate is known.

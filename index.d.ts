@@ -134,7 +134,12 @@ export declare function createTimeoutToken(timeoutMs: number): CancellationSourc
 /** The life cycle of a tracked operation. */
 export type ProgressStatus = "pending" | "running" | "completed" | "failed" | "cancelled";
 
-/** A snapshot of a tracker. Optional fields are absent (not `undefined`) when unset. */
+/**
+ * A snapshot of a tracker, with the reference's keys in the reference's order: an optional field
+ * is absent until a change sets it, and one set to `undefined` (`totalSteps` after `start()`,
+ * `currentStep` after a change without a step) is present with that value; keys come in the order
+ * the tracker's changes first set them.
+ */
 export interface ProgressState {
   /** The session the tracker belongs to. */
   sessionId: string;

@@ -510,35 +510,52 @@ const STATUSES = /** @type {readonly import("./index.js").ProgressStatus[]} */ (
 
 /**
  * Builds a state object from the core's positional values (`state_args` in
- * src/protocol.rs); absent fields stay absent.
+ * src/protocol.rs): the six keys every state has, then the optional keys that
+ * `shape` lists, in its order, `undefined` ones included — the keys and order
+ * of the reference's object.
  * @returns {import("./index.js").ProgressState}
  */
 function buildState(
   /** @type {string} */ sessionId,
   /** @type {string} */ operation,
-  /** @type {0 | 1 | 2 | 3 | 4} */ status,
+  /** @type {string} */ startedAt,
+  /** @type {number} */ shape,
   /** @type {number} */ progress,
+  /** @type {string} */ updatedAt,
   /** @type {string | undefined} */ currentStep,
   /** @type {number | undefined} */ totalSteps,
   /** @type {number | undefined} */ completedSteps,
-  /** @type {string} */ startedAt,
-  /** @type {string} */ updatedAt,
   /** @type {string | undefined} */ error,
   /** @type {string | undefined} */ eta,
 ) {
   const state = /** @type {import("./index.js").ProgressState} */ ({
     sessionId,
     operation,
-    status: STATUSES[status],
+    status: STATUSES[shape & 7],
     progress,
+    startedAt,
+    updatedAt,
   });
-  if (currentStep !== undefined) state.currentStep = currentStep;
-  if (totalSteps !== undefined) state.totalSteps = totalSteps;
-  if (completedSteps !== undefined) state.completedSteps = completedSteps;
-  state.startedAt = startedAt;
-  state.updatedAt = updatedAt;
-  if (error !== undefined) state.error = error;
-  if (eta !== undefined) state.eta = eta;
+  // 3 bits per optional key, the first lowest: its place among the last five
+  // parameters, plus one (`OPTIONAL` in src/protocol.rs).
+  for (let keys = shape >>> 3; keys !== 0; keys >>>= 3) {
+    switch (keys & 7) {
+      case 1:
+        state.currentStep = currentStep;
+        break;
+      case 2:
+        state.totalSteps = totalSteps;
+        break;
+      case 3:
+        state.completedSteps = completedSteps;
+        break;
+      case 4:
+        state.error = error;
+        break;
+      default:
+        state.eta = eta;
+    }
+  }
   return state;
 }
 
@@ -628,21 +645,22 @@ class ProgressTracker {
   #makeListeners() {
     return new ProgressListeners(this.#native, (listeners) => {
       // The fields an update cannot change come once from here; the core
-      // then passes only the others (`changing_args` in src/protocol.rs).
+      // then passes only the others, the rest of buildState's parameters
+      // (`changing_args` in src/protocol.rs).
       const { sessionId, operation, startedAt } = this.getState();
       return (
-        /** @type {0 | 1 | 2 | 3 | 4} */ status,
+        /** @type {number} */ shape,
         /** @type {number} */ progress,
+        /** @type {string} */ updatedAt,
         /** @type {string | undefined} */ currentStep,
         /** @type {number | undefined} */ totalSteps,
         /** @type {number | undefined} */ completedSteps,
-        /** @type {string} */ updatedAt,
         /** @type {string | undefined} */ error,
         /** @type {string | undefined} */ eta,
       ) =>
         callEach(
           listeners,
-          buildState(sessionId, operation, status, progress, currentStep, totalSteps, completedSteps, startedAt, updatedAt, error, eta),
+          buildState(sessionId, operation, startedAt, shape, progress, updatedAt, currentStep, totalSteps, completedSteps, error, eta),
         );
     });
   }

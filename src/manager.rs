@@ -171,10 +171,11 @@ impl NativeManager {
     }
 
     /// Registers a listener for every session, held weakly (the JavaScript
-    /// wrapper keeps it alive); returns its id.
+    /// wrapper keeps it alive), called with the whole state as positional
+    /// arguments (`protocol::state_args`); returns its id.
     #[napi(
         catch_unwind,
-        ts_args_type = "listener: (sessionId: string, operation: string, status: 0 | 1 | 2 | 3 | 4, progress: number, currentStep: string | undefined, totalSteps: number | undefined, completedSteps: number | undefined, startedAt: string, updatedAt: string, error: string | undefined, eta: string | undefined) => void"
+        ts_args_type = "listener: (sessionId: string, operation: string, startedAt: string, shape: number, progress: number, updatedAt: string, currentStep: string | undefined, totalSteps: number | undefined, completedSteps: number | undefined, error: string | undefined, eta: string | undefined) => void"
     )]
     pub fn on_progress(&self, env: Env, listener: Function<'_>) -> napi::Result<i64> {
         let listener = JsProgressListener::new(JsFunction::weak(&env, &listener)?, Args::Whole);

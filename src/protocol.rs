@@ -7,15 +7,18 @@
 //! | Rust | layout | read by (`index.js`) |
 //! |---|---|---|
 //! | [`STATUSES`], [`status_names`] | a status is its index in this list | `STATUSES` (taken from [`status_names`] at load) |
+//! | [`shape`] | a status and the optional keys present, in their order, as one number | `buildState` |
 //! | [`state_args`] | the whole state, [`STATE_ARGS`] arguments | `buildState`: manager listeners (`stateListener`), `getState` |
-//! | [`changing_args`] | the fields an update can change, [`CHANGING_ARGS`] arguments | the tracker's listener in `ProgressTracker#makeListeners` |
+//! | [`changing_args`] | the last [`CHANGING_ARGS`] of [`state_args`]: the fields an update can change | the tracker's listener in `ProgressTracker#makeListeners`, which calls `buildState` |
 //! | [`estimate_tuple`] | `[ratePerSec, remainingMs, etaMs, inSteps]` | `ProgressTracker#estimate` |
 //!
-//! Adding a field to `ProgressState` means: a position in [`state_args`]
-//! (and in [`changing_args`] when an update can change it), the parameter of
-//! `buildState` at that position, and the tracker listener's parameter.
+//! Adding a field to `ProgressState` means: a position at the end of
+//! [`changing_args`] (or, when no update changes it, among the first
+//! arguments of [`state_args`]), the parameter of `buildState` at that
+//! position (and of the tracker's listener), and, for an optional field, a
+//! place in [`OPTIONAL`] and its case in `buildState`'s switch.
 
-use msw_session_core::progress::Estimate;
+use msw_session_core::progress::{Estimate, Key};
 use msw_session_core::{ProgressState, ProgressStatus};
 use napi::sys;
 use napi_derive::napi;
@@ -39,21 +42,59 @@ pub fn status_names() -> Vec<String> {
     STATUSES.iter().map(|s| s.name()).collect()
 }
 
-fn status_index(status: ProgressStatus) -> f64 {
-    STATUSES.iter().position(|s| *s == status).unwrap_or(0) as f64
+fn status_index(status: ProgressStatus) -> u32 {
+    STATUSES.iter().position(|s| *s == status).unwrap_or(0) as u32
 }
 
 /// The number of arguments of [`state_args`].
-pub(crate) const STATE_ARGS: usize = 11;
+pub(crate) const STATE_ARGS: usize = 3 + CHANGING_ARGS;
 
 /// The number of arguments of [`changing_args`].
 pub(crate) const CHANGING_ARGS: usize = 8;
 
-/// A progress state as the arguments of `buildState`, in the order of
-/// `ProgressState`'s declaration: `(sessionId, operation, status, progress,
-/// currentStep, totalSteps, completedSteps, startedAt, updatedAt, error,
-/// eta)`; `undefined` for an absent field; `status` as its index in
-/// [`STATUSES`].
+/// The optional keys, in the order of their arguments in [`changing_args`];
+/// [`shape`] names each by its place here plus one (the `case` of
+/// `buildState`'s switch).
+const OPTIONAL: [Key; 5] = [
+    Key::CurrentStep,
+    Key::TotalSteps,
+    Key::CompletedSteps,
+    Key::Error,
+    Key::Eta,
+];
+
+/// The status and the keys of a state as one number: the status's index in
+/// [`STATUSES`] in the low 3 bits, then 3 bits per optional key present, in
+/// the state's order of keys (the first lowest), each its place in
+/// [`OPTIONAL`] plus one. `buildState` lists the six base keys first (a
+/// tracker's state always has them so, see `Keys`), then the optional ones
+/// in this order, `undefined` ones included. At most 18 bits.
+fn shape(s: &ProgressState) -> f64 {
+    let (mut shape, mut shift) = (status_index(s.status), 3);
+    for key in s.keys().iter() {
+        let code = CODES[key as usize];
+        if code != 0 {
+            shape |= code << shift;
+            shift += 3;
+        }
+    }
+    f64::from(shape)
+}
+
+/// Each key's code in [`shape`], by `Key as usize`: its place in
+/// [`OPTIONAL`] plus one; 0 for a base key.
+const CODES: [u32; Key::ALL.len()] = {
+    let mut codes = [0; Key::ALL.len()];
+    let mut place = 0;
+    while place < OPTIONAL.len() {
+        codes[OPTIONAL[place] as usize] = place as u32 + 1;
+        place += 1;
+    }
+    codes
+};
+
+/// A progress state as the arguments of `buildState`: `(sessionId,
+/// operation, startedAt)`, then [`changing_args`].
 ///
 /// # Safety
 /// `env` must be the live env of the current thread.
@@ -61,27 +102,21 @@ pub(crate) unsafe fn state_args(
     env: sys::napi_env,
     s: &ProgressState,
 ) -> [sys::napi_value; STATE_ARGS] {
+    let mut args = [std::ptr::null_mut(); STATE_ARGS];
     // SAFETY: per the function's contract.
     unsafe {
-        [
-            js_opt_string(env, Some(&s.session_id)),
-            js_opt_string(env, Some(&s.operation)),
-            js_number(env, status_index(s.status)),
-            js_number(env, s.progress),
-            js_opt_string(env, s.current_step.as_deref()),
-            js_opt_number(env, s.total_steps),
-            js_opt_number(env, s.completed_steps),
-            js_opt_string(env, Some(&s.started_at)),
-            js_opt_string(env, Some(&s.updated_at)),
-            js_opt_string(env, s.error.as_deref()),
-            js_opt_string(env, s.eta.as_deref()),
-        ]
+        args[0] = js_opt_string(env, Some(&s.session_id));
+        args[1] = js_opt_string(env, Some(&s.operation));
+        args[2] = js_opt_string(env, Some(&s.started_at));
+        args[3..].copy_from_slice(&changing_args(env, s));
     }
+    args
 }
 
-/// The fields of a state that an update can change, as arguments:
-/// `(status, progress, currentStep, totalSteps, completedSteps, updatedAt,
-/// error, eta)` (see [`state_args`]; the tracker's listener knows the rest).
+/// The fields of a state that an update can change, as arguments: `(shape,
+/// progress, updatedAt, currentStep, totalSteps, completedSteps, error,
+/// eta)`, [`shape`] for the status and the keys, `undefined` for a field
+/// without a value (whether its key is there is told by `shape`).
 ///
 /// # Safety
 /// `env` must be the live env of the current thread.
@@ -92,12 +127,12 @@ pub(crate) unsafe fn changing_args(
     // SAFETY: per the function's contract.
     unsafe {
         [
-            js_number(env, status_index(s.status)),
+            js_number(env, shape(s)),
             js_number(env, s.progress),
+            js_opt_string(env, Some(&s.updated_at)),
             js_opt_string(env, s.current_step.as_deref()),
             js_opt_number(env, s.total_steps),
             js_opt_number(env, s.completed_steps),
-            js_opt_string(env, Some(&s.updated_at)),
             js_opt_string(env, s.error.as_deref()),
             js_opt_string(env, s.eta.as_deref()),
         ]

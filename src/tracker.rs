@@ -37,10 +37,11 @@ impl NativeTracker {
 
     /// Registers `listener`, held weakly (the JavaScript wrapper keeps it
     /// alive), called with the fields an update can change as positional
-    /// arguments (the others never change); returns its id.
+    /// arguments (`protocol::changing_args`; the others never change);
+    /// returns its id.
     #[napi(
         catch_unwind,
-        ts_args_type = "listener: (status: 0 | 1 | 2 | 3 | 4, progress: number, currentStep: string | undefined, totalSteps: number | undefined, completedSteps: number | undefined, updatedAt: string, error: string | undefined, eta: string | undefined) => void"
+        ts_args_type = "listener: (shape: number, progress: number, updatedAt: string, currentStep: string | undefined, totalSteps: number | undefined, completedSteps: number | undefined, error: string | undefined, eta: string | undefined) => void"
     )]
     pub fn on_progress(&self, env: Env, listener: Function<'_>) -> napi::Result<i64> {
         let listener = JsProgressListener::new(JsFunction::weak(&env, &listener)?, Args::Changing);
@@ -53,13 +54,12 @@ impl NativeTracker {
         self.tracker.remove_listener(id as u64)
     }
 
-    /// Calls `build(sessionId, operation, status, progress, currentStep,
-    /// totalSteps, completedSteps, startedAt, updatedAt, error, eta)` with
-    /// the current state and returns what it returns.
+    /// Calls `build` with the current state as arguments
+    /// (`protocol::state_args`) and returns what it returns.
     #[napi(
         catch_unwind,
         ts_generic_types = "T",
-        ts_args_type = "build: (sessionId: string, operation: string, status: 0 | 1 | 2 | 3 | 4, progress: number, currentStep: string | undefined, totalSteps: number | undefined, completedSteps: number | undefined, startedAt: string, updatedAt: string, error: string | undefined, eta: string | undefined) => T",
+        ts_args_type = "build: (sessionId: string, operation: string, startedAt: string, shape: number, progress: number, updatedAt: string, currentStep: string | undefined, totalSteps: number | undefined, completedSteps: number | undefined, error: string | undefined, eta: string | undefined) => T",
         ts_return_type = "T"
     )]
     pub fn state<'env>(

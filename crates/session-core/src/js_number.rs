@@ -32,43 +32,19 @@ pub(crate) fn js_display(x: f64) -> String {
     }
 }
 
-/// Numbers written as JavaScript writes them where it matters: a whole
+/// A number written as `JSON.stringify` writes it where it matters: a whole
 /// number without a trailing `.0`.
-pub(crate) mod json_number {
-    use serde::{Deserialize, Deserializer, Serializer};
+pub(crate) struct JsonNumber(pub f64);
 
-    /// Largest magnitude below which a whole `f64` is printed as an integer.
-    const WHOLE_LIMIT: f64 = 9_007_199_254_740_992.0;
-
-    pub fn serialize<S: Serializer>(value: &f64, serializer: S) -> Result<S::Ok, S::Error> {
+impl serde::Serialize for JsonNumber {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        /// Largest magnitude below which a whole `f64` is printed as an integer.
+        const WHOLE_LIMIT: f64 = 9_007_199_254_740_992.0;
+        let value = self.0;
         if value.fract() == 0.0 && value.abs() < WHOLE_LIMIT {
-            serializer.serialize_i64(*value as i64)
+            serializer.serialize_i64(value as i64)
         } else {
-            serializer.serialize_f64(*value)
-        }
-    }
-
-    pub fn deserialize<'de, D: Deserializer<'de>>(deserializer: D) -> Result<f64, D::Error> {
-        f64::deserialize(deserializer)
-    }
-
-    pub mod option {
-        use super::*;
-
-        pub fn serialize<S: Serializer>(
-            value: &Option<f64>,
-            serializer: S,
-        ) -> Result<S::Ok, S::Error> {
-            match value {
-                Some(v) => super::serialize(v, serializer),
-                None => serializer.serialize_none(),
-            }
-        }
-
-        pub fn deserialize<'de, D: Deserializer<'de>>(
-            deserializer: D,
-        ) -> Result<Option<f64>, D::Error> {
-            Option::<f64>::deserialize(deserializer)
+            serializer.serialize_f64(value)
         }
     }
 }

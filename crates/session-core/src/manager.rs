@@ -38,7 +38,7 @@ use crate::id::SessionId;
 use crate::js_text;
 use crate::listeners::{self, Executor, Listener, ListenerId, Listeners};
 use crate::owner::{Liveness, Owner};
-use crate::progress::{ProgressState, ProgressStatus, ProgressTracker};
+use crate::progress::{ProgressState, ProgressTracker};
 use crate::session::{ContextCell, Read};
 pub use crate::session::{ContextProvider, ReadError, Session};
 use crate::state::{SessionState, SessionStatus};
@@ -294,7 +294,9 @@ impl SessionManager {
     }
 
     /// Takes over a crashed session: same id, operation, context, progress,
-    /// steps and start time, status running; its file is written at once.
+    /// steps and start time, status running, keys in the order the
+    /// reference's resume gives them ([`ProgressState::resumed`]); its file
+    /// is written at once.
     /// `None` when a session with that id is live in this manager.
     pub fn resume_session(
         &self,
@@ -325,12 +327,7 @@ impl SessionManager {
         self.inner.store.hold_process_lock()?;
         let mut extra = state.extra;
         extra.remove("owner");
-        let mut progress = state.progress;
-        progress.session_id = id.to_string();
-        progress.operation = state.operation.clone();
-        progress.status = ProgressStatus::Running;
-        progress.error = None;
-        progress.updated_at = clock::now_iso();
+        let progress = (state.progress).resumed(id.to_string(), state.operation.clone());
         let created_at_ms = clock::parse_iso_ms(&state.created_at).unwrap_or_else(clock::now_ms);
         crate::session::ALIVE.up();
         let session = Arc::new(Session {
@@ -515,6 +512,7 @@ impl SessionManager {
 mod tests {
     use super::*;
     use crate::listeners::FnListener;
+    use crate::progress::ProgressStatus;
     use crate::state::SessionStatus;
     use std::sync::atomic::Ordering;
     use std::sync::mpsc;

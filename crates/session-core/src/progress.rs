@@ -1,10 +1,13 @@
-//! The progress state machine of one operation.
+//! The progress state machine of one operation, and its state's keys.
 //!
 //! # Invariants
 //! - `progress` is always within 0..=100 and never NaN.
 //! - Every change replaces the state and stamps `updated_at`; listeners hear
 //!   each change exactly once, with the state right after it (see
 //!   [`listeners`] for threads and order).
+//! - A state has the reference's keys in the reference's order ([`Keys`]):
+//!   each change adds the keys of the reference's partial state for that
+//!   call, `undefined` ones included; files and JSON keep the order they had.
 //!
 //! # Lock order
 //! The state lock is a leaf ([`crate`]): listeners are called after it is
@@ -12,11 +15,13 @@
 
 use std::sync::{Arc, Mutex};
 
-use serde::{Deserialize, Serialize};
+use serde::de::{self, MapAccess, Visitor};
+use serde::ser::SerializeMap;
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
 use crate::clock;
 use crate::error::{CoreError, Result};
-use crate::js_number::{js_display, js_round, json_number, MAX_SAFE_INTEGER};
+use crate::js_number::{js_display, js_round, JsonNumber, MAX_SAFE_INTEGER};
 use crate::listeners::{self, Listener, ListenerId, Listeners};
 use crate::sync::lock;
 
@@ -47,10 +52,203 @@ impl ProgressStatus {
     }
 }
 
+/// A field of a [`ProgressState`], by the name JavaScript and the files give
+/// it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Key {
+    /// `sessionId`
+    SessionId,
+    /// `operation`
+    Operation,
+    /// `status`
+    Status,
+    /// `progress`
+    Progress,
+    /// `startedAt`
+    StartedAt,
+    /// `updatedAt`
+    UpdatedAt,
+    /// `currentStep`
+    CurrentStep,
+    /// `totalSteps`
+    TotalSteps,
+    /// `completedSteps`
+    CompletedSteps,
+    /// `error`
+    Error,
+    /// `eta`
+    Eta,
+}
+
+impl Key {
+    /// The keys every state has, in the order in which a new tracker has
+    /// them (the reference's constructor sets them so).
+    pub const BASE: [Key; 6] = [
+        Key::SessionId,
+        Key::Operation,
+        Key::Status,
+        Key::Progress,
+        Key::StartedAt,
+        Key::UpdatedAt,
+    ];
+
+    /// Every key: [`Key::BASE`], then the optional ones in the order of the
+    /// reference's `ProgressState` declaration; the order of the enum, so
+    /// that `Key::ALL[key as usize] == key`.
+    pub const ALL: [Key; 11] = [
+        Key::SessionId,
+        Key::Operation,
+        Key::Status,
+        Key::Progress,
+        Key::StartedAt,
+        Key::UpdatedAt,
+        Key::CurrentStep,
+        Key::TotalSteps,
+        Key::CompletedSteps,
+        Key::Error,
+        Key::Eta,
+    ];
+
+    /// The name in JavaScript and in the files (`"currentStep"`).
+    pub fn name(self) -> &'static str {
+        match self {
+            Key::SessionId => "sessionId",
+            Key::Operation => "operation",
+            Key::Status => "status",
+            Key::Progress => "progress",
+            Key::StartedAt => "startedAt",
+            Key::UpdatedAt => "updatedAt",
+            Key::CurrentStep => "currentStep",
+            Key::TotalSteps => "totalSteps",
+            Key::CompletedSteps => "completedSteps",
+            Key::Error => "error",
+            Key::Eta => "eta",
+        }
+    }
+
+    /// The key of that name.
+    pub fn from_name(name: &str) -> Option<Key> {
+        Key::ALL.into_iter().find(|key| key.name() == name)
+    }
+
+    /// Whether a state may lack the key (it is not in [`Key::BASE`]).
+    pub fn is_optional(self) -> bool {
+        !Key::BASE.contains(&self)
+    }
+
+    /// The key's 4-bit code in [`Keys`] (never 0, which ends the list).
+    fn code(self) -> u64 {
+        self as u64 + 1
+    }
+}
+
+/// Which keys a state has, in their order, as the reference's object spread
+/// (`{ ...state, ...partial, updatedAt }`) leaves them: a key keeps the place
+/// where it first appeared, and a key set to `undefined` is there all the
+/// same (`getState()` lists it; `JSON.stringify` leaves it out of a file).
+///
+/// # Invariants
+/// - Each key is listed at most once.
+/// - An optional field of [`ProgressState`] that holds a value has its key
+///   listed; a listed key whose field holds `None` is `undefined`. (Fields
+///   are public: a value set without its key is still written, after the
+///   listed keys.)
+/// - In a tracker's state, the six [`Key::BASE`] keys come first, in that
+///   order (the binding shows JavaScript the optional keys only as a suffix).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Keys {
+    /// One key per 4 bits ([`Key::code`]), the first in the lowest bits; a
+    /// 0 ends the list. Eleven keys take 44 bits.
+    packed: u64,
+    /// Bit `key as u16` is set when `key` is listed (an update asks for each
+    /// key of its partial state).
+    listed: u16,
+    /// Where each field of [`ProgressState::extra`] stands, in its order:
+    /// how many listed keys come before it. A field beyond this list stands
+    /// after all of them.
+    extra_at: Vec<u8>,
+}
+
+impl Keys {
+    /// The keys of a new tracker: [`Key::BASE`].
+    pub fn base() -> Self {
+        let mut keys = Self::none();
+        keys.add_all(&Key::BASE);
+        keys
+    }
+
+    fn none() -> Self {
+        Self {
+            packed: 0,
+            listed: 0,
+            extra_at: Vec::new(),
+        }
+    }
+
+    /// The listed keys, in order.
+    pub fn iter(&self) -> impl Iterator<Item = Key> + '_ {
+        let mut packed = self.packed;
+        std::iter::from_fn(move || {
+            let code = packed & 0xF;
+            packed >>= 4;
+            (code != 0).then(|| Key::ALL[code as usize - 1])
+        })
+    }
+
+    /// The number of listed keys.
+    pub fn len(&self) -> usize {
+        self.listed.count_ones() as usize
+    }
+
+    /// Whether no key is listed.
+    pub fn is_empty(&self) -> bool {
+        self.packed == 0
+    }
+
+    /// Whether `key` is listed.
+    pub fn contains(&self, key: Key) -> bool {
+        self.listed & (1 << key as u16) != 0
+    }
+
+    /// Lists `key` last, unless it is listed already.
+    pub fn add(&mut self, key: Key) {
+        if !self.contains(key) {
+            self.packed |= key.code() << (4 * self.len());
+            self.listed |= 1 << key as u16;
+        }
+    }
+
+    /// Adds each of `keys` in turn: what spreading a partial state with
+    /// those keys, in that order, does to the keys of a state.
+    pub fn add_all(&mut self, keys: &[Key]) {
+        for &key in keys {
+            self.add(key);
+        }
+    }
+
+    /// The same keys with [`Key::BASE`] first, in its order, and the
+    /// optional ones after them in the order they had; extra fields stand
+    /// after all of them.
+    fn base_first(&self) -> Self {
+        let mut keys = Self::base();
+        for key in self.iter().filter(|k| k.is_optional()) {
+            keys.add(key);
+        }
+        keys
+    }
+}
+
 /// A snapshot of a tracker, with the field names of the reference's
-/// `ProgressState`. Fields it does not know are kept in `extra`.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
+/// `ProgressState`, and its keys in the reference's order ([`Keys`]).
+/// Fields it does not know are kept in `extra`, in their places.
+///
+/// Read from JSON (a file, a state JavaScript handed over), the keys are
+/// listed as the text has them; a duplicate key keeps its first place and
+/// its last value, as `JSON.parse` does; `null` for an optional field is
+/// read as `undefined` (it is left out when written back). Written, the keys
+/// come in their order, `undefined` ones left out, as `JSON.stringify`
+/// writes them.
+#[derive(Clone, Debug, PartialEq)]
 pub struct ProgressState {
     /// The session the tracker belongs to.
     pub session_id: String,
@@ -59,42 +257,30 @@ pub struct ProgressState {
     /// Where the operation is in its life cycle.
     pub status: ProgressStatus,
     /// Percentage done, 0..=100.
-    #[serde(with = "json_number")]
     pub progress: f64,
     /// The step being worked on.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub current_step: Option<String>,
     /// Steps announced by `start`.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        with = "json_number::option"
-    )]
     pub total_steps: Option<f64>,
     /// Steps completed.
-    #[serde(
-        default,
-        skip_serializing_if = "Option::is_none",
-        with = "json_number::option"
-    )]
     pub completed_steps: Option<f64>,
     /// Creation time (ISO 8601).
     pub started_at: String,
     /// Time of the last change (ISO 8601).
     pub updated_at: String,
     /// Failure or cancellation message.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub error: Option<String>,
     /// Estimated time of completion (ISO 8601).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub eta: Option<String>,
     /// Fields written by someone else, kept as they are.
-    #[serde(flatten)]
     pub extra: serde_json::Map<String, serde_json::Value>,
+    /// Which keys the state has, in what order.
+    keys: Keys,
 }
 
 impl ProgressState {
-    /// The state of a new tracker: pending, 0 %, both timestamps now.
+    /// The state of a new tracker: pending, 0 %, both timestamps now, the
+    /// keys [`Key::BASE`].
     pub fn new(session_id: String, operation: String) -> Self {
         let now = clock::now_iso();
         Self {
@@ -110,7 +296,205 @@ impl ProgressState {
             error: None,
             eta: None,
             extra: serde_json::Map::new(),
+            keys: Keys::base(),
         }
+    }
+
+    /// Which keys the state has, in order.
+    pub fn keys(&self) -> &Keys {
+        &self.keys
+    }
+
+    /// The state a resumed session's tracker continues from: this one, as
+    /// `session_id`'s, running, without `error`, changed now, with
+    /// `completedSteps` 0 when it had none. Keyed as the reference's
+    /// `resumeSession` keys its new tracker — [`Key::BASE`], then
+    /// `start(totalSteps)`'s `totalSteps` and `completedSteps`, then
+    /// `setProgress(progress, currentStep)`'s `currentStep` (each listed,
+    /// `undefined` when the state had no value) — and then `eta` when it
+    /// has one (the reference drops it). Extra fields stand after all of
+    /// them.
+    pub fn resumed(mut self, session_id: String, operation: String) -> Self {
+        self.session_id = session_id;
+        self.operation = operation;
+        self.status = ProgressStatus::Running;
+        self.error = None;
+        self.completed_steps.get_or_insert(0.0);
+        self.updated_at = clock::now_iso();
+        self.keys = Keys::base();
+        self.keys
+            .add_all(&[Key::TotalSteps, Key::CompletedSteps, Key::CurrentStep]);
+        if self.eta.is_some() {
+            self.keys.add(Key::Eta);
+        }
+        self
+    }
+
+    /// Whether the field of `key` holds a value (`false` for an unlisted or
+    /// `undefined` key).
+    fn has_value(&self, key: Key) -> bool {
+        match key {
+            Key::CurrentStep => self.current_step.is_some(),
+            Key::TotalSteps => self.total_steps.is_some(),
+            Key::CompletedSteps => self.completed_steps.is_some(),
+            Key::Error => self.error.is_some(),
+            Key::Eta => self.eta.is_some(),
+            _ => true,
+        }
+    }
+
+    /// Writes the entry of `key`, unless its field holds no value.
+    fn serialize_entry<M: SerializeMap>(&self, map: &mut M, key: Key) -> Result<(), M::Error> {
+        let name = key.name();
+        match key {
+            Key::SessionId => map.serialize_entry(name, &self.session_id),
+            Key::Operation => map.serialize_entry(name, &self.operation),
+            Key::Status => map.serialize_entry(name, &self.status),
+            Key::Progress => map.serialize_entry(name, &JsonNumber(self.progress)),
+            Key::StartedAt => map.serialize_entry(name, &self.started_at),
+            Key::UpdatedAt => map.serialize_entry(name, &self.updated_at),
+            Key::CurrentStep => match &self.current_step {
+                Some(step) => map.serialize_entry(name, step),
+                None => Ok(()),
+            },
+            Key::TotalSteps => match self.total_steps {
+                Some(total) => map.serialize_entry(name, &JsonNumber(total)),
+                None => Ok(()),
+            },
+            Key::CompletedSteps => match self.completed_steps {
+                Some(done) => map.serialize_entry(name, &JsonNumber(done)),
+                None => Ok(()),
+            },
+            Key::Error => match &self.error {
+                Some(error) => map.serialize_entry(name, error),
+                None => Ok(()),
+            },
+            Key::Eta => match &self.eta {
+                Some(eta) => map.serialize_entry(name, eta),
+                None => Ok(()),
+            },
+        }
+    }
+}
+
+impl Serialize for ProgressState {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let mut map = serializer.serialize_map(None)?;
+        let places = self.keys.extra_at.iter().map(|&at| usize::from(at));
+        let mut extra = (self.extra.iter())
+            .zip(places.chain(std::iter::repeat(usize::MAX)))
+            .peekable();
+        for (listed, key) in self.keys.iter().enumerate() {
+            while let Some(((name, value), _)) = extra.next_if(|(_, at)| *at <= listed) {
+                map.serialize_entry(name, value)?;
+            }
+            self.serialize_entry(&mut map, key)?;
+        }
+        // Values set without their key (see `Keys`), then the extra fields
+        // that stand after every key.
+        for key in Key::ALL {
+            if !self.keys.contains(key) && self.has_value(key) {
+                self.serialize_entry(&mut map, key)?;
+            }
+        }
+        for ((name, value), _) in extra {
+            map.serialize_entry(name, value)?;
+        }
+        map.end()
+    }
+}
+
+/// A key of a progress state as read: known, or someone else's.
+enum Field {
+    Known(Key),
+    Other(String),
+}
+
+impl<'de> Deserialize<'de> for Field {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct FieldVisitor;
+        impl Visitor<'_> for FieldVisitor {
+            type Value = Field;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a field name")
+            }
+            fn visit_str<E: de::Error>(self, name: &str) -> Result<Field, E> {
+                Ok(
+                    Key::from_name(name)
+                        .map_or_else(|| Field::Other(name.to_owned()), Field::Known),
+                )
+            }
+        }
+        deserializer.deserialize_identifier(FieldVisitor)
+    }
+}
+
+impl<'de> Deserialize<'de> for ProgressState {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        deserializer.deserialize_map(StateVisitor)
+    }
+}
+
+struct StateVisitor;
+
+impl<'de> Visitor<'de> for StateVisitor {
+    type Value = ProgressState;
+
+    fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("a progress state object")
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<ProgressState, A::Error> {
+        let mut keys = Keys::none();
+        let (mut session_id, mut operation, mut status, mut progress) = (None, None, None, None);
+        let (mut started_at, mut updated_at) = (None, None);
+        let (mut current_step, mut total_steps, mut completed_steps) = (None, None, None);
+        let (mut error, mut eta) = (None, None);
+        let mut extra = serde_json::Map::new();
+        while let Some(field) = map.next_key::<Field>()? {
+            let key = match field {
+                Field::Known(key) => key,
+                Field::Other(name) => {
+                    let value = map.next_value()?;
+                    if !extra.contains_key(&name) {
+                        // At most 11 keys are listed: the place fits a u8.
+                        keys.extra_at.push(keys.len() as u8);
+                    }
+                    extra.insert(name, value);
+                    continue;
+                }
+            };
+            keys.add(key);
+            match key {
+                Key::SessionId => session_id = Some(map.next_value()?),
+                Key::Operation => operation = Some(map.next_value()?),
+                Key::Status => status = Some(map.next_value()?),
+                Key::Progress => progress = Some(map.next_value()?),
+                Key::StartedAt => started_at = Some(map.next_value()?),
+                Key::UpdatedAt => updated_at = Some(map.next_value()?),
+                Key::CurrentStep => current_step = map.next_value()?,
+                Key::TotalSteps => total_steps = map.next_value()?,
+                Key::CompletedSteps => completed_steps = map.next_value()?,
+                Key::Error => error = map.next_value()?,
+                Key::Eta => eta = map.next_value()?,
+            }
+        }
+        let missing = |key: Key| de::Error::missing_field(key.name());
+        Ok(ProgressState {
+            session_id: session_id.ok_or_else(|| missing(Key::SessionId))?,
+            operation: operation.ok_or_else(|| missing(Key::Operation))?,
+            status: status.ok_or_else(|| missing(Key::Status))?,
+            progress: progress.ok_or_else(|| missing(Key::Progress))?,
+            current_step,
+            total_steps,
+            completed_steps,
+            started_at: started_at.ok_or_else(|| missing(Key::StartedAt))?,
+            updated_at: updated_at.ok_or_else(|| missing(Key::UpdatedAt))?,
+            error,
+            eta,
+            extra,
+            keys,
+        })
     }
 }
 
@@ -217,7 +601,10 @@ impl ProgressTracker {
     }
 
     /// A tracker that continues from `state` (used to resume a session).
-    pub fn from_state(state: ProgressState) -> Self {
+    /// Its keys keep their order, except that [`Key::BASE`] come first (see
+    /// [`Keys`]); extra fields stand after all keys.
+    pub fn from_state(mut state: ProgressState) -> Self {
+        state.keys = state.keys.base_first();
         Self {
             inner: Arc::new(Inner {
                 state: Mutex::new(Tracked {
@@ -300,7 +687,8 @@ impl ProgressTracker {
                 ));
             }
         }
-        self.update(|s| {
+        let partial = [Key::Status, Key::TotalSteps, Key::CompletedSteps];
+        self.update(&partial, |s| {
             s.status = ProgressStatus::Running;
             s.total_steps = total_steps;
             s.completed_steps = Some(0.0);
@@ -316,7 +704,7 @@ impl ProgressTracker {
         }
         // `+ 0.0` turns -0 into +0, as Math.max(0, -0) does.
         let progress = progress.clamp(0.0, 100.0) + 0.0;
-        self.update(|s| {
+        self.update(&[Key::Progress, Key::CurrentStep], |s| {
             s.progress = progress;
             s.current_step = current_step;
         });
@@ -326,7 +714,8 @@ impl ProgressTracker {
     /// Counts one completed step; the percentage becomes
     /// `Math.round(done / (total || done) * 100)`, at most 100.
     pub fn complete_step(&self, step_name: Option<String>) {
-        self.update(|s| {
+        let partial = [Key::CompletedSteps, Key::Progress, Key::CurrentStep];
+        self.update(&partial, |s| {
             let done = s.completed_steps.unwrap_or(0.0) + 1.0;
             let total = match s.total_steps {
                 Some(t) if t != 0.0 => t,
@@ -340,7 +729,7 @@ impl ProgressTracker {
 
     /// Finishes successfully: `Completed`, 100 %.
     pub fn complete(&self) {
-        self.update(|s| {
+        self.update(&[Key::Status, Key::Progress], |s| {
             s.status = ProgressStatus::Completed;
             s.progress = 100.0;
         });
@@ -348,7 +737,7 @@ impl ProgressTracker {
 
     /// Finishes with an error.
     pub fn fail(&self, error: String) {
-        self.update(|s| {
+        self.update(&[Key::Status, Key::Error], |s| {
             s.status = ProgressStatus::Failed;
             s.error = Some(error);
         });
@@ -360,7 +749,7 @@ impl ProgressTracker {
         let error = reason
             .filter(|r| !r.is_empty())
             .unwrap_or_else(|| "Cancelled by user".to_string());
-        self.update(|s| {
+        self.update(&[Key::Status, Key::Error], |s| {
             s.status = ProgressStatus::Cancelled;
             s.error = Some(error);
         });
@@ -372,16 +761,21 @@ impl ProgressTracker {
             .then(|| clock::iso_from_ms(eta_ms as i64))
             .flatten()
             .ok_or_else(|| CoreError::out_of_range("eta", "a valid Date", js_display(eta_ms)))?;
-        self.update(|s| s.eta = Some(iso));
+        self.update(&[Key::Eta], |s| s.eta = Some(iso));
         Ok(())
     }
 
-    fn update(&self, change: impl FnOnce(&mut ProgressState)) {
+    /// Changes the state as the reference's `update(partial)` does, where
+    /// `partial` lists the keys of its partial state in their order: they
+    /// join the state's keys (see [`Keys`]), `change` sets their fields, and
+    /// `updatedAt` becomes now.
+    fn update(&self, partial: &[Key], change: impl FnOnce(&mut ProgressState)) {
         let here = listeners::current_thread_id();
         let (snapshot, listeners) = {
             let mut guard = lock(&self.inner.state);
             let tracked = &mut *guard;
             let state = Arc::make_mut(&mut tracked.state);
+            state.keys.add_all(partial);
             change(state);
             state.updated_at = clock::now_iso();
             tracked.version += 1;
@@ -501,6 +895,165 @@ mod tests {
         assert!(t.remove_listener(id));
         t.complete();
         assert_eq!(seen.lock().unwrap().len(), 2);
+    }
+
+    fn names(keys: &Keys) -> Vec<&'static str> {
+        keys.iter().map(Key::name).collect()
+    }
+
+    const BASE_NAMES: [&str; 6] = [
+        "sessionId",
+        "operation",
+        "status",
+        "progress",
+        "startedAt",
+        "updatedAt",
+    ];
+
+    #[test]
+    fn keys_come_in_the_order_updates_first_set_them() {
+        for (place, key) in Key::ALL.into_iter().enumerate() {
+            assert_eq!(key as usize, place);
+            assert_eq!(Key::from_name(key.name()), Some(key));
+        }
+        let t = tracker();
+        assert_eq!(names(t.state().keys()), BASE_NAMES);
+        t.set_eta(0.0).unwrap();
+        t.start(None).unwrap();
+        t.complete_step(None);
+        t.fail("boom".into());
+        t.start(Some(2.0)).unwrap();
+        let st = t.state();
+        let mut expected = BASE_NAMES.to_vec();
+        expected.extend([
+            "eta",
+            "totalSteps",
+            "completedSteps",
+            "currentStep",
+            "error",
+        ]);
+        assert_eq!(names(st.keys()), expected);
+        // Listeners see the keys of the change they hear.
+        let seen = Arc::new(Mutex::new(Vec::new()));
+        let s = seen.clone();
+        let t = tracker();
+        t.on_progress(Arc::new(FnListener(move |st: &ProgressState| {
+            s.lock().unwrap().push(names(st.keys()).len());
+        })));
+        t.set_progress(5.0, None).unwrap();
+        t.cancel(None);
+        assert_eq!(*seen.lock().unwrap(), vec![7, 8]);
+    }
+
+    #[test]
+    fn a_key_set_to_undefined_is_listed_and_left_out_of_json() {
+        let t = tracker();
+        t.start(None).unwrap();
+        t.set_progress(10.0, Some("a".into())).unwrap();
+        t.complete_step(None);
+        let st = t.state();
+        assert!(st.keys().contains(Key::TotalSteps) && st.total_steps.is_none());
+        assert!(st.keys().contains(Key::CurrentStep) && st.current_step.is_none());
+        assert!(!st.keys().contains(Key::Error));
+        let json = serde_json::to_value(&st).unwrap();
+        let written: Vec<&str> = json
+            .as_object()
+            .unwrap()
+            .keys()
+            .map(|k| k.as_str())
+            .collect();
+        let mut expected = BASE_NAMES.to_vec();
+        expected.push("completedSteps");
+        assert_eq!(written, expected);
+    }
+
+    #[test]
+    fn json_is_read_and_written_in_its_own_order_with_unknown_fields_in_place() {
+        let text = r#"{"completedSteps":2,"sessionId":"s","x":[1],"operation":"op","status":"running","progress":40,"currentStep":null,"startedAt":"a","sessionId":"t","updatedAt":"b","totalSteps":5,"y":true}"#;
+        let st: ProgressState = serde_json::from_str(text).unwrap();
+        // A duplicate keeps its first place and its last value, as JSON.parse does.
+        assert_eq!(st.session_id, "t");
+        assert_eq!(
+            names(st.keys()),
+            [
+                "completedSteps",
+                "sessionId",
+                "operation",
+                "status",
+                "progress",
+                "currentStep",
+                "startedAt",
+                "updatedAt",
+                "totalSteps"
+            ]
+        );
+        // null is read as undefined: listed, and left out when written.
+        assert_eq!(st.current_step, None);
+        let again = serde_json::to_string(&st).unwrap();
+        assert_eq!(
+            again,
+            r#"{"completedSteps":2,"sessionId":"t","x":[1],"operation":"op","status":"running","progress":40,"startedAt":"a","updatedAt":"b","totalSteps":5,"y":true}"#
+        );
+        let back: ProgressState = serde_json::from_str(&again).unwrap();
+        assert_eq!(serde_json::to_string(&back).unwrap(), again);
+    }
+
+    #[test]
+    fn reading_names_a_missing_or_wrong_field() {
+        let err = serde_json::from_str::<ProgressState>(r#"{"sessionId":"s","operation":"o"}"#)
+            .unwrap_err();
+        assert!(err.to_string().contains("missing field `status`"), "{err}");
+        let err = serde_json::from_str::<ProgressState>(r#"{"totalSteps":"many"}"#).unwrap_err();
+        assert!(err.to_string().contains("invalid type"), "{err}");
+    }
+
+    #[test]
+    fn a_value_set_without_its_key_is_still_written() {
+        let mut st = ProgressState::new("s".into(), "op".into());
+        st.error = Some("set directly".into());
+        let json = serde_json::to_value(&st).unwrap();
+        assert_eq!(
+            json.as_object().unwrap().keys().next_back().unwrap(),
+            "error"
+        );
+    }
+
+    #[test]
+    fn a_resumed_state_is_keyed_as_the_reference_resume_keys_it() {
+        let text = r#"{"sessionId":"old","operation":"op","status":"failed","progress":40,"eta":"e","error":"x","startedAt":"a","updatedAt":"b","z":1}"#;
+        let st: ProgressState = serde_json::from_str(text).unwrap();
+        let resumed = st.resumed("new".into(), "op2".into());
+        let mut expected = BASE_NAMES.to_vec();
+        expected.extend(["totalSteps", "completedSteps", "currentStep", "eta"]);
+        assert_eq!(names(resumed.keys()), expected);
+        assert_eq!(
+            (
+                resumed.status,
+                resumed.completed_steps,
+                resumed.error.as_deref()
+            ),
+            (ProgressStatus::Running, Some(0.0), None)
+        );
+        assert_eq!(resumed.session_id, "new");
+        let json = serde_json::to_value(&resumed).unwrap();
+        let written: Vec<&str> = json
+            .as_object()
+            .unwrap()
+            .keys()
+            .map(|k| k.as_str())
+            .collect();
+        let mut expected = BASE_NAMES.to_vec();
+        expected.extend(["completedSteps", "eta", "z"]);
+        assert_eq!(written, expected);
+    }
+
+    #[test]
+    fn a_tracker_from_a_state_lists_the_base_keys_first() {
+        let text = r#"{"currentStep":"c","sessionId":"s","operation":"op","status":"running","error":"x","progress":1,"startedAt":"a","updatedAt":"b"}"#;
+        let t = ProgressTracker::from_state(serde_json::from_str(text).unwrap());
+        let mut expected = BASE_NAMES.to_vec();
+        expected.extend(["currentStep", "error"]);
+        assert_eq!(names(t.state().keys()), expected);
     }
 
     #[test]

@@ -3,7 +3,9 @@
 //!
 //! Files written by the reference module are read as they are, and files
 //! written here are read by it. Fields this version does not know are kept
-//! (in `extra`) and written back unchanged.
+//! (in `extra`) and written back unchanged: at the end of the top-level
+//! object, and in their places inside `progress`, whose keys keep the order
+//! they were read or set in (see [`ProgressState`]).
 
 use std::sync::Arc;
 
@@ -250,6 +252,60 @@ mod tests {
         assert!(text.contains("\"x\": 1.5"));
         let again = SessionState::from_json(&text).unwrap();
         assert_eq!(again, state);
+    }
+
+    #[test]
+    fn a_file_as_json_stringify_printed_it_is_written_back_byte_for_byte() {
+        // The reference's order (keys where its updates first set them), an
+        // unknown field inside `progress` and one at the top level.
+        let mut value: Value = serde_json::from_str(REFERENCE_FILE).unwrap();
+        let progress = value["progress"].as_object_mut().unwrap();
+        let mut reordered = Map::new();
+        for (key, v) in std::mem::take(progress) {
+            reordered.insert(key.clone(), v);
+            if key == "status" {
+                reordered.insert("addedBySomeone".into(), serde_json::json!([1, {"a": 2}]));
+            }
+        }
+        *progress = reordered;
+        let text = serde_json::to_string_pretty(&value).unwrap();
+        let state = SessionState::from_json(&text).unwrap();
+        assert_eq!(state.to_pretty_json(), text);
+    }
+
+    #[test]
+    fn a_trackers_keys_are_written_in_its_order_undefined_ones_left_out() {
+        let tracker = crate::ProgressTracker::new("5b1c".into(), "index".into());
+        tracker.start(None).unwrap();
+        tracker.set_progress(10.0, Some("a".into())).unwrap();
+        tracker.fail("boom".into());
+        tracker.complete_step(None);
+        let state = SessionState::from_json(REFERENCE_FILE).unwrap();
+        let text = SessionState {
+            progress: tracker.state(),
+            ..state
+        }
+        .to_pretty_json();
+        let value: Value = serde_json::from_str(&text).unwrap();
+        let keys: Vec<&str> = value["progress"]
+            .as_object()
+            .unwrap()
+            .keys()
+            .map(|k| k.as_str())
+            .collect();
+        assert_eq!(
+            keys,
+            [
+                "sessionId",
+                "operation",
+                "status",
+                "progress",
+                "startedAt",
+                "updatedAt",
+                "completedSteps",
+                "error"
+            ]
+        );
     }
 
     #[test]
