@@ -416,6 +416,9 @@ impl SessionManager {
             .store(true, std::sync::atomic::Ordering::Release);
         lock(&self.inner.sessions).shift_remove(id);
         crate::registry::unregister(self.inner.registry_dir(), id);
+        // What the session holds goes now, not when its handle is collected
+        // (a loop that never yields gives no turn for that).
+        session.context.release();
         Ok(true)
     }
 

@@ -15,7 +15,7 @@
 //! lock is never taken inside it.
 
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use serde_json::Value;
@@ -87,7 +87,11 @@ pub(crate) enum Read {
 pub(crate) struct ContextCell {
     /// The last context read.
     pub(crate) last: Mutex<LastRead>,
-    pub(crate) provider: Option<Box<dyn ContextProvider>>,
+    /// Where the context lives; taken away when the session finishes
+    /// ([`release`](Self::release)), so that a finished session holds no
+    /// reference into JavaScript while its handle waits to be collected.
+    /// A leaf lock, held only to clone or take the `Arc`.
+    provider: Mutex<Option<Arc<dyn ContextProvider>>>,
     /// Set while the provider runs, so that a save started by user code
     /// from inside it (a `toJSON` that flushes) uses the last context read.
     pub(crate) reading: AtomicBool,
@@ -118,9 +122,27 @@ impl ContextCell {
                 paired: None,
                 stale: false,
             }),
-            provider,
+            provider: Mutex::new(provider.map(Arc::from)),
             reading: AtomicBool::new(false),
         })
+    }
+
+    /// Where the context lives, while the session is live.
+    pub(crate) fn provider(&self) -> Option<Arc<dyn ContextProvider>> {
+        lock(&self.provider).clone()
+    }
+
+    /// Whether the context can be read on the calling thread.
+    pub(crate) fn readable_here(&self) -> bool {
+        self.provider().is_some_and(|p| p.readable_here())
+    }
+
+    /// Lets go of the provider: the context is not read again, and saves
+    /// use the last context read. Dropped outside the lock (dropping a
+    /// JavaScript reference may post to its thread).
+    pub(crate) fn release(&self) {
+        let provider = lock(&self.provider).take();
+        drop(provider);
     }
 
     /// Reads the context anew where `how` asks for it and it can be read
@@ -131,7 +153,7 @@ impl ContextCell {
         how: Read,
         tracker: &ProgressTracker,
     ) -> Result<bool> {
-        let read = match &self.provider {
+        let read = match self.provider() {
             Some(provider)
                 if matches!(how, Read::Strict | Read::Lenient)
                     && !self.reading.swap(true, Ordering::AcqRel) =>
@@ -179,10 +201,7 @@ impl ContextCell {
     /// checkpoints every interval), else marks it stale. An update on
     /// another thread changes nothing: the context is not there.
     pub(crate) fn on_update(&self, id: &SessionId, interval: Duration, tracker: &ProgressTracker) {
-        let Some(provider) = &self.provider else {
-            return;
-        };
-        if !provider.readable_here() {
+        if !self.readable_here() {
             return;
         }
         let since = clock::monotonic_ms() - lock(&self.last).read_at;

@@ -258,12 +258,7 @@ impl Writer {
         let here: Vec<_> = lock(&self.dirty)
             .live()
             .into_iter()
-            .filter(|s| {
-                s.context
-                    .provider
-                    .as_ref()
-                    .is_some_and(|p| p.readable_here())
-            })
+            .filter(|s| s.context.readable_here())
             .collect();
         for session in &here {
             let _ = session
@@ -303,7 +298,7 @@ impl Writer {
             stale
         };
         for session in stale {
-            if let Some(provider) = session.context.provider.as_ref() {
+            if let Some(provider) = session.context.provider() {
                 let writer = Arc::downgrade(self);
                 let weak = Arc::downgrade(&session);
                 provider.post(Box::new(move || {
