@@ -39,6 +39,7 @@ pub mod clock;
 pub mod crash;
 pub mod error;
 pub mod id;
+pub mod js_json;
 pub mod js_number;
 pub mod js_text;
 pub mod listeners;
