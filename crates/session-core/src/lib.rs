@@ -56,6 +56,8 @@ pub mod store;
 pub mod timer;
 pub mod writer;
 
+#[cfg(test)]
+mod shapes;
 mod sync;
 
 pub use cancellation::{CancellationSource, CancellationToken, SharedFlag};

@@ -42,6 +42,7 @@ use serde::{Deserialize, Serialize};
 use crate::clock;
 use crate::error::{CoreError, Result};
 use crate::id::SessionId;
+use crate::js_json;
 use crate::process::{this_host, this_instance, this_pid};
 use crate::state::SessionState;
 use crate::store::SessionStore;
@@ -69,6 +70,14 @@ impl Owner {
             instance: this_instance().to_string(),
             since: clock::now_iso(),
         }
+    }
+
+    /// The owner record that the JSON text `text` (an `owner` field's value,
+    /// as [`json_in`](crate::js_text::json_in) maps it) holds, read as
+    /// `JSON.parse` reads it; `None` when it is not one (a field of another
+    /// shape names no owner).
+    pub fn read(text: &str) -> Option<Self> {
+        js_json::from_str(text).ok()
     }
 
     /// Whether the owner runs on this machine.
