@@ -44,7 +44,7 @@ use crate::error::{CoreError, Result};
 use crate::id::SessionId;
 use crate::js_json;
 use crate::process::{this_host, this_instance, this_pid};
-use crate::state::SessionState;
+use crate::state::{SessionState, StoredState};
 use crate::store::SessionStore;
 
 /// The owner record stored in a session file.
@@ -237,6 +237,13 @@ impl SessionStore {
             .extra
             .get("owner")
             .and_then(|v| serde_json::from_value::<Owner>(v.clone()).ok());
+        self.owner_liveness(owner.as_ref())
+    }
+
+    /// What can be said of the owner a session file names (see
+    /// [`StoredState`]).
+    pub(crate) fn stored_liveness(&self, state: &StoredState) -> Liveness {
+        let owner = state.owner.as_deref().and_then(Owner::read);
         self.owner_liveness(owner.as_ref())
     }
 
