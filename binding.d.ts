@@ -16,7 +16,9 @@ export declare const __napiBindingTarget: 'native' | 'wasm32-wasi' | 'wasm32-was
 export declare class NativeCrashScan {
   /**
    * The next batch of crashed states, marked, as one JSON array; `null`
-   * when the scan is done.
+   * when the scan is done. A batch is the files' own text (not strings
+   * the core mapped, see `js_text`), so it goes to JavaScript as plain
+   * UTF-8: a char of the plane the mapping uses stays that char.
    */
   next(): string | null
 }

@@ -5,7 +5,6 @@ use msw_session_core::CrashScan;
 use napi::Env;
 use napi_derive::napi;
 
-use crate::convert::Text;
 use crate::error::OrThrow;
 
 /// A crash scan under way (from `NativeStore.scanCrashed` or
@@ -24,13 +23,11 @@ impl From<CrashScan> for NativeCrashScan {
 #[napi]
 impl NativeCrashScan {
     /// The next batch of crashed states, marked, as one JSON array; `null`
-    /// when the scan is done.
+    /// when the scan is done. A batch is the files' own text (not strings
+    /// the core mapped, see `js_text`), so it goes to JavaScript as plain
+    /// UTF-8: a char of the plane the mapping uses stays that char.
     #[napi(catch_unwind, ts_return_type = "string | null")]
-    pub fn next(&mut self, env: Env) -> napi::Result<Option<Text>> {
-        self.scan
-            .next()
-            .transpose()
-            .map(|batch| batch.map(Text))
-            .or_throw(&env)
+    pub fn next(&mut self, env: Env) -> napi::Result<Option<String>> {
+        self.scan.next().transpose().or_throw(&env)
     }
 }

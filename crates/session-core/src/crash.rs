@@ -10,9 +10,15 @@
 //! `updatedAt` is more than the threshold before now. A live owner is never
 //! reported.
 //!
-//! A crashed session is reported as the reference reports it: its state with
+//! A crashed session is reported as the reference reports it, `{
+//! ...JSON.parse(file), status: "crashed", crashedAt }`: its state with
 //! `status` set to `crashed` and `crashedAt` to the time of the scan, every
-//! other field and the order of the fields as in the file.
+//! other field and the order of the fields as in the file. The file is read
+//! as `JSON.parse` reads it (keys with escapes, keys written twice: see
+//! [`js_json`]), and marked in its own text
+//! ([`mark_crashed`]): what the batch holds parses to that value. Files this
+//! package wrote take a fast path: their header is read by a derived impl,
+//! and marking stops at their one `status`.
 //!
 //! # Threads
 //! A scan ([`CrashScan`]) reads its files in batches on up to four threads
@@ -26,10 +32,12 @@ use std::sync::mpsc::Receiver;
 use std::sync::Arc;
 
 use serde::Deserialize;
+use serde_json::value::RawValue;
 
 use crate::clock;
 use crate::error::{CoreError, Result};
 use crate::id::SessionId;
+use crate::js_json;
 use crate::js_text;
 use crate::owner::{Liveness, Owner};
 use crate::state::SessionStatus;
@@ -72,15 +80,13 @@ impl SessionStore {
     /// not a session state is moved aside).
     fn judge(&self, id: &SessionId, text: &str, stale_ms: f64, now_ms: i64) -> Verdict {
         let mapped = js_text::json_in(text);
-        let Some(header) = self.header(id, &mapped) else {
+        let Some((header, once)) = self.header(id, &mapped) else {
             return Verdict::Not;
         };
         if header.status != SessionStatus::Active {
             return Verdict::Not;
         }
-        let owner = header
-            .owner
-            .and_then(|v| serde_json::from_value::<Owner>(v).ok());
+        let owner = header.owner.and_then(|raw| Owner::read(raw.get()));
         match self.owner_liveness(owner.as_ref()) {
             Liveness::Alive => Verdict::Not,
             // The owner may have finished between the read and the probe:
@@ -91,7 +97,9 @@ impl SessionStore {
                     .is_some_and(|t| (now_ms - t) as f64 > stale_ms);
                 if stale {
                     Verdict::Crashed {
-                        has_crashed_at: header.crashed_at,
+                        // The first `status` is the only one, and no
+                        // `crashedAt` follows: marking may stop there.
+                        stop_at_status: once && !header.crashed_at,
                     }
                 } else {
                     Verdict::Not
@@ -104,13 +112,15 @@ impl SessionStore {
     /// when it is not a session state.
     fn status_of(&self, id: &SessionId, text: &str) -> Option<SessionStatus> {
         let mapped = js_text::json_in(text);
-        self.header(id, &mapped).map(|h| h.status)
+        self.header(id, &mapped).map(|(h, _)| h.status)
     }
 
     /// The deciding fields of a session file (as [`js_text::json_in`] maps
-    /// it); `None`, and the file moved aside, when it is not a session state.
-    fn header<'a>(&self, id: &SessionId, mapped: &'a str) -> Option<Header<'a>> {
-        let header = serde_json::from_str::<Header<'a>>(mapped).ok();
+    /// it), read as `JSON.parse` reads them, and whether each of them is
+    /// written once (as in every file this package writes); `None`, and the
+    /// file moved aside, when it is not a session state.
+    fn header<'a>(&self, id: &SessionId, mapped: &'a str) -> Option<(Header<'a>, bool)> {
+        let header = js_json::from_object::<Header<'a>>(mapped).ok();
         if header.is_none() {
             self.quarantine(id);
         }
@@ -161,8 +171,8 @@ impl Job {
         let id = SessionId::parse(id).ok()?;
         let verdict = store.with_text_in(dir, &id, |text| {
             match store.judge(&id, text, self.stale_ms, self.now_ms) {
-                Verdict::Crashed { has_crashed_at } => {
-                    Some(Some(mark(text, &self.at, has_crashed_at)))
+                Verdict::Crashed { stop_at_status } => {
+                    Some(Some(mark(text, &self.at, stop_at_status)))
                 }
                 Verdict::Recheck => Some(None),
                 Verdict::Not => None,
@@ -172,7 +182,7 @@ impl Job {
         verdict.or_else(|| {
             store.with_text_in(dir, &id, |text| {
                 (store.status_of(&id, text) == Some(SessionStatus::Active))
-                    .then(|| mark(text, &self.at, true))
+                    .then(|| mark(text, &self.at, false))
             })?
         })
     }
@@ -277,14 +287,15 @@ fn push_elements(array: &mut String, elements: &str) {
 enum Verdict {
     /// Not a crashed session.
     Not,
-    /// A crashed session; whether its state has a `crashedAt`.
-    Crashed { has_crashed_at: bool },
+    /// A crashed session; whether marking it may stop at its `status` (see
+    /// [`mark`]).
+    Crashed { stop_at_status: bool },
     /// Active, its owner gone: crashed if a second read still says active.
     Recheck,
 }
 
 /// The fields of a session file that decide whether it crashed; the rest
-/// is skipped without being built.
+/// is skipped without being built (at any depth, see [`js_json`]).
 #[derive(serde::Deserialize)]
 #[serde(rename_all = "camelCase")]
 struct Header<'a> {
@@ -292,8 +303,8 @@ struct Header<'a> {
     #[serde(borrow)]
     updated_at: Cow<'a, str>,
     /// Read leniently: an owner of another shape is no owner.
-    #[serde(default)]
-    owner: Option<serde_json::Value>,
+    #[serde(default, borrow)]
+    owner: Option<&'a RawValue>,
     /// Whether the state has a `crashedAt` (of any value), so that marking
     /// it knows whether to look for one.
     #[serde(default, deserialize_with = "present")]
@@ -306,13 +317,16 @@ fn present<'de, D: serde::Deserializer<'de>>(d: D) -> std::result::Result<bool, 
 }
 
 /// A session state (JSON text of an object) marked crashed at `crashed_at`,
-/// as the reference marks it with `{ ...state, status: "crashed",
-/// crashedAt }`: the top-level `status` and `crashedAt` values replaced
-/// where they are, `crashedAt` added last when the state has none; the rest
-/// of the text unchanged. A text that is not a JSON object is returned as it
+/// as the reference marks it with `{ ...JSON.parse(state), status:
+/// "crashed", crashedAt }`: the top-level `status` and `crashedAt` values
+/// replaced where they are, `crashedAt` added last when the state has none;
+/// the rest of the text unchanged. Keys are matched as `JSON.parse` reads
+/// them (`"st\u0061tus"` is `status`), and of a key written twice the
+/// first place is kept and the later ones are dropped, as `JSON.parse`
+/// and the spread do. A text that is not a JSON object is returned as it
 /// is.
 pub fn mark_crashed(state: &str, crashed_at: &str) -> String {
-    mark(state, &quoted(crashed_at), true)
+    mark(state, &quoted(crashed_at), false)
 }
 
 /// A string as a JSON string literal.
@@ -320,32 +334,49 @@ fn quoted(text: &str) -> String {
     serde_json::to_string(text).unwrap_or_default()
 }
 
-/// [`mark_crashed`], with `at` the time as a JSON string literal; where
-/// `may_have_crashed_at` is false (the state was parsed and has none), the
-/// scan of the top level stops at `status`.
-fn mark(state: &str, at: &str, may_have_crashed_at: bool) -> String {
+/// [`mark_crashed`], with `at` the time as a JSON string literal. With
+/// `stop_at_status` (the state was read and has one `status` and no
+/// `crashedAt`, as every file this package writes), the scan of the top
+/// level stops at `status` — a crash scan's fast path.
+fn mark(state: &str, at: &str, stop_at_status: bool) -> String {
     const STATUS: &str = "\"crashed\"";
-    let until = (!may_have_crashed_at).then_some("status");
+    let until = stop_at_status.then_some("status");
     let Some(members) = top_level_members(state, until) else {
         return state.to_string();
     };
-    let mut out = String::with_capacity(state.len() + at.len() + 16);
-    let mut from = 0;
-    let mut has_crashed_at = false;
-    for member in &members {
-        let value = match member.key {
-            "status" => STATUS,
-            "crashedAt" => {
-                has_crashed_at = true;
-                at
-            }
-            _ => continue,
-        };
-        out.push_str(&state[from..member.value.0]);
-        out.push_str(value);
-        from = member.value.1;
+    // The object's closing brace (the text was read: nothing but space
+    // follows it). Any other text is left alone.
+    let close = state.trim_ascii_end().len().saturating_sub(1);
+    let closed = members.last().map_or(1, |m| m.value.1) <= close;
+    if !closed || state.as_bytes().get(close) != Some(&b'}') {
+        return state.to_string();
     }
-    let close = state.trim_end().len() - 1;
+    let mut out = String::with_capacity(state.len() + at.len() + 16);
+    // `state[..from]` is in `out`; `end` is the end of the last member.
+    let mut from = 0;
+    let mut end = 0;
+    let (mut has_status, mut has_crashed_at) = (false, false);
+    for member in &members {
+        let (seen, value) = match &*member.key {
+            "status" => (&mut has_status, STATUS),
+            "crashedAt" => (&mut has_crashed_at, at),
+            _ => {
+                end = member.value.1;
+                continue;
+            }
+        };
+        if *seen {
+            // Written before: dropped with the comma before it (the first
+            // place holds the value).
+            out.push_str(&state[from..end]);
+        } else {
+            *seen = true;
+            out.push_str(&state[from..member.value.0]);
+            out.push_str(value);
+        }
+        from = member.value.1;
+        end = member.value.1;
+    }
     out.push_str(&state[from..close]);
     if !has_crashed_at {
         if !members.is_empty() {
@@ -358,16 +389,17 @@ fn mark(state: &str, at: &str, may_have_crashed_at: bool) -> String {
     out
 }
 
-/// One `"key": value` of an object's top level: the key as written between
-/// its quotes, and the byte range of the value.
+/// One `"key": value` of an object's top level: the key as `JSON.parse`
+/// reads it, and the byte range of the value.
 struct Member<'a> {
-    key: &'a str,
+    key: Cow<'a, str>,
     value: (usize, usize),
 }
 
-/// The top-level members of the JSON object `text`, in order, up to the one
-/// named `until` when given; `None` when `text` is not one (it is assumed
-/// well-formed JSON: it was parsed).
+/// The top-level members of the JSON object `text`, in order, up to the
+/// first one named `until` when given; `None` when `text` is not one. It is
+/// assumed to be JSON (it was read); other text gives some members or
+/// `None`, never a panic.
 fn top_level_members<'a>(text: &'a str, until: Option<&str>) -> Option<Vec<Member<'a>>> {
     let bytes = text.as_bytes();
     let mut i = skip_space(bytes, 0);
@@ -384,22 +416,36 @@ fn top_level_members<'a>(text: &'a str, until: Option<&str>) -> Option<Vec<Membe
             _ => {}
         }
         let key_end = skip_value(bytes, i)?;
-        let key = text.get(i + 1..key_end - 1)?;
+        let key = key_of(text.get(i..key_end)?)?;
         i = skip_space(bytes, key_end);
         if bytes.get(i) != Some(&b':') {
             return None;
         }
         let start = skip_space(bytes, i + 1);
         let end = skip_value(bytes, start)?;
+        let last = until.is_some_and(|until| key == until);
         members.push(Member {
             key,
             value: (start, end),
         });
-        if until == Some(key) {
+        if last {
             return Some(members);
         }
         i = end;
     }
+}
+
+/// The key that the JSON string literal `literal` stands for: the text
+/// between its quotes when it has no escape (the fast path), else decoded
+/// (lone surrogates as [`js_text`] maps them).
+fn key_of(literal: &str) -> Option<Cow<'_, str>> {
+    let inner = literal.strip_prefix('"')?.strip_suffix('"')?;
+    if !inner.contains('\\') {
+        return Some(Cow::Borrowed(inner));
+    }
+    serde_json::from_str::<String>(&js_text::json_in(literal))
+        .ok()
+        .map(Cow::Owned)
 }
 
 fn skip_space(bytes: &[u8], mut i: usize) -> usize {
@@ -409,7 +455,8 @@ fn skip_space(bytes: &[u8], mut i: usize) -> usize {
     i
 }
 
-/// The end of the JSON value that starts at `i`.
+/// The end of the JSON value that starts at `i`; nested values are skipped
+/// by counting brackets, without recursion, at any depth.
 fn skip_value(bytes: &[u8], i: usize) -> Option<usize> {
     match bytes.get(i)? {
         b'"' => {
@@ -651,5 +698,149 @@ pub(crate) mod tests {
         let found = store.find_crashed(0.0, clock::now_ms()).unwrap();
         assert!(found.contains("\"operation\":\"\\ud83d\""), "{found}");
         assert!(found.contains("\"status\":\"crashed\""), "{found}");
+    }
+
+    #[test]
+    fn marking_reads_keys_as_json_parse_reads_them() {
+        let at = "2026-12-01T00:00:00.000Z";
+        // A status key spelled with an escape is the status, and is marked.
+        assert_eq!(
+            mark_crashed(r#"{"st\u0061tus":"active","a":1}"#, at),
+            format!(r#"{{"st\u0061tus":"crashed","a":1,"crashedAt":"{at}"}}"#)
+        );
+        // Keys written twice: the first place holds the value, the later
+        // ones (which would override it) are dropped with their comma.
+        let twice = "{\"status\":\"completed\",\r\n\t\"a\":1 , \"status\" : \"active\",\"crashedAt\":1,\"crash\\u0065dAt\":2}";
+        assert_eq!(
+            mark_crashed(twice, at),
+            format!("{{\"status\":\"crashed\",\r\n\t\"a\":1,\"crashedAt\":\"{at}\"}}")
+        );
+        // The fast path stops at the status, found through an escape too.
+        let quoted_at = quoted(at);
+        assert_eq!(
+            mark(
+                r#"{"a":1,"st\u0061tus":"active","b":{"status":1}}"#,
+                &quoted_at,
+                true
+            ),
+            format!(r#"{{"a":1,"st\u0061tus":"crashed","b":{{"status":1}},"crashedAt":"{at}"}}"#)
+        );
+        // A key with a lone surrogate is no status.
+        assert_eq!(
+            mark_crashed(r#"{"\ud800":1}"#, at),
+            format!(r#"{{"\ud800":1,"crashedAt":"{at}"}}"#)
+        );
+    }
+
+    #[test]
+    fn marking_text_that_is_not_json_never_panics() {
+        let at = "2026-12-01T00:00:00.000Z";
+        for text in [
+            "",
+            "{",
+            "}",
+            "{\"status\":{}",
+            "{\"status\":\"a\"",
+            "{\"a\":1}é",
+            "{\"a\":]}",
+            "{\"a\" 1}",
+            "{\"status\":\"x\"}}",
+            "{\"\\",
+            "{\"a\":\"\\\"}",
+            "[{]",
+            "{\"a\":1,}",
+        ] {
+            let _ = mark_crashed(text, at);
+            let _ = mark(text, &quoted(at), true);
+        }
+        let mut rng = crate::shapes::Rng::new(9);
+        let base = "{\"id\":\"x\",\"status\":\"active\",\"c\":{\"s\":[\"}\\\"{\",1e400]},\"crashedAt\":null}";
+        for _ in 0..1_000 {
+            let (_, bytes) = crate::shapes::damaged(&mut rng, base.as_bytes());
+            let text = String::from_utf8_lossy(&bytes);
+            let marked = mark_crashed(&text, at);
+            let _ = mark(&text, &quoted(at), true);
+            // JSON stays JSON.
+            if crate::shapes::is_json(&bytes) {
+                assert!(crate::shapes::is_json(marked.as_bytes()), "{text}");
+            }
+        }
+    }
+
+    #[test]
+    fn a_scan_reads_files_in_every_shape_as_json_parse_does() {
+        use crate::shapes::{self, Rng, Style};
+        let dir = tempfile::tempdir().unwrap();
+        let store = SessionStore::new(dir.path());
+        std::fs::create_dir_all(store.dir()).unwrap();
+        let mut rng = Rng::new(2);
+        let mut files = std::collections::BTreeMap::new();
+        for i in 0..200 {
+            let id = format!("s{i:03}");
+            let status = rng.pick(&["active", "active", "completed"]);
+            let state = shapes::state(&mut rng, &id, status, "2026-01-01T00:00:00.000Z");
+            let text = shapes::write(&state, &Style::random(&mut rng), &mut rng);
+            std::fs::write(store.dir().join(format!("{id}.json")), &text).unwrap();
+            files.insert(id, text);
+        }
+        let now = clock::parse_iso_ms("2027-01-01T00:00:00.000Z").unwrap();
+        let at = clock::iso_from_ms(now).unwrap();
+        let found = store.find_crashed(60_000.0, now).unwrap();
+        let found: Vec<serde_json::Value> =
+            serde_json::from_str(&js_text::json_in(&found)).unwrap();
+        let active: Vec<&String> = files
+            .iter()
+            .filter(|(_, text)| shapes::parse(text).unwrap()["status"] == "active")
+            .map(|(id, _)| id)
+            .collect();
+        assert!(active.len() > 100);
+        assert_eq!(
+            found
+                .iter()
+                .map(|s| s["id"].as_str().unwrap())
+                .collect::<Vec<_>>(),
+            active
+        );
+        for state in found {
+            // `{ ...JSON.parse(file), status: "crashed", crashedAt }`, in the
+            // order of the keys: an existing key keeps its place.
+            let mut expected = shapes::parse(&files[state["id"].as_str().unwrap()]).unwrap();
+            expected["status"] = "crashed".into();
+            expected["crashedAt"] = at.as_str().into();
+            assert_eq!(state.to_string(), expected.to_string());
+        }
+        assert!(store.corrupt_files().unwrap().is_empty());
+        for (id, text) in &files {
+            let on_disk = std::fs::read_to_string(store.dir().join(format!("{id}.json"))).unwrap();
+            assert_eq!(&on_disk, text);
+        }
+    }
+
+    #[test]
+    fn a_scan_reads_a_file_nested_deeper_than_serde_json_builds() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = SessionStore::new(dir.path());
+        let mut value = serde_json::to_value(crate::store::tests::state(
+            "f",
+            SessionStatus::Active,
+            "2020-01-01T00:00:00.000Z",
+        ))
+        .unwrap();
+        value["context"] = serde_json::json!({"deep": "@"});
+        let nested = format!("{}1{}", "{\"k\":".repeat(50_000), "}".repeat(50_000));
+        let text = value.to_string().replace("\"@\"", &nested);
+        std::fs::create_dir_all(store.dir()).unwrap();
+        std::fs::write(store.dir().join("f.json"), &text).unwrap();
+        let at = "2026-12-01T00:00:00.000Z";
+        let found = store
+            .find_crashed(0.0, clock::parse_iso_ms(at).unwrap())
+            .unwrap();
+        let marked = format!("[{}]", mark_crashed(&text, at));
+        assert_eq!(found, marked);
+        assert!(found.contains("\"status\":\"crashed\""));
+        assert_eq!(
+            std::fs::read_to_string(store.dir().join("f.json")).unwrap(),
+            text
+        );
     }
 }

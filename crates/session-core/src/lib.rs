@@ -39,6 +39,7 @@ pub mod clock;
 pub mod crash;
 pub mod error;
 pub mod id;
+pub mod js_json;
 pub mod js_number;
 pub mod js_text;
 pub mod listeners;
@@ -55,6 +56,8 @@ pub mod store;
 pub mod timer;
 pub mod writer;
 
+#[cfg(test)]
+mod shapes;
 mod sync;
 
 pub use cancellation::{CancellationSource, CancellationToken, SharedFlag};

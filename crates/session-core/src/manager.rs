@@ -315,12 +315,12 @@ impl SessionManager {
         let Some(_claim) = self.inner.store.claim(&id)? else {
             return Ok(None);
         };
-        if let Some(on_disk) = self.inner.store.load(id.as_str())? {
+        if let Some((_, on_disk)) = self.inner.store.read(&id) {
             let finished = !matches!(
                 on_disk.status,
                 SessionStatus::Active | SessionStatus::Crashed
             );
-            if finished || self.inner.store.liveness(&on_disk) == Liveness::Alive {
+            if finished || self.inner.store.stored_liveness(&on_disk) == Liveness::Alive {
                 return Ok(None);
             }
         }

@@ -42,8 +42,9 @@ use serde::{Deserialize, Serialize};
 use crate::clock;
 use crate::error::{CoreError, Result};
 use crate::id::SessionId;
+use crate::js_json;
 use crate::process::{this_host, this_instance, this_pid};
-use crate::state::SessionState;
+use crate::state::{SessionState, StoredState};
 use crate::store::SessionStore;
 
 /// The owner record stored in a session file.
@@ -69,6 +70,14 @@ impl Owner {
             instance: this_instance().to_string(),
             since: clock::now_iso(),
         }
+    }
+
+    /// The owner record that the JSON text `text` (an `owner` field's value,
+    /// as [`json_in`](crate::js_text::json_in) maps it) holds, read as
+    /// `JSON.parse` reads it; `None` when it is not one (a field of another
+    /// shape names no owner).
+    pub fn read(text: &str) -> Option<Self> {
+        js_json::from_str(text).ok()
     }
 
     /// Whether the owner runs on this machine.
@@ -228,6 +237,13 @@ impl SessionStore {
             .extra
             .get("owner")
             .and_then(|v| serde_json::from_value::<Owner>(v.clone()).ok());
+        self.owner_liveness(owner.as_ref())
+    }
+
+    /// What can be said of the owner a session file names (see
+    /// [`StoredState`]).
+    pub(crate) fn stored_liveness(&self, state: &StoredState) -> Liveness {
+        let owner = state.owner.as_deref().and_then(Owner::read);
         self.owner_liveness(owner.as_ref())
     }
 

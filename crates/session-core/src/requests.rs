@@ -143,7 +143,8 @@ impl SessionStore {
         let Some(state) = self.read(&id).map(|(_, state)| state) else {
             return Ok(false);
         };
-        if state.status != SessionStatus::Active || self.liveness(&state) != Liveness::Alive {
+        if state.status != SessionStatus::Active || self.stored_liveness(&state) != Liveness::Alive
+        {
             return Ok(false);
         }
         let request = Request {

@@ -5,15 +5,20 @@
 //! written here are read by it. Fields this version does not know are kept
 //! (in `extra`) and written back unchanged: at the end of the top-level
 //! object, and in their places inside `progress`, whose keys keep the order
-//! they were read or set in (see [`ProgressState`]).
+//! they were read or set in (see [`ProgressState`]). A file is read as
+//! `JSON.parse` reads it, whoever wrote it ([`js_json`]); the store checks
+//! the shape of the files it reads without building their free-form values,
+//! so that no depth of nesting or number that `JSON.parse` reads is refused.
 
+use std::borrow::Cow;
 use std::sync::Arc;
 
-use serde::{Deserialize, Serialize, Serializer};
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use serde_json::value::RawValue;
 use serde_json::{Map, Value};
 
 use crate::error::{CoreError, Result};
+use crate::js_json::{self, LastWins};
 use crate::progress::{ProgressState, ProgressStatus};
 
 /// The stored status of a session.
@@ -72,24 +77,160 @@ pub struct SessionState<C = Value> {
 }
 
 impl SessionState {
-    /// Parses a state from JSON text, naming the offending field on error.
+    /// Parses a state from JSON text as `JSON.parse` reads it (a key written
+    /// twice has its last value, at its first place; see [`js_json`]),
+    /// naming the offending field on error.
+    ///
+    /// The free-form values (the context, fields written by others) are
+    /// built as [`Value`]s, so one nested deeper than 127 levels, or holding
+    /// a number beyond a double's range (`1e400`), is refused here although
+    /// `JSON.parse` reads it. The store reads such a file all the same; only
+    /// [`SessionStore::load`](crate::SessionStore::load) cannot build it.
     pub fn from_json(text: &str) -> Result<Self> {
         let text = crate::js_text::json_in(text);
-        let de = &mut serde_json::Deserializer::from_str(&text);
-        let state: SessionState = serde_path_to_error::deserialize(de).map_err(|err| {
+        if !js_json::is_object(&text) {
+            return Err(CoreError::InvalidState {
+                path: ".".into(),
+                message: "must be a JSON object".into(),
+            });
+        }
+        let state = Self::deserialize_checked(&mut serde_json::Deserializer::from_str(&text))
+            .or_else(|first| match serde_json::from_str::<Value>(&text) {
+                // A key written twice (the derived impl refuses it): the
+                // value holds the last value of each key, at its first
+                // place, as JSON.parse does.
+                Ok(value) => Self::deserialize_checked(value),
+                Err(_) => Err(first),
+            })?;
+        if !state.context.is_object() {
+            return Err(context_not_an_object());
+        }
+        Ok(state)
+    }
+
+    /// The state `de` holds, or an error naming the offending field.
+    fn deserialize_checked<'de, D: Deserializer<'de>>(de: D) -> Result<Self> {
+        serde_path_to_error::deserialize(de).map_err(|err| {
             let path = err.path().to_string();
             CoreError::InvalidState {
                 path,
                 message: err.into_inner().to_string(),
             }
+        })
+    }
+}
+
+fn context_not_an_object() -> CoreError {
+    CoreError::InvalidState {
+        path: "context".into(),
+        message: "must be an object".into(),
+    }
+}
+
+/// What the store reads of a session file and decides by (its status, age
+/// and owner), the file checked first: as [`SessionState::from_json`] checks
+/// a state, but as `JSON.parse` reads the file at any depth and range. The
+/// free-form values (the context, fields written by others) are checked to
+/// be JSON, and the context to be an object, without being built, so that
+/// nothing `JSON.parse` reads is refused for its depth or its numbers (see
+/// [`js_json`]).
+#[derive(Clone, Debug, PartialEq)]
+pub(crate) struct StoredState {
+    /// The stored status.
+    pub status: SessionStatus,
+    /// Time of writing (ISO 8601, as written).
+    pub updated_at: String,
+    /// The JSON text of the `owner` field, when there is one (not `null`);
+    /// read by [`Owner::read`](crate::owner::Owner::read).
+    pub owner: Option<String>,
+}
+
+impl StoredState {
+    /// Checks the text of a session file, as
+    /// [`json_in`](crate::js_text::json_in) maps it.
+    pub(crate) fn check(mapped: &str) -> Result<Self> {
+        let shape: Shape = js_json::from_str(mapped).map_err(|err| CoreError::InvalidState {
+            path: ".".into(),
+            message: err.to_string(),
         })?;
-        if !state.context.is_object() {
-            return Err(CoreError::InvalidState {
-                path: "context".into(),
-                message: "must be an object".into(),
-            });
+        if !shape.context.get().starts_with('{') {
+            return Err(context_not_an_object());
         }
-        Ok(state)
+        Ok(StoredState {
+            status: shape.status,
+            updated_at: shape.updated_at.into_owned(),
+            owner: shape.owner.map(|raw| raw.get().to_string()),
+        })
+    }
+}
+
+/// The fields of [`SessionState`], each checked as its derived
+/// `Deserialize` checks it; the free-form ones kept as text. A field that
+/// is not needed afterwards is only checked (`IsString`).
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+#[allow(dead_code)] // Most fields are read only to check them.
+struct Shape<'a> {
+    id: IsString,
+    operation: IsString,
+    status: SessionStatus,
+    progress: LastWins<ProgressShape>,
+    #[serde(borrow)]
+    context: &'a RawValue,
+    created_at: IsString,
+    #[serde(borrow)]
+    updated_at: Cow<'a, str>,
+    #[serde(default)]
+    crashed_at: Option<IsString>,
+    /// One of the fields written by others, kept in [`SessionState::extra`].
+    #[serde(default, borrow)]
+    owner: Option<&'a RawValue>,
+}
+
+/// The fields of [`ProgressState`], checked as its derived `Deserialize`
+/// checks them (numbers as `json_number` reads them: any double).
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+#[allow(dead_code)] // Read only to check them.
+struct ProgressShape {
+    session_id: IsString,
+    operation: IsString,
+    status: ProgressStatus,
+    progress: f64,
+    #[serde(default)]
+    current_step: Option<IsString>,
+    #[serde(default)]
+    total_steps: Option<f64>,
+    #[serde(default)]
+    completed_steps: Option<f64>,
+    started_at: IsString,
+    updated_at: IsString,
+    #[serde(default)]
+    error: Option<IsString>,
+    #[serde(default)]
+    eta: Option<IsString>,
+}
+
+/// A JSON string, checked and not kept.
+struct IsString;
+
+impl<'de> Deserialize<'de> for IsString {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> std::result::Result<Self, D::Error> {
+        struct IsStringVisitor;
+
+        impl serde::de::Visitor<'_> for IsStringVisitor {
+            type Value = IsString;
+
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str("a string")
+            }
+
+            fn visit_str<E: serde::de::Error>(self, _: &str) -> std::result::Result<IsString, E> {
+                Ok(IsString)
+            }
+        }
+
+        deserializer.deserialize_str(IsStringVisitor)
     }
 }
 
@@ -306,6 +447,57 @@ mod tests {
                 "error"
             ]
         );
+    }
+
+    #[test]
+    fn reads_keys_as_json_parse_reads_them() {
+        // Written twice: the last value, at the first place; the first value
+        // may be of any type.
+        let twice = REFERENCE_FILE
+            .replacen(
+                "\"status\": \"active\"",
+                "\"status\": [1], \"st\\u0061tus\": \"failed\"",
+                1,
+            )
+            .replacen(
+                "\"progress\": 50",
+                "\"progress\": \"x\", \"progress\": 60",
+                1,
+            );
+        let state = SessionState::from_json(&twice).unwrap();
+        assert_eq!(state.status, SessionStatus::Failed);
+        assert_eq!(state.progress.progress, 60.0);
+        let stored = StoredState::check(&twice).unwrap();
+        assert_eq!(stored.status, SessionStatus::Failed);
+        // An array is not a state, though a derived impl reads one.
+        let array = r#"["a","op","active",{"sessionId":"a","operation":"op","status":"running","progress":0,"startedAt":"x","updatedAt":"x"},{},"x","x"]"#;
+        assert!(SessionState::from_json(array).is_err());
+        assert!(StoredState::check(array).is_err());
+        // The check reads what the state reads, and more: depth and range.
+        let deep = REFERENCE_FILE.replace(
+            "\"kept\": true",
+            &format!("\"kept\": {}1e400{}", "[".repeat(500), "]".repeat(500)),
+        );
+        assert!(SessionState::from_json(&deep).is_err());
+        assert_eq!(
+            StoredState::check(&deep).unwrap().status,
+            SessionStatus::Active
+        );
+        for bad in [
+            REFERENCE_FILE.replace("\"nested\"", "\"nested\": 1, \"x\""),
+            REFERENCE_FILE
+                .replacen("\"context\": {", "\"context\": [{", 1)
+                .replacen("\n  },\n  \"createdAt", "\n  }],\n  \"createdAt", 1),
+            REFERENCE_FILE.replace("\"progress\": 50", "\"progress\": 1e400"),
+            REFERENCE_FILE.replace("\"currentStep\": \"b\"", "\"currentStep\": 2"),
+            REFERENCE_FILE.replace("\"running\"", "\"active\""),
+        ] {
+            assert_eq!(
+                SessionState::from_json(&bad).is_ok(),
+                StoredState::check(&bad).is_ok(),
+                "{bad}"
+            );
+        }
     }
 
     #[test]

@@ -8,9 +8,13 @@
 //!   link), which is then renamed over `<id>.json`.
 //! - On Unix the folder is created `0700` and files `0600` (contexts may hold
 //!   secrets), unless [`StoreOptions::file_mode`] widens them.
-//! - A file that cannot be read as a session state is never deleted: it is
-//!   moved aside to `<id>.json.corrupt` (`.corrupt.1`, … when taken) and
-//!   listed by [`SessionStore::corrupt_files`].
+//! - A file is read as the reference reads it, `JSON.parse(readFileSync(path,
+//!   "utf-8"))` (bytes that are not UTF-8 as U+FFFD; see
+//!   [`js_json`](crate::js_json)). One that `JSON.parse` refuses, or whose
+//!   state has the wrong shape (a field of [`SessionState`] missing or of
+//!   another type, checked without building the free-form values), is never
+//!   deleted: it is moved aside whole to `<id>.json.corrupt` (`.corrupt.1`,
+//!   … when taken) and listed by [`SessionStore::corrupt_files`].
 //! - With [`StoreOptions::fsync`], the file is flushed to the device before
 //!   the rename and the folder after it, so a write survives power loss.
 //! - On Windows, a rename refused because another process holds the target
@@ -26,7 +30,8 @@ use std::time::Duration;
 
 use crate::error::{CoreError, Result};
 use crate::id::SessionId;
-use crate::state::SessionState;
+use crate::js_text;
+use crate::state::{SessionState, StoredState};
 
 /// The folder below the base path that holds the session files.
 pub const SESSIONS_DIR: &str = ".msw/sessions";
@@ -175,28 +180,38 @@ impl SessionStore {
         self.save(&SessionState::from_json(text)?)
     }
 
-    /// The text of a session file, when it exists and holds a session state;
-    /// `None` when it is missing or unreadable.
+    /// The text of a session file, when it exists and holds a session state
+    /// (as `JSON.parse` reads it: see the [module docs](self)); `None` when
+    /// it is missing or unreadable (and then moved aside).
     pub fn load_text(&self, id: &str) -> Result<Option<String>> {
         let id = SessionId::parse(id)?;
         Ok(self.read(&id).map(|(text, _)| text))
     }
 
-    /// A session file, parsed; `None` when missing or unreadable.
+    /// A session file, parsed; `None` when missing or unreadable (and then
+    /// moved aside). A file the store reads but that cannot be built as a
+    /// [`SessionState`] — a free-form value nested deeper than 127 levels or
+    /// holding a number beyond a double's range, which `JSON.parse` reads —
+    /// is an `ERR_INVALID_SESSION_STATE` error, and stays where it is.
     pub fn load(&self, id: &str) -> Result<Option<SessionState>> {
         let id = SessionId::parse(id)?;
-        Ok(self.read(&id).map(|(_, state)| state))
+        self.read(&id)
+            .map(|(text, _)| SessionState::from_json(&text))
+            .transpose()
     }
 
-    pub(crate) fn read(&self, id: &SessionId) -> Option<(String, SessionState)> {
-        let text = self.read_text(id)?;
-        match SessionState::from_json(&text) {
-            Ok(state) => Some((text, state)),
-            Err(_) => {
-                self.quarantine(id);
-                None
-            }
+    /// The text of a session file and what it says, when it holds a session
+    /// state as `JSON.parse` reads it (see [`StoredState`]); a file that is
+    /// not one is moved aside.
+    pub(crate) fn read(&self, id: &SessionId) -> Option<(String, StoredState)> {
+        let read = self.with_text(id, |text| {
+            let state = StoredState::check(&js_text::json_in(text)).ok()?;
+            Some((text.to_string(), state))
+        })?;
+        if read.is_none() {
+            self.quarantine(id);
         }
+        read
     }
 
     /// Deletes a session file; `false` when there was none.
@@ -224,15 +239,10 @@ impl SessionStore {
         Ok(ids)
     }
 
-    /// The text of a session file, when it can be read as UTF-8 (an
-    /// unreadable one is moved aside).
-    pub(crate) fn read_text(&self, id: &SessionId) -> Option<String> {
-        self.with_text(id, str::to_string)
-    }
-
-    /// Hands the text of a session file to `f` without copying it, when it
-    /// can be read as UTF-8 (an unreadable one is moved aside); `f` must not
-    /// read a file itself (see [`with_file`]).
+    /// Hands the text of a session file to `f` (without copying it when it is
+    /// UTF-8), `None` when it cannot be read (it is missing, say). Bytes that
+    /// are not UTF-8 are read as `readFileSync(path, "utf-8")` reads them, as
+    /// U+FFFD. `f` must not read a file itself (see [`with_file`]).
     pub(crate) fn with_text<R>(&self, id: &SessionId, f: impl FnOnce(&str) -> R) -> Option<R> {
         self.with_text_in(None, id, f)
     }
@@ -245,19 +255,12 @@ impl SessionStore {
         id: &SessionId,
         f: impl FnOnce(&str) -> R,
     ) -> Option<R> {
-        let text = |bytes: &[u8]| match std::str::from_utf8(bytes) {
-            Ok(text) => Some(f(text)),
-            Err(_) => None,
-        };
-        let result = match dir {
+        let text = |bytes: &[u8]| f(&String::from_utf8_lossy(bytes));
+        match dir {
             Some(dir) => with_file_in(dir, &self.dir, &format!("{id}.json"), text),
             None => with_file(&self.path_of(id), text),
         }
-        .ok()?;
-        if result.is_none() {
-            self.quarantine(id);
-        }
-        result
+        .ok()
     }
 
     pub(crate) fn ensure_dir(&self) -> Result<()> {
@@ -852,5 +855,174 @@ pub(crate) mod tests {
         assert_eq!(err.code(), "ERR_SESSION_IO");
         assert!(err.to_string().contains("a-file"), "{err}");
         assert_eq!(fs::read_to_string(&base).unwrap(), "not a folder");
+    }
+
+    /// A store whose folder holds the file `f.json` with `bytes`.
+    fn store_with(bytes: &[u8]) -> (tempfile::TempDir, SessionStore) {
+        let dir = tempfile::tempdir().unwrap();
+        let store = SessionStore::new(dir.path());
+        fs::create_dir_all(store.dir()).unwrap();
+        fs::write(store.dir().join("f.json"), bytes).unwrap();
+        (dir, store)
+    }
+
+    #[test]
+    fn reads_files_in_every_shape_as_json_parse_does() {
+        use crate::shapes::{self, Rng, Style};
+        let dir = tempfile::tempdir().unwrap();
+        let store = SessionStore::new(dir.path());
+        fs::create_dir_all(store.dir()).unwrap();
+        let mut rng = Rng::new(1);
+        let mut files = Vec::new();
+        for i in 0..200 {
+            let id = format!("s{i:03}");
+            let status = rng.pick(&["active", "completed", "failed", "cancelled"]);
+            let state = shapes::state(&mut rng, &id, status, "2026-01-01T00:00:00.000Z");
+            let text = shapes::write(&state, &Style::random(&mut rng), &mut rng);
+            fs::write(store.dir().join(format!("{id}.json")), &text).unwrap();
+            files.push((id, text));
+        }
+        // The shapes are there: CRLF, tabs, escapes, keys written twice.
+        let count = |f: &dyn Fn(&str) -> bool| files.iter().filter(|(_, t)| f(t)).count();
+        assert!(count(&|t| t.contains("\r\n")) > 20);
+        assert!(count(&|t| t.contains("\n\t\"")) > 20);
+        assert!(count(&|t| t.contains("\"st\\u0061tus\"") || t.contains("\"st\\u0061tu")) > 5);
+        // Many that a derived impl refuses (a key written twice, the first
+        // time with a value of another type).
+        let refused = |t: &str| serde_json::from_str::<SessionState>(&js_text::json_in(t)).is_err();
+        assert!(count(&refused) > 40);
+        for (id, text) in &files {
+            let expected: SessionState =
+                serde_json::from_value(shapes::parse(text).unwrap()).unwrap();
+            assert_eq!(
+                store.load_text(id).unwrap().as_deref(),
+                Some(text.as_str()),
+                "{id}"
+            );
+            assert_eq!(store.load(id).unwrap(), Some(expected), "{id}");
+        }
+        assert_eq!(store.corrupt_files().unwrap(), Vec::<PathBuf>::new());
+        // cleanup reads them alike: every finished one is old.
+        let finished = files
+            .iter()
+            .filter(|(_, t)| !t.contains("\"running\""))
+            .count();
+        let far = clock::parse_iso_ms("2027-01-01T00:00:00.000Z").unwrap();
+        let finished_now = files
+            .iter()
+            .filter(|(id, _)| store.load(id).unwrap().unwrap().status != SessionStatus::Active)
+            .count();
+        assert!(finished_now > 50 && finished_now <= finished);
+        assert_eq!(store.cleanup(7.0, far).unwrap() as usize, finished_now);
+        assert_eq!(store.list().unwrap().len(), files.len() - finished_now);
+        assert_eq!(store.corrupt_files().unwrap(), Vec::<PathBuf>::new());
+    }
+
+    #[test]
+    fn bytes_that_are_not_utf8_are_read_as_node_decodes_them() {
+        // `readFileSync(path, "utf-8")` reads them as U+FFFD, which
+        // JSON.parse accepts inside a string.
+        let text = serde_json::to_string(&state("f", SessionStatus::Active, "x")).unwrap();
+        let mut bytes = text.replacen("\"op\"", "\"o@\"", 1).into_bytes();
+        let at = bytes.iter().position(|&b| b == b'@').unwrap();
+        bytes[at] = 0xff;
+        let (_dir, store) = store_with(&bytes);
+        assert_eq!(store.load("f").unwrap().unwrap().operation, "o\u{FFFD}");
+        assert!(store.corrupt_files().unwrap().is_empty());
+    }
+
+    #[test]
+    fn a_state_nested_deeper_than_serde_json_builds_is_read_and_kept() {
+        let mut value = serde_json::to_value(state(
+            "f",
+            SessionStatus::Completed,
+            "2020-01-01T00:00:00.000Z",
+        ))
+        .unwrap();
+        value["context"] = serde_json::json!({"deep": "@"});
+        let depth = 100_000;
+        let nested = format!("{}1{}", "[".repeat(depth), "]".repeat(depth));
+        let text = value.to_string().replace("\"@\"", &nested);
+        let (_dir, store) = store_with(text.as_bytes());
+        // JSON.parse reads it: the store does, and keeps it; only a
+        // SessionState cannot hold it.
+        assert_eq!(
+            store.load_text("f").unwrap().as_deref(),
+            Some(text.as_str())
+        );
+        assert_eq!(
+            store.load("f").unwrap_err().code(),
+            "ERR_INVALID_SESSION_STATE"
+        );
+        assert!(store.corrupt_files().unwrap().is_empty());
+        let now = clock::now_ms();
+        assert_eq!(store.cleanup(7.0, now).unwrap(), 1);
+    }
+
+    #[test]
+    fn damaged_files_are_read_as_json_parse_reads_them_or_moved_aside_whole() {
+        use crate::shapes::{self, Rng, Style};
+        let mut rng = Rng::new(3);
+        let old = "2020-01-01T00:00:00.000Z";
+        let sources: Vec<String> = (0..20)
+            .map(|i| {
+                let status = if i % 2 == 0 { "active" } else { "completed" };
+                let state = shapes::state(&mut rng, "f", status, old);
+                shapes::write(&state, &Style::random(&mut rng), &mut rng)
+            })
+            .collect();
+        let now = clock::now_ms();
+        for case in 0..200 {
+            let source = sources[rng.below(sources.len())].clone();
+            let (kind, bytes) = shapes::damaged(&mut rng, source.as_bytes());
+            let label = format!(
+                "case {case} ({kind}): {:?}",
+                String::from_utf8_lossy(&bytes)
+                    .chars()
+                    .take(300)
+                    .collect::<String>()
+            );
+            let text = String::from_utf8_lossy(&bytes);
+            // Never a panic, whatever the text.
+            let _ = crate::crash::mark_crashed(&text, old);
+            let json = shapes::is_json(&bytes);
+            let built = SessionState::from_json(&text);
+            for call in ["load", "scan", "cleanup"] {
+                let (_dir, store) = store_with(&bytes);
+                match call {
+                    "load" => {
+                        if let Some(read) = store.load_text("f").unwrap() {
+                            assert_eq!(read, text, "{label}");
+                        }
+                    }
+                    "scan" => {
+                        let found = store.find_crashed(0.0, now).unwrap();
+                        assert!(shapes::is_json(found.as_bytes()), "{label}: {found}");
+                    }
+                    _ => {
+                        store.cleanup(7.0, now).unwrap();
+                    }
+                }
+                let (file, aside) = (
+                    store.dir().join("f.json"),
+                    store.dir().join("f.json.corrupt"),
+                );
+                if aside.exists() {
+                    assert_eq!(fs::read(&aside).unwrap(), bytes, "{label}");
+                    assert!(!file.exists(), "{label}");
+                    // Moved aside only when JSON.parse refuses it or its
+                    // shape is wrong.
+                    assert!(!json || built.is_err(), "{call} {label}");
+                    assert!(!(kind == "deep" && json), "{call} {label}");
+                } else if file.exists() {
+                    assert_eq!(fs::read(&file).unwrap(), bytes, "{label}");
+                    // What JSON.parse refuses is moved aside.
+                    assert!(json, "{call} {label}");
+                } else {
+                    assert_eq!(call, "cleanup", "{label}");
+                    assert!(json, "{label}");
+                }
+            }
+        }
     }
 }
