@@ -35,9 +35,9 @@ export declare class NativeManager {
    * Creates a session and writes its file. `contextJson` is
    * `JSON.stringify(context)`; `readContext()` returns it anew at each save.
    */
-  createSession(operation: string, contextJson: string, readContext: () => string | undefined): NativeSession
+  createSession(operation: string, contextJson: string, readContext: () => string | undefined): SessionParts
   /** Resumes a crashed session given as JSON text; `null` when it is live here. */
-  resumeSession(stateJson: string, readContext: () => string | undefined): NativeSession | null
+  resumeSession(stateJson: string, readContext: () => string | undefined): SessionParts | null
   /** Cancels a session; `false` for an unknown id. */
   cancelSession(id: string, reason?: string | undefined | null): boolean
   /** Completes and forgets a session; `false` for an unknown id. */
@@ -90,9 +90,9 @@ export declare class NativeSession {
   /** The context as last read on its own thread, as JSON text. */
   get contextJson(): string
   /** A handle on the session's cancellation token. */
-  token(): NativeToken
+  get token(): NativeToken
   /** A handle on the session's tracker. */
-  tracker(): NativeTracker
+  get tracker(): NativeTracker
 }
 
 /** Session files in `<basePath>/.msw/sessions/`. */
@@ -247,6 +247,23 @@ export interface LiveCounts {
  * machine, to cancel it; returns whether a live owner exists.
  */
 export declare function requestCancellation(basePath: string, id: string, reason?: string | undefined | null): boolean
+
+/**
+ * A session as its manager hands it to JavaScript: its parts, and no
+ * handle on the session itself, so that a finished session is freed when
+ * its manager lets go of it, not when a handle is collected (a loop that
+ * never yields gives no turn for that).
+ */
+export interface SessionParts {
+  /** The session id. */
+  id: string
+  /** Creation time, ms since the epoch. */
+  createdAtMs: number
+  /** A handle on the session's tracker. */
+  tracker: NativeTracker
+  /** A handle on the session's cancellation token. */
+  token: NativeToken
+}
 
 /**
  * The progress statuses, in the order in which the core passes them as

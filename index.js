@@ -882,13 +882,13 @@ function newSession(operation, context) {
 /**
  * Fills a session object from the core's handle on the session.
  * @param {import("./index.js").Session} session
- * @param {import("./binding.js").NativeSession} handle
+ * @param {import("./binding.js").NativeSession | import("./binding.js").SessionParts} handle
  * @returns {import("./index.js").Session}
  */
 function fillSession(session, handle) {
   session.id = handle.id;
-  session.progress = new ProgressTracker(/** @type {any} */ (kWrap), /** @type {any} */ (handle.tracker()));
-  session.cancellation = sourceOf(handle.token());
+  session.progress = new ProgressTracker(/** @type {any} */ (kWrap), /** @type {any} */ (handle.tracker));
+  session.cancellation = sourceOf(handle.token);
   session.createdAt = new Date(handle.createdAtMs);
   return session;
 }
@@ -978,7 +978,7 @@ class SessionManager {
 
   /**
    * @param {import("./index.js").Session} session
-   * @param {import("./binding.js").NativeSession} handle
+   * @param {import("./binding.js").NativeSession | import("./binding.js").SessionParts} handle
    */
   #adopt(session, handle) {
     fillSession(session, handle);

@@ -50,15 +50,43 @@ impl NativeSession {
     }
 
     /// A handle on the session's cancellation token.
-    #[napi]
+    #[napi(getter)]
     pub fn token(&self) -> NativeToken {
         NativeToken::from_core(self.session.source().token().clone())
     }
 
     /// A handle on the session's tracker.
-    #[napi]
+    #[napi(getter)]
     pub fn tracker(&self) -> NativeTracker {
         NativeTracker::from_core(self.session.tracker().clone())
+    }
+}
+
+/// A session as its manager hands it to JavaScript: its parts, and no
+/// handle on the session itself, so that a finished session is freed when
+/// its manager lets go of it, not when a handle is collected (a loop that
+/// never yields gives no turn for that).
+#[napi(object, object_from_js = false)]
+pub struct SessionParts {
+    /// The session id.
+    #[napi(ts_type = "string")]
+    pub id: Text,
+    /// Creation time, ms since the epoch.
+    pub created_at_ms: f64,
+    /// A handle on the session's tracker.
+    pub tracker: NativeTracker,
+    /// A handle on the session's cancellation token.
+    pub token: NativeToken,
+}
+
+impl SessionParts {
+    fn of(session: &Session) -> Self {
+        Self {
+            id: Text(session.id().to_string()),
+            created_at_ms: session.created_at_ms() as f64,
+            tracker: NativeTracker::from_core(session.tracker().clone()),
+            token: NativeToken::from_core(session.source().token().clone()),
+        }
     }
 }
 
@@ -107,13 +135,13 @@ impl NativeManager {
         operation: Text,
         context_json: String,
         read_context: Function<'_>,
-    ) -> napi::Result<NativeSession> {
+    ) -> napi::Result<SessionParts> {
         let provider = JsContextProvider::new(JsFunction::new(&env, &read_context)?);
         let session = self
             .manager
             .create_session(operation.0, context_json, Some(provider))
             .or_throw(&env)?;
-        Ok(NativeSession { session })
+        Ok(SessionParts::of(&session))
     }
 
     /// Resumes a crashed session given as JSON text; `null` when it is live here.
@@ -126,14 +154,14 @@ impl NativeManager {
         env: Env,
         state_json: String,
         read_context: Function<'_>,
-    ) -> napi::Result<Option<NativeSession>> {
+    ) -> napi::Result<Option<SessionParts>> {
         let state = SessionState::from_json(&state_json).or_throw(&env)?;
         let provider = JsContextProvider::new(JsFunction::new(&env, &read_context)?);
         let session = self
             .manager
             .resume_session(state, Some(provider))
             .or_throw(&env)?;
-        Ok(session.map(|session| NativeSession { session }))
+        Ok(session.as_deref().map(SessionParts::of))
     }
 
     /// Cancels a session; `false` for an unknown id.

@@ -287,6 +287,7 @@ impl SessionManager {
             context,
             written: Mutex::new(None),
             finished: Default::default(),
+            hook: Default::default(),
             owner: owner_record(),
             extra: Default::default(),
         });
@@ -339,6 +340,7 @@ impl SessionManager {
             context,
             written: Mutex::new(None),
             finished: Default::default(),
+            hook: Default::default(),
             owner: owner_record(),
             extra,
         });
@@ -351,10 +353,11 @@ impl SessionManager {
         let start = session.tracker.snapshot();
         lock(&session.context.last).paired = Some(start);
         self.inner.writer.write(&session, Read::Cached, true)?;
-        session.tracker.on_progress(Arc::new(SaveOnChange {
+        let hook = session.tracker.on_progress(Arc::new(SaveOnChange {
             manager: Arc::downgrade(&self.inner),
             session: Arc::downgrade(&session),
         }));
+        let _ = session.hook.set(hook);
         let id = session.id.to_string();
         lock(&self.inner.sessions).insert(id, session.clone());
         crate::registry::register(self.inner.registry_dir(), &session);
@@ -416,9 +419,15 @@ impl SessionManager {
             .store(true, std::sync::atomic::Ordering::Release);
         lock(&self.inner.sessions).shift_remove(id);
         crate::registry::unregister(self.inner.registry_dir(), id);
-        // What the session holds goes now, not when its handle is collected
-        // (a loop that never yields gives no turn for that).
+        // What the session holds goes now, not when the JavaScript objects
+        // on it are collected (a loop that never yields gives no turn for
+        // that): its context reader, and its tracker's tie to this manager
+        // (later changes of a finished session's tracker are heard by the
+        // tracker's own listeners only, and not written).
         session.context.release();
+        if let Some(hook) = session.hook.get() {
+            session.tracker.remove_listener(*hook);
+        }
         Ok(true)
     }
 

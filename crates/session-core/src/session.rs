@@ -137,11 +137,12 @@ impl ContextCell {
         self.provider().is_some_and(|p| p.readable_here())
     }
 
-    /// Lets go of the provider: the context is not read again, and saves
-    /// use the last context read. Dropped outside the lock (dropping a
-    /// JavaScript reference may post to its thread).
+    /// Lets go of the provider and of the tracker state paired with the
+    /// last read: the context is not read again. Dropped outside the lock
+    /// (dropping a JavaScript reference may post to its thread).
     pub(crate) fn release(&self) {
         let provider = lock(&self.provider).take();
+        lock(&self.last).paired = None;
         drop(provider);
     }
 
@@ -259,6 +260,9 @@ pub struct Session {
     pub(crate) written: Mutex<Option<u64>>,
     /// Set when the session was completed or failed and left its manager.
     pub(crate) finished: AtomicBool,
+    /// The tracker listener that reports the session's changes to its
+    /// manager, removed when the session finishes.
+    pub(crate) hook: std::sync::OnceLock<crate::listeners::ListenerId>,
     /// This process as the owner, as written in the file.
     pub(crate) owner: Value,
     /// Fields of a resumed file that this version does not know, kept.
