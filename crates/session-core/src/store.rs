@@ -332,6 +332,8 @@ impl SessionStore {
         if self.options.fsync {
             fs::File::open(folder)?.sync_all()?;
         }
+        #[cfg(not(unix))]
+        let _ = folder;
         Ok(())
     }
 }
