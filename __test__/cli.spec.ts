@@ -183,8 +183,11 @@ describe.skipIf(isReference)("msw-session CLI", () => {
       const r = await cliClosingPipe([...args, "--dir", base]);
       expect({ args, code: r.code, stderr: r.stderr, chunks: r.chunks }).toEqual({ args, code: 0, stderr: "", chunks: 1 });
     }
-    // As a shell pipeline runs it.
-    const head = spawn("sh", ["-c", `"${process.execPath}" "${BIN}" show ${id} --dir "${base}" | head -3 >/dev/null`]);
+    // As a shell pipeline runs it (sh, or cmd on Windows), into a reader that stops after three
+    // lines as `head -3` does (a Node one: Windows has no head).
+    const head3 = "let n=0;process.stdin.on('data',d=>{for(const c of d)if(c===10&&++n===3)process.exit(0)})";
+    const node = `"${process.execPath}"`;
+    const head = spawn(`${node} "${BIN}" show ${id} --dir "${base}" | ${node} -e "${head3}"`, { shell: true });
     children.push(head);
     let stderr = "";
     head.stderr.on("data", (d) => (stderr += d));

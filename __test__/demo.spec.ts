@@ -6,7 +6,7 @@ import fs from "node:fs";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
 
-import { childProcesses, isReference, packageRoot, sessionsDir, tempDirs } from "./helpers.js";
+import { childProcesses, isReference, packageRoot, sessionsDir, tempDirs, windowsSkip } from "./helpers.js";
 
 const tempDir = tempDirs();
 const children = childProcesses();
@@ -151,8 +151,10 @@ describe.skipIf(isReference)("npm run demo -- --ci", () => {
   });
 });
 
+const script = windowsSkip("script");
+
 describe.skipIf(isReference)("npm run demo on a terminal", () => {
-  it("ends on a clean screen: every session's bar, then every state file, nothing overdrawn", async (ctx) => {
+  it.skipIf(script.skip)(script.title("ends on a clean screen: every session's bar, then every state file, nothing overdrawn"), async (ctx) => {
     if (!fs.existsSync(SCRIPT)) ctx.skip(`${SCRIPT} (util-linux) is missing: no pseudo-terminal to run the demo on`);
     const dir = tempDir();
     // `script` gives the demo a pty as stdout, so it takes its interactive path; the hidden

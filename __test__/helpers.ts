@@ -8,6 +8,38 @@ import { afterEach, expect } from "vitest";
 /** True when the suite runs against the reference TypeScript module (`MSW_IMPL=reference`). */
 export const isReference = process.env.MSW_IMPL === "reference";
 
+/**
+ * The tests that do not run on Windows, by what they need that it lacks: the one list of them.
+ * Each is skipped there with this reason in its name (see {@link windowsSkip}).
+ */
+export const windowsSkips = {
+  modes: "POSIX file modes (Windows keeps privacy in ACLs)",
+  script: "util-linux script(1) for a pseudo-terminal",
+  linuxRelease: "scripts/release.mjs builds and installs the Linux targets only",
+  /** Only where no junction can be made (wine 8); Windows itself makes them, across drives too. */
+  junctions: "no junctions here (wine 8: ENOTSUP) to link the samples' packages with",
+} as const;
+
+/** Whether tests of `kind` are skipped here, and their `title`, with the reason when they are. */
+export function windowsSkip(kind: keyof typeof windowsSkips): { skip: boolean; title: (title: string) => string } {
+  const skip = process.platform === "win32" && (kind !== "junctions" || !junctionsWork());
+  return { skip, title: (title) => (skip ? `${title} [skipped on Windows: ${windowsSkips[kind]}]` : title) };
+}
+
+/** Whether a junction can be made in the temp folder (wine 8 refuses with ENOTSUP). */
+function junctionsWork(): boolean {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), "msw-session-junction-"));
+  try {
+    fs.mkdirSync(path.join(dir, "target"));
+    fs.symlinkSync(path.join(dir, "target"), path.join(dir, "link"), "junction");
+    return fs.existsSync(path.join(dir, "link"));
+  } catch {
+    return false;
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+}
+
 /** The package folder (the parent of `__test__/`). */
 export const packageRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
 
@@ -26,17 +58,49 @@ export const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-
 /**
  * Registers an `afterEach` that removes every folder made by the returned factory.
  * Call once at the top of a spec file; call the factory in each test that writes.
+ *
+ * On Windows an owner lock file (`owners/<instance>.lock`) and the folders above it stay
+ * behind: this process holds its owner lock until it exits, and Windows keeps a deleted file
+ * that is still open in its folder until it is closed, so the folders cannot be removed yet
+ * (`npm run test:windows` empties the temp folder after the run). Anything else that cannot be
+ * removed is an error, as on Unix.
  */
 export function tempDirs(): () => string {
   const made: string[] = [];
   afterEach(() => {
-    for (const dir of made.splice(0)) fs.rmSync(dir, { recursive: true, force: true });
+    for (const dir of made.splice(0)) {
+      try {
+        fs.rmSync(dir, { recursive: true, force: true });
+      } catch (error) {
+        if (process.platform !== "win32") throw error;
+        // rmSync stops at the first folder it cannot remove: remove the rest, one by one.
+        if (removeAllButOwnerLocks(dir).length > 0) throw error;
+      }
+    }
   });
   return () => {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), "msw-session-test-"));
     made.push(dir);
     return dir;
   };
+}
+
+/**
+ * Removes everything in `dir` but owner lock files (`owners/*.lock`), and `dir` once empty;
+ * returns the other files still there (deleted, but held open elsewhere).
+ */
+function removeAllButOwnerLocks(dir: string): string[] {
+  const isOwnerLock = (name: string) => path.basename(dir) === "owners" && name.endsWith(".lock");
+  const stayed: string[] = [];
+  for (const entry of fs.readdirSync(dir, { withFileTypes: true })) {
+    const entryPath = path.join(dir, entry.name);
+    if (entry.isDirectory()) stayed.push(...removeAllButOwnerLocks(entryPath));
+    else if (!isOwnerLock(entry.name)) fs.rmSync(entryPath);
+  }
+  const left = fs.readdirSync(dir, { withFileTypes: true });
+  if (left.length === 0) fs.rmdirSync(dir);
+  for (const entry of left) if (!entry.isDirectory() && !isOwnerLock(entry.name)) stayed.push(path.join(dir, entry.name));
+  return stayed;
 }
 
 /** The folder that holds session files under `basePath`. */

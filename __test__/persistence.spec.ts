@@ -31,7 +31,10 @@ import {
   sessionsDir,
   tempDirs,
   waitFor,
+  windowsSkip,
 } from "./helpers";
+
+const modes = windowsSkip("modes");
 
 const tempDir = tempDirs();
 
@@ -308,7 +311,7 @@ describe.skipIf(isReference)("persistence", () => {
   }, 30_000);
 
   describe("file modes", () => {
-    it("D11: by default the folder is 0700 and the session and lock files 0600", () => {
+    it.skipIf(modes.skip)(modes.title("D11: by default the folder is 0700 and the session and lock files 0600"), () => {
       const base = tempDir();
       const manager = new SessionManager({ basePath: base });
       const session = manager.createSession("modes", {});
@@ -325,7 +328,7 @@ describe.skipIf(isReference)("persistence", () => {
       expect(mode(sessionFile(storeBase, "s"))).toBe(0o600);
     });
 
-    it("{ fileMode: 0o640 } gives files 0640 and the folder 0750", () => {
+    it.skipIf(modes.skip)(modes.title("{ fileMode: 0o640 } gives files 0640 and the folder 0750"), () => {
       const base = tempDir();
       const manager = new SessionManager({ basePath: base, fileMode: 0o640 });
       const session = manager.createSession("modes", {});

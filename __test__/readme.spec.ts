@@ -21,7 +21,7 @@ import fs from "node:fs";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
 
-import { commandRunner, expectSucceeded, isReference, nestedEnv, outputTail, packageRoot, tempDirs } from "./helpers.js";
+import { commandRunner, expectSucceeded, isReference, nestedEnv, outputTail, packageRoot, tempDirs, windowsSkip } from "./helpers.js";
 
 const tempDir = tempDirs();
 /** The folder of the current test's command logs (see `commandRunner`). */
@@ -194,9 +194,10 @@ describe.skipIf(isReference)("README samples", () => {
     for (const block of json) expect(() => JSON.parse(block.code), `README.md:${block.line}`).not.toThrow();
   });
 
+  const junctions = windowsSkip("junctions");
   for (const sample of samples) {
     const title = `${sample.section} (README.md:${sample.line}): ${sample.files.map((f) => f.name).join(" + ")}`;
-    it(title, { timeout: 180_000 }, async () => {
+    it.skipIf(junctions.skip)(junctions.title(title), { timeout: 180_000 }, async () => {
       const dir = tempDir();
       logDir = tempDir();
       fs.writeFileSync(path.join(dir, "package.json"), JSON.stringify({ name: "readme-sample", private: true, type: "module" }, null, 2));

@@ -14,7 +14,7 @@ import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 
 import { startRegistry } from "./fixtures/local-registry.mjs";
-import { type CommandRun, commandRunner, expectSucceeded, isReference, nestedEnv, packageRoot, pathWithoutRust } from "./helpers.js";
+import { type CommandRun, commandRunner, expectSucceeded, isReference, nestedEnv, packageRoot, pathWithoutRust, windowsSkip } from "./helpers.js";
 
 const MINUTES = 60_000;
 const TOOLS = path.join(packageRoot, "__test__", "tools");
@@ -60,7 +60,9 @@ function expectPrebuilt(dir: string, modules = path.join(dir, "node_modules")): 
   expect(fs.readdirSync(path.join(modules, "msw-session")).filter((f) => f.endsWith(".node"))).toEqual([]);
 }
 
-describe.skipIf(isReference)("a release through a real registry, installed without Rust", () => {
+const linuxRelease = windowsSkip("linuxRelease");
+
+describe.skipIf(isReference || linuxRelease.skip)(linuxRelease.title("a release through a real registry, installed without Rust"), () => {
   beforeAll(async () => {
     work = fs.mkdtempSync(path.join(os.tmpdir(), "msw-session-registry-"));
     fs.mkdirSync(path.join(work, "logs"));

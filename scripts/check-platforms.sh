@@ -1,10 +1,10 @@
 #!/usr/bin/env bash
-# Type-checks both crates (the core with its tests, and the napi binding) for
+# Type-checks both crates (the core with its tests and examples, and the napi binding) for
 # Windows and macOS from a Linux machine, with warnings denied:
 #
 #   scripts/check-platforms.sh [target...]
 #
-# (default targets: x86_64-pc-windows-msvc aarch64-apple-darwin
+# (default targets: x86_64-pc-windows-msvc aarch64-pc-windows-msvc aarch64-apple-darwin
 # x86_64-apple-darwin). Nothing is linked, so no Windows or macOS SDK is
 # needed: cargo builds the standard library of each target from source
 # (`-Zbuild-std`), which needs a rustc whose source is at hand. Debian ships
@@ -23,7 +23,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 readonly PACKAGES=(rustc-web cargo-web rust-web-src)
-readonly DEFAULT_TARGETS=(x86_64-pc-windows-msvc aarch64-apple-darwin x86_64-apple-darwin)
+readonly DEFAULT_TARGETS=(x86_64-pc-windows-msvc aarch64-pc-windows-msvc aarch64-apple-darwin x86_64-apple-darwin)
 readonly TARGET_DIR=target/check-platforms
 
 # The installed version of a package, empty when it is not installed.

@@ -49,7 +49,7 @@ let registry;
 try {
   step("cross-platform type check (Windows, macOS)", () => {
     sh("bash", [path.join(root, "scripts", "check-platforms.sh")], { stdio: "inherit" });
-    return "x86_64-pc-windows-msvc, aarch64-apple-darwin, x86_64-apple-darwin";
+    return "x86_64-pc-windows-msvc, aarch64-pc-windows-msvc, aarch64-apple-darwin, x86_64-apple-darwin";
   });
 
   sh("npm", ["install", "--no-audit", "--no-fund", "--prefer-offline"], { cwd: toolsDir });

@@ -54,7 +54,7 @@ function debianVersion(pkg) {
 
 let aptUpdated = false;
 /** Installs Debian packages (`name=version`) that are not installed at that version. */
-function aptInstall(packages) {
+export function aptInstall(packages) {
   const missing = packages.filter((p) => {
     const [name, version] = p.split("=");
     return debianVersion(name) !== version;

@@ -335,6 +335,8 @@ impl SessionStore {
         if self.options.fsync {
             fs::File::open(folder)?.sync_all()?;
         }
+        #[cfg(not(unix))]
+        let _ = folder;
         Ok(())
     }
 }
@@ -687,7 +689,18 @@ pub(crate) mod tests {
     #[test]
     fn reads_json_files_of_any_size_whole() {
         let dir = tempfile::tempdir().unwrap();
+        #[cfg(not(windows))]
         let folder = fs::File::open(dir.path()).unwrap();
+        // Windows opens a folder only with FILE_FLAG_BACKUP_SEMANTICS.
+        #[cfg(windows)]
+        let folder = {
+            use std::os::windows::fs::OpenOptionsExt;
+            fs::File::options()
+                .read(true)
+                .custom_flags(0x0200_0000)
+                .open(dir.path())
+                .unwrap()
+        };
         for len in [2, 4095, 4096, 4097, 16_383, 16_384, 16_385, 40_000] {
             let name = format!("f{len}.json");
             let path = dir.path().join(&name);
