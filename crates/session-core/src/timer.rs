@@ -395,13 +395,24 @@ mod tests {
 
     #[test]
     fn cancelled_jobs_do_not_run() {
+        // The timer thread is held in a job of its own while the test
+        // schedules and cancels, so no deadline can pass in between, however
+        // busy the machine (the cancel used to race a 1 ms deadline).
+        let (started_tx, started) = mpsc::channel();
+        let (release, released) = mpsc::channel::<()>();
+        after(Duration::ZERO, move || {
+            started_tx.send(()).unwrap();
+            let _ = released.recv();
+        });
+        started.recv().unwrap();
         let (tx, rx) = mpsc::channel();
         let tx2 = tx.clone();
         let handle = after(Duration::from_millis(1), move || {
             tx.send("cancelled").unwrap()
         });
         handle.cancel();
-        after(Duration::from_millis(20), move || tx2.send("ran").unwrap());
+        after(Duration::from_millis(2), move || tx2.send("ran").unwrap());
+        release.send(()).unwrap();
         assert_eq!(rx.recv().unwrap(), "ran");
         assert!(rx.try_recv().is_err());
         assert!(!handle.is_active());
