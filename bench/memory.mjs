@@ -12,9 +12,11 @@
 //    completes sessions, each with a progress and a cancellation listener
 //    that close over the session (as real code does). Memory must stay flat
 //    and the package's own counts (`liveCounts()`) must return to zero.
+import { spawnSync } from "node:child_process";
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
+import { fileURLToPath } from "node:url";
 
 import * as pkg from "../index.mjs";
 
@@ -195,8 +197,79 @@ async function sessionLifecycles() {
   }
 }
 
+const UNYIELDING = quick ? 10_000 : 50_000;
+/** The goal of issue 20: RSS growth of 50,000 lifecycles that never yield. */
+const UNYIELDING_BOUND_MB = 30;
+
+/**
+ * The loop of a batch job or a synchronous handler (issue 20.3): create, add a
+ * listener, start, one step, remove the listener, complete; UNYIELDING times,
+ * yielding to the event loop every `yieldEvery` sessions (0: never). Run in a
+ * process of its own (`--lifecycles <yieldEvery>`), so that no earlier
+ * measurement's freed memory hides this one's growth. RSS is sampled after one
+ * `gc()` without a turn of the event loop, then after five turns (when Node
+ * has run the finalizers of collected native objects).
+ */
+async function lifecycles(yieldEvery) {
+  const basePath = fs.mkdtempSync(path.join(os.tmpdir(), "msw-session-bench-mem-"));
+  try {
+    const manager = new pkg.SessionManager({ basePath });
+    const before = sample();
+    for (let i = 0; i < UNYIELDING; i++) {
+      const session = manager.createSession("bench-unyielding", { index: i });
+      const off = session.progress.onProgress(() => {});
+      session.progress.start(1);
+      session.progress.completeStep("one");
+      off();
+      manager.completeSession(session.id);
+      if (yieldEvery > 0 && i % yieldEvery === yieldEvery - 1) await new Promise((resolve) => setImmediate(resolve));
+    }
+    global.gc();
+    const m = process.memoryUsage();
+    const afterOneGc = { rssMB: m.rss / MB, heapUsedMB: m.heapUsed / MB };
+    const countsAfterOneGc = pkg.liveCounts();
+    const settled = await settledSample();
+    const countsSettled = pkg.liveCounts();
+    manager.shutdown();
+    const rssGrowthMB = afterOneGc.rssMB - before.rssMB;
+    return {
+      sessions: UNYIELDING,
+      yieldEvery,
+      before,
+      afterOneGc,
+      countsAfterOneGc,
+      settled,
+      countsSettled,
+      rssGrowthMB,
+      boundMB: UNYIELDING_BOUND_MB,
+      verdict: rssGrowthMB <= UNYIELDING_BOUND_MB && countsAfterOneGc.callbacks === 0 ? "met" : "not met",
+    };
+  } finally {
+    fs.rmSync(basePath, { recursive: true, force: true });
+  }
+}
+
+const lifecyclesAt = process.argv.indexOf("--lifecycles");
+if (lifecyclesAt !== -1) {
+  process.stdout.write(`${JSON.stringify(await lifecycles(Number(process.argv[lifecyclesAt + 1])))}\n`);
+  process.exit(0);
+}
+
+/** `lifecycles(yieldEvery)` in a fresh process. */
+function lifecyclesInChild(yieldEvery) {
+  const child = spawnSync(
+    process.execPath,
+    ["--expose-gc", fileURLToPath(import.meta.url), ...(quick ? ["--quick"] : []), "--lifecycles", String(yieldEvery)],
+    { encoding: "utf8", maxBuffer: 16 * MB },
+  );
+  if (child.status !== 0) throw new Error(`the lifecycles child failed (exit ${child.status}): ${child.stderr}`);
+  return JSON.parse(child.stdout.trim().split("\n").at(-1));
+}
+
 const result = {
   node: process.version,
+  unyieldingLifecycles: lifecyclesInChild(0),
+  yieldingLifecycles: lifecyclesInChild(100),
   quick,
   baseline: sample(),
   liveSessions: liveSessions(),

@@ -732,6 +732,18 @@ if (memory) {
         `from ${g.first.updates.toLocaleString("en-US")} to ${g.last.updates.toLocaleString("en-US")} updates (bound ${g.boundMB} MB): **${g.verdict}**.`,
     );
   }
+  for (const [label, u] of [
+    ["without yielding", memory.unyieldingLifecycles],
+    [`yielding every ${memory.yieldingLifecycles?.yieldEvery}`, memory.yieldingLifecycles],
+  ]) {
+    if (!u) continue;
+    out.push(
+      `- ${u.sessions.toLocaleString("en-US")} lifecycles ${label} (create, a listener, start, a step, the listener removed, complete; ` +
+        `a process of its own): RSS +${mb(u.rssGrowthMB)} MB after one gc() (goal ≤ ${u.boundMB} MB without yielding), ` +
+        `liveCounts() then ${JSON.stringify(u.countsAfterOneGc)}; after five event-loop turns RSS +${mb(u.settled.rssMB - u.before.rssMB)} MB, ` +
+        `liveCounts() ${JSON.stringify(u.countsSettled)}: **${u.verdict}**.`,
+    );
+  }
   const life = memory.sessionLifecycles;
   if (life) {
     out.push(
