@@ -73,6 +73,24 @@ describe.skipIf(isReference)("a finished session leaves nothing behind", () => {
     expect(after.callbacks).toBe(before.callbacks);
   });
 
+  it("at once, in a loop that never yields: one gc() and no event-loop turn (issue 20.3)", async () => {
+    const manager = new SessionManager({ basePath: tempDir() });
+    const before = await settled();
+    const finish = [(id: string) => manager.completeSession(id), (id: string) => manager.failSession(id, "boom")];
+    for (let i = 0; i < 2000; i++) {
+      const session = manager.createSession("batch", { i });
+      const off = session.progress.onProgress(() => void session.context);
+      session.progress.start(1);
+      session.progress.completeStep("one");
+      off();
+      finish[i % 2](session.id);
+    }
+    gc();
+    const after = live();
+    expect([after.sessions, after.attachable, after.callbacks]).toEqual([before.sessions, before.attachable, before.callbacks]);
+    expect(after.dirty).toBe(0);
+  });
+
   it("after failure", async () => {
     const { before, after } = await cycles((m, id) => m.failSession(id, "boom"));
     expect([after.sessions, after.attachable, after.dirty]).toEqual([before.sessions, before.attachable, 0]);
