@@ -795,7 +795,7 @@ impl ProgressTracker {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
     use crate::listeners::FnListener;
 
@@ -901,7 +901,14 @@ mod tests {
         keys.iter().map(Key::name).collect()
     }
 
-    const BASE_NAMES: [&str; 6] = [
+    /// The keys of `state` as they are written, in order.
+    fn written_keys(state: &ProgressState) -> Vec<String> {
+        let json = serde_json::to_value(state).unwrap();
+        json.as_object().unwrap().keys().cloned().collect()
+    }
+
+    /// The keys every state has, in the reference's order.
+    pub(crate) const BASE_NAMES: [&str; 6] = [
         "sessionId",
         "operation",
         "status",
@@ -955,16 +962,9 @@ mod tests {
         assert!(st.keys().contains(Key::TotalSteps) && st.total_steps.is_none());
         assert!(st.keys().contains(Key::CurrentStep) && st.current_step.is_none());
         assert!(!st.keys().contains(Key::Error));
-        let json = serde_json::to_value(&st).unwrap();
-        let written: Vec<&str> = json
-            .as_object()
-            .unwrap()
-            .keys()
-            .map(|k| k.as_str())
-            .collect();
         let mut expected = BASE_NAMES.to_vec();
         expected.push("completedSteps");
-        assert_eq!(written, expected);
+        assert_eq!(written_keys(&st), expected);
     }
 
     #[test]
@@ -1035,16 +1035,9 @@ mod tests {
             (ProgressStatus::Running, Some(0.0), None)
         );
         assert_eq!(resumed.session_id, "new");
-        let json = serde_json::to_value(&resumed).unwrap();
-        let written: Vec<&str> = json
-            .as_object()
-            .unwrap()
-            .keys()
-            .map(|k| k.as_str())
-            .collect();
         let mut expected = BASE_NAMES.to_vec();
         expected.extend(["completedSteps", "eta", "z"]);
-        assert_eq!(written, expected);
+        assert_eq!(written_keys(&resumed), expected);
     }
 
     #[test]

@@ -434,19 +434,9 @@ mod tests {
             .keys()
             .map(|k| k.as_str())
             .collect();
-        assert_eq!(
-            keys,
-            [
-                "sessionId",
-                "operation",
-                "status",
-                "progress",
-                "startedAt",
-                "updatedAt",
-                "completedSteps",
-                "error"
-            ]
-        );
+        let mut expected = crate::progress::tests::BASE_NAMES.to_vec();
+        expected.extend(["completedSteps", "error"]);
+        assert_eq!(keys, expected);
     }
 
     #[test]
