@@ -127,11 +127,23 @@ impl FileLock {
     /// tried again a few times over some milliseconds, so that a probe
     /// holding it for an instant is not mistaken for a live owner.
     pub fn acquire_contended(path: &Path, mode: u32) -> io::Result<Option<FileLock>> {
+        Self::acquire_retrying(path, mode, |attempt| {
+            std::thread::sleep(std::time::Duration::from_micros(250 << attempt.min(4)))
+        })
+    }
+
+    /// [`acquire_contended`](Self::acquire_contended) with `wait(attempt)`
+    /// run between attempts (a test waits for a condition instead of time).
+    fn acquire_retrying(
+        path: &Path,
+        mode: u32,
+        mut wait: impl FnMut(u32),
+    ) -> io::Result<Option<FileLock>> {
         for attempt in 0..8 {
             if let Some(lock) = Self::try_acquire(path, mode)? {
                 return Ok(Some(lock));
             }
-            std::thread::sleep(std::time::Duration::from_micros(250 << attempt.min(4)));
+            wait(attempt);
         }
         Ok(None)
     }
@@ -286,13 +298,17 @@ mod tests {
         let probing = File::open(&path).unwrap();
         probing.try_lock_shared().unwrap();
         assert_eq!(probe(&path), Liveness::Gone);
-        // A resume meeting the probe's instant waits it out.
-        let releaser = std::thread::spawn(move || {
-            std::thread::sleep(std::time::Duration::from_millis(1));
-            drop(probing);
+        // A resume meeting the probe's instant waits it out: the probe ends
+        // after the first attempt was refused (whenever that is, however
+        // busy the machine), and the next attempt takes the lock.
+        let mut probing = Some(probing);
+        let mut waits = 0;
+        let lock = FileLock::acquire_retrying(&path, 0o600, |_| {
+            waits += 1;
+            probing.take();
         });
-        assert!(FileLock::acquire_contended(&path, 0o600).unwrap().is_some());
-        releaser.join().unwrap();
+        assert!(lock.unwrap().is_some());
+        assert_eq!(waits, 1);
     }
 
     #[test]
