@@ -33,8 +33,19 @@ use crate::id::SessionId;
 use crate::js_text;
 use crate::state::{SessionState, StoredState};
 
-/// The folder below the base path that holds the session files.
-pub const SESSIONS_DIR: &str = ".msw/sessions";
+/// The folder below the base path that holds the package's folders.
+pub const MSW_DIR: &str = ".msw";
+
+/// The folder inside [`MSW_DIR`] that holds the session files.
+pub const SESSIONS_DIR: &str = "sessions";
+
+/// The sessions folder of `base_path`: `<base_path>/.msw/sessions`, joined
+/// one component at a time so that every separator is the platform's
+/// ([`std::path::MAIN_SEPARATOR`]; a piece `".msw/sessions"` would keep its
+/// `/` on Windows).
+pub fn sessions_dir(base_path: &Path) -> PathBuf {
+    base_path.join(MSW_DIR).join(SESSIONS_DIR)
+}
 
 /// How long an active session without a checkable owner may go unwritten
 /// before a crash scan calls it crashed (the reference's default), in ms.
@@ -121,7 +132,7 @@ impl SessionStore {
     /// A store with the given options.
     pub fn with_options(base_path: impl AsRef<Path>, options: StoreOptions) -> Self {
         Self {
-            dir: base_path.as_ref().join(SESSIONS_DIR),
+            dir: sessions_dir(base_path.as_ref()),
             options,
         }
     }
@@ -769,6 +780,61 @@ pub(crate) mod tests {
     }
 
     #[test]
+    fn paths_are_joined_one_component_at_a_time_with_the_platforms_separator() {
+        use std::path::{Component, MAIN_SEPARATOR};
+        // Each folder name is one component: joined whole, a name holding a
+        // `/` keeps it on Windows (`C:\\base\\.msw/sessions\\x.json`).
+        for name in [
+            MSW_DIR,
+            SESSIONS_DIR,
+            crate::owner::OWNERS_DIR,
+            crate::requests::REQUESTS_DIR,
+        ] {
+            let components: Vec<_> = Path::new(name).components().collect();
+            assert_eq!(components, [Component::Normal(name.as_ref())], "{name}");
+            assert!(!name.contains(['/', '\\']), "{name}");
+        }
+        let dir = tempfile::tempdir().unwrap();
+        let base = dir.path();
+        let store = SessionStore::new(base);
+        let id = SessionId::parse("x").unwrap();
+        let sep = MAIN_SEPARATOR;
+        let b = base.display();
+        let expected = [
+            (
+                store.dir().to_path_buf(),
+                format!("{b}{sep}.msw{sep}sessions"),
+            ),
+            (
+                store.path_of(&id),
+                format!("{b}{sep}.msw{sep}sessions{sep}x.json"),
+            ),
+            (
+                store.owners_dir(),
+                format!("{b}{sep}.msw{sep}sessions{sep}owners"),
+            ),
+            (
+                store.requests_dir(),
+                format!("{b}{sep}.msw{sep}sessions{sep}requests"),
+            ),
+            (
+                store.claim_path(&id),
+                format!("{b}{sep}.msw{sep}sessions{sep}x.lock"),
+            ),
+        ];
+        for (path, text) in expected {
+            assert_eq!(path.to_str(), Some(text.as_str()));
+            let tail: Vec<_> = path.strip_prefix(base).unwrap().components().collect();
+            assert!(tail.iter().all(|c| matches!(c, Component::Normal(_))));
+            assert_eq!(
+                tail.len(),
+                text.matches(sep).count() - b.to_string().matches(sep).count()
+            );
+        }
+        assert_eq!(sessions_dir(base), store.dir());
+    }
+
+    #[test]
     fn refuses_ids_that_leave_the_folder() {
         let dir = tempfile::tempdir().unwrap();
         let store = SessionStore::new(dir.path());
@@ -786,7 +852,7 @@ pub(crate) mod tests {
             .save(&state("../evil", SessionStatus::Active, "x"))
             .unwrap_err();
         assert_eq!(err.code(), "ERR_INVALID_SESSION_ID");
-        assert!(!dir.path().join(".msw").exists());
+        assert!(!dir.path().join(MSW_DIR).exists());
     }
 
     #[test]
