@@ -8,6 +8,10 @@
 //!   or resume that fails leaves nothing behind.
 //! - Every change of a session's tracker first notifies the manager's
 //!   listeners, then goes to the writer (the reference's order).
+//! - A cancel is on disk before it can be seen: the file says `cancelled`
+//!   (the state the tracker's cancel will make) before the token is
+//!   cancelled; then the token's listeners, the tracker's, and the file
+//!   again with what they changed (the reference's `cancelSession` order).
 //! - The context is read through its [`ContextProvider`] at every save, so
 //!   in-place changes made by its owner are written by the next save of any
 //!   kind; where the provider cannot be read (another thread) the last
@@ -159,6 +163,12 @@ impl Inner {
         let Some(session) = lock(&self.sessions).get(id).cloned() else {
             return Ok(false);
         };
+        // The file says `cancelled` before the token does: whoever sees the
+        // token cancelled (a listener, another thread, the flag JavaScript
+        // reads) finds it on disk. Then the reference's order: the token's
+        // listeners, the tracker's, and the file with what they changed. A
+        // failed first write is reported by the last one.
+        let _ = self.writer.write_cancelled(&session, reason.clone(), how);
         session.source.cancel(reason.clone());
         session.tracker.cancel(reason);
         self.writer.write_now(&session, how)?;
@@ -1058,6 +1068,7 @@ mod tests {
             std::thread::sleep(Duration::from_millis(2));
         }
         assert_eq!(s.source().token().reason(), Some(Some("from afar".into())));
+        // The file said so before the token did (issue 21.3).
         let on_disk = m.store().load(s.id()).unwrap().unwrap();
         assert_eq!(on_disk.status, SessionStatus::Cancelled);
         assert_eq!(on_disk.progress.error.as_deref(), Some("from afar"));
@@ -1065,6 +1076,65 @@ mod tests {
         m.complete_session(s.id()).unwrap();
         assert!(!requester.request_cancellation(s.id(), None).unwrap());
         assert!(!requester.request_cancellation("unknown", None).unwrap());
+    }
+
+    #[test]
+    fn a_cancel_is_on_disk_before_the_token_says_so() {
+        let dir = tempfile::tempdir().unwrap();
+        for lag in [0.0, 3_600_000.0] {
+            let m = lagging(&dir, lag);
+            let s = m.create_session("op".into(), "{}".into(), None).unwrap();
+            s.tracker().set_progress(40.0, None).unwrap();
+            let (tx, rx) = mpsc::channel();
+            let store = m.store().clone();
+            let id = s.id().to_string();
+            // A listener of the token that reads the file as it fires, and
+            // one of the tracker: the token's is heard first.
+            let order = Arc::new(Mutex::new(Vec::new()));
+            let heard = order.clone();
+            s.source()
+                .token()
+                .on_cancelled(Arc::new(FnListener(move |_: &Option<String>| {
+                    lock(&heard).push("token");
+                    tx.send(store.load(&id).unwrap().unwrap()).unwrap();
+                })));
+            let heard = order.clone();
+            s.tracker()
+                .on_progress(Arc::new(FnListener(move |p: &ProgressState| {
+                    if p.status == ProgressStatus::Cancelled {
+                        lock(&heard).push("tracker");
+                    }
+                })));
+            assert!(m.cancel_session(s.id(), Some("stop".into())).unwrap());
+            let seen = rx.try_recv().unwrap();
+            assert_eq!(seen.status, SessionStatus::Cancelled, "lag {lag}");
+            assert_eq!(seen.progress.error.as_deref(), Some("stop"));
+            assert_eq!(seen.progress.progress, 40.0);
+            assert_eq!(*lock(&order), ["token", "tracker"]);
+            let last = m.store().load(s.id()).unwrap().unwrap();
+            assert_eq!(last.status, SessionStatus::Cancelled);
+            assert_eq!(last.progress.updated_at, s.tracker().state().updated_at);
+        }
+    }
+
+    #[test]
+    fn a_served_request_is_on_disk_before_the_token_says_so() {
+        let dir = tempfile::tempdir().unwrap();
+        let m = manager(&dir);
+        let s = m.create_session("op".into(), "{}".into(), None).unwrap();
+        let (tx, rx) = mpsc::channel();
+        let store = m.store().clone();
+        let id = s.id().to_string();
+        s.source()
+            .token()
+            .on_cancelled(Arc::new(FnListener(move |_: &Option<String>| {
+                tx.send(store.load(&id).unwrap().unwrap()).unwrap();
+            })));
+        let requester = SessionStore::new(dir.path());
+        assert!(requester.request_cancellation(s.id(), None).unwrap());
+        let seen = rx.recv_timeout(Duration::from_secs(30)).unwrap();
+        assert_eq!(seen.status, SessionStatus::Cancelled);
+        assert_eq!(seen.progress.error.as_deref(), Some("Cancelled by user"));
     }
 
     #[test]

@@ -161,6 +161,30 @@ impl Writer {
         Ok(())
     }
 
+    /// Writes the state `session` will have once its tracker is cancelled
+    /// with `reason` ([`ProgressTracker::preview_cancel`]), before anyone
+    /// can see the cancellation: an observer of the token reads `cancelled`
+    /// from the file. The written version is the cancel's, so no write of
+    /// an older state (a background write in progress) puts the file back.
+    ///
+    /// [`ProgressTracker::preview_cancel`]: crate::progress::ProgressTracker::preview_cancel
+    pub(crate) fn write_cancelled(
+        &self,
+        session: &Session,
+        reason: Option<String>,
+        how: Read,
+    ) -> Result<()> {
+        session
+            .context
+            .refresh(&session.id, how, &session.tracker)?;
+        let (context, _) = session.context.to_write(how);
+        let mut written = lock(&session.written);
+        let (progress, version) = session.tracker.preview_cancel(reason);
+        self.store.save(&session.to_state(context, progress))?;
+        *written = Some(written.map_or(version, |w| w.max(version)));
+        Ok(())
+    }
+
     /// Marks `session` to be written by the next write of any kind (without
     /// scheduling one: a failed write is retried when something else is
     /// written, not in a loop against a full disk).
