@@ -23,7 +23,7 @@
 //! # Invariants
 //! - A session is written with an `owner` only by that owner, which holds
 //!   its process lock from before the write until it exits or every manager
-//!   of it on that folder has shut down (or been dropped): the lock is
+//!   of it on that folder that wrote has shut down: the lock is
 //!   counted, one hold per manager that has written since it last shut
 //!   down ([`SessionStore::hold_process_lock`]), and the last hold given
 //!   back closes and deletes the lock file, so that nothing of the process

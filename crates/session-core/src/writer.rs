@@ -113,7 +113,7 @@ pub(crate) struct Writer {
     /// Whether this writer holds one hold on the process's owner lock in
     /// its folder ([`crate::owner`]): taken before its first write (and its
     /// first after [`release_owner_lock`](Self::release_owner_lock)), given
-    /// back when the manager shuts down or the writer is dropped.
+    /// back when the manager shuts down (never when it is dropped).
     holding: AtomicBool,
 }
 
@@ -122,7 +122,9 @@ impl Drop for Writer {
         // A manager that goes away loses no change it can still write.
         let batch = lock(&self.dirty).take();
         let _ = self.write_batch(&batch, Read::Cached);
-        self.release_owner_lock();
+        // Its hold on the owner lock is kept: the sessions it wrote keep a
+        // live owner while the process lives (a manager collected by
+        // JavaScript's garbage collector never shut down).
     }
 }
 
