@@ -322,6 +322,26 @@ describe("cancelSession / completeSession / failSession", () => {
     expect(readSession(base, session.id).progress).toMatchObject({ status: "cancelled", error: "user quit" });
   });
 
+  it.skipIf(isReference).each([0, 100, 3_600_000])(
+    "cancelSession (persistIntervalMs %d): the file says cancelled before the token does; token listeners, then progress listeners",
+    (persistIntervalMs) => {
+      const base = tempDir();
+      const manager = new SessionManager({ basePath: base, persistIntervalMs });
+      const session = manager.createSession("index");
+      session.progress.setProgress(40);
+      const heard: string[] = [];
+      session.cancellation.token.onCancelled((reason) => {
+        // read synchronously, at the moment the token is seen cancelled (issue 21.3)
+        const onDisk = readSession(base, session.id);
+        heard.push(`token ${reason} ${onDisk.status} ${onDisk.progress.status} ${onDisk.progress.error} ${onDisk.progress.progress}`);
+      });
+      session.progress.onProgress((state) => heard.push(`progress ${state.status}`));
+      expect(manager.cancelSession(session.id, "stop")).toBe(true);
+      expect(heard).toEqual(["token stop cancelled cancelled stop 40", "progress cancelled"]);
+      expect(readSession(base, session.id).progress).toMatchObject({ status: "cancelled", error: "stop" });
+    },
+  );
+
   it('cancelSession without a reason: token reason undefined, tracker error "Cancelled by user"', () => {
     const manager = new SessionManager({ basePath: tempDir(), persistIntervalMs: 0 });
     const session = manager.createSession("index");

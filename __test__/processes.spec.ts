@@ -2,7 +2,7 @@
 // (worker threads included) exiting by itself. Child scripts: fixtures/p-*.mjs, which import the
 // package from the URL passed to them. Nothing here measures time: the contract gives the owner
 // 250 ms to see a request, but only the test timeout bounds the waits below.
-import { type ChildProcess, spawn } from "node:child_process";
+import { type ChildProcess, execFileSync, spawn } from "node:child_process";
 import { randomUUID } from "node:crypto";
 import fs from "node:fs";
 import path from "node:path";
@@ -192,6 +192,46 @@ describe.skipIf(isReference)("requestCancellation across processes", () => {
     });
     expect(fs.existsSync(path.join(basePath, ".msw"))).toBe(false);
   });
+});
+
+describe.skipIf(isReference)("shutdown() lets go of the folder (issue 21.2)", () => {
+  /** The files under `dir` this process has open, from /proc/self/fd. */
+  function openFilesIn(dir: string): string[] {
+    const real = fs.realpathSync(dir);
+    return fs.readdirSync("/proc/self/fd").flatMap((fd) => {
+      try {
+        const target = fs.readlinkSync(`/proc/self/fd/${fd}`);
+        return target === real || target.startsWith(real + path.sep) ? [target] : [];
+      } catch {
+        return []; // closed meanwhile (readdir's own descriptor)
+      }
+    });
+  }
+
+  it.skipIf(process.platform !== "linux")(
+    "after shutdown() of the only manager on a folder the process holds nothing open in it; the folder can be removed and a new manager's sessions are alive to another process",
+    () => {
+      const base = tempDir();
+      const first = new SessionManager({ basePath: base, persistIntervalMs: 0 });
+      const done = first.createSession("op", { n: 1 });
+      // while it is in use, the process's owner lock is open
+      expect(openFilesIn(base)).toEqual([expect.stringMatching(/\/\.msw\/sessions\/owners\/[^/]+\.lock$/)]);
+      first.completeSession(done.id);
+      first.shutdown();
+      expect(openFilesIn(base)).toEqual([]);
+
+      fs.rmSync(path.join(base, ".msw"), { recursive: true });
+      expect(fs.existsSync(path.join(base, ".msw"))).toBe(false);
+      const second = newManager(base);
+      const live = second.createSession("op", { n: 2 });
+      // another process, stale threshold 0: only a live owner lock keeps the session from being reported
+      const script = `import { SessionStateStore } from ${JSON.stringify(packageUrl)};
+process.stdout.write(JSON.stringify(new SessionStateStore(${JSON.stringify(base)}).findCrashedSessions(0).map((s) => s.id)));`;
+      const out = execFileSync(process.execPath, ["--input-type=module", "-e", script], { encoding: "utf8" });
+      expect(JSON.parse(out)).toEqual([]);
+      expect(readSession(base, live.id).status).toBe("active");
+    },
+  );
 });
 
 describe.skipIf(isReference)("a process that leaves everything behind exits by itself", () => {

@@ -8,6 +8,10 @@
 //!   or resume that fails leaves nothing behind.
 //! - Every change of a session's tracker first notifies the manager's
 //!   listeners, then goes to the writer (the reference's order).
+//! - A cancel is on disk before it can be seen: the file says `cancelled`
+//!   (the state the tracker's cancel will make) before the token is
+//!   cancelled; then the token's listeners, the tracker's, and the file
+//!   again with what they changed (the reference's `cancelSession` order).
 //! - The context is read through its [`ContextProvider`] at every save, so
 //!   in-place changes made by its owner are written by the next save of any
 //!   kind; where the provider cannot be read (another thread) the last
@@ -15,8 +19,14 @@
 //! - No user code (a listener, a context's `toJSON`) runs under a lock of
 //!   the package, so it may call any method of the manager.
 //! - Every write records this process as the session's owner, and the
-//!   process holds its owner lock ([`owner`](crate::owner)) from before the
-//!   first write until it exits. Resuming takes the session's claim and
+//!   manager holds the process's owner lock ([`owner`](crate::owner)) from
+//!   before its first write until it shuts down, or else until the process
+//!   exits (and again
+//!   from its next write after a shutdown): while a session of the manager
+//!   can be written, crash scans find its owner alive. After `shutdown` the
+//!   manager holds nothing open in the folder (no owner lock, no watch of
+//!   `requests/`), so the folder can be removed where open files block it;
+//!   sessions it left unfinished read as crashed, as after an exit. Resuming takes the session's claim and
 //!   checks the recorded owner is gone, so of several processes (or
 //!   managers) resuming one session, exactly one wins.
 //!
@@ -159,6 +169,12 @@ impl Inner {
         let Some(session) = lock(&self.sessions).get(id).cloned() else {
             return Ok(false);
         };
+        // The file says `cancelled` before the token does: whoever sees the
+        // token cancelled (a listener, another thread, the flag JavaScript
+        // reads) finds it on disk. Then the reference's order: the token's
+        // listeners, the tracker's, and the file with what they changed. A
+        // failed first write is reported by the last one.
+        let _ = self.writer.write_cancelled(&session, reason.clone(), how);
         session.source.cancel(reason.clone());
         session.tracker.cancel(reason);
         self.writer.write_now(&session, how)?;
@@ -275,7 +291,6 @@ impl SessionManager {
     ) -> Result<Arc<Session>> {
         let id = SessionId::random();
         let context = ContextCell::new(context_json, provider, &id)?;
-        self.inner.store.hold_process_lock()?;
         let tracker = ProgressTracker::new(id.to_string(), operation.clone());
         crate::session::ALIVE.up();
         let session = Arc::new(Session {
@@ -325,7 +340,6 @@ impl SessionManager {
                 return Ok(None);
             }
         }
-        self.inner.store.hold_process_lock()?;
         let mut extra = state.extra;
         extra.remove("owner");
         let progress = (state.progress).resumed(id.to_string(), state.operation.clone());
@@ -513,10 +527,17 @@ impl SessionManager {
         lock(&self.inner.auto_save).is_some()
     }
 
-    /// Stops auto-save and writes every live session and every change.
+    /// Stops auto-save, writes every live session and every change, and
+    /// lets go of the folder: stops watching it for cancellation requests
+    /// and gives back the manager's hold on the process's owner lock (the
+    /// last hold closes it; see [`owner`](crate::owner)). A later write of
+    /// the manager takes them again.
     pub fn shutdown(&self) -> Result<()> {
         self.stop_auto_save();
-        self.save_all()
+        let saved = self.save_all();
+        lock(&self.inner.requests).take();
+        self.inner.writer.release_owner_lock();
+        saved
     }
 }
 
@@ -1058,6 +1079,7 @@ mod tests {
             std::thread::sleep(Duration::from_millis(2));
         }
         assert_eq!(s.source().token().reason(), Some(Some("from afar".into())));
+        // The file said so before the token did (issue 21.3).
         let on_disk = m.store().load(s.id()).unwrap().unwrap();
         assert_eq!(on_disk.status, SessionStatus::Cancelled);
         assert_eq!(on_disk.progress.error.as_deref(), Some("from afar"));
@@ -1065,6 +1087,128 @@ mod tests {
         m.complete_session(s.id()).unwrap();
         assert!(!requester.request_cancellation(s.id(), None).unwrap());
         assert!(!requester.request_cancellation("unknown", None).unwrap());
+    }
+
+    #[test]
+    fn a_cancel_is_on_disk_before_the_token_says_so() {
+        let dir = tempfile::tempdir().unwrap();
+        for lag in [0.0, 3_600_000.0] {
+            let m = lagging(&dir, lag);
+            let s = m.create_session("op".into(), "{}".into(), None).unwrap();
+            s.tracker().set_progress(40.0, None).unwrap();
+            let (tx, rx) = mpsc::channel();
+            let store = m.store().clone();
+            let id = s.id().to_string();
+            // A listener of the token that reads the file as it fires, and
+            // one of the tracker: the token's is heard first.
+            let order = Arc::new(Mutex::new(Vec::new()));
+            let heard = order.clone();
+            s.source()
+                .token()
+                .on_cancelled(Arc::new(FnListener(move |_: &Option<String>| {
+                    lock(&heard).push("token");
+                    tx.send(store.load(&id).unwrap().unwrap()).unwrap();
+                })));
+            let heard = order.clone();
+            s.tracker()
+                .on_progress(Arc::new(FnListener(move |p: &ProgressState| {
+                    if p.status == ProgressStatus::Cancelled {
+                        lock(&heard).push("tracker");
+                    }
+                })));
+            assert!(m.cancel_session(s.id(), Some("stop".into())).unwrap());
+            let seen = rx.try_recv().unwrap();
+            assert_eq!(seen.status, SessionStatus::Cancelled, "lag {lag}");
+            assert_eq!(seen.progress.error.as_deref(), Some("stop"));
+            assert_eq!(seen.progress.progress, 40.0);
+            assert_eq!(*lock(&order), ["token", "tracker"]);
+            let last = m.store().load(s.id()).unwrap().unwrap();
+            assert_eq!(last.status, SessionStatus::Cancelled);
+            assert_eq!(last.progress.updated_at, s.tracker().state().updated_at);
+        }
+    }
+
+    #[test]
+    fn a_served_request_is_on_disk_before_the_token_says_so() {
+        let dir = tempfile::tempdir().unwrap();
+        let m = manager(&dir);
+        let s = m.create_session("op".into(), "{}".into(), None).unwrap();
+        let (tx, rx) = mpsc::channel();
+        let store = m.store().clone();
+        let id = s.id().to_string();
+        s.source()
+            .token()
+            .on_cancelled(Arc::new(FnListener(move |_: &Option<String>| {
+                tx.send(store.load(&id).unwrap().unwrap()).unwrap();
+            })));
+        let requester = SessionStore::new(dir.path());
+        assert!(requester.request_cancellation(s.id(), None).unwrap());
+        let seen = rx.recv_timeout(Duration::from_secs(30)).unwrap();
+        assert_eq!(seen.status, SessionStatus::Cancelled);
+        assert_eq!(seen.progress.error.as_deref(), Some("Cancelled by user"));
+    }
+
+    /// The files of `dir` this process has open (Linux: `/proc/self/fd`).
+    #[cfg(target_os = "linux")]
+    fn open_files_in(dir: &std::path::Path) -> Vec<PathBuf> {
+        let dir = std::fs::canonicalize(dir).unwrap();
+        std::fs::read_dir("/proc/self/fd")
+            .unwrap()
+            .filter_map(|e| std::fs::read_link(e.ok()?.path()).ok())
+            .filter(|target| target.starts_with(&dir))
+            .collect()
+    }
+
+    #[test]
+    fn shutdown_gives_back_the_owner_lock_when_no_other_manager_holds_it() {
+        use crate::owner::{probe, Liveness};
+        let dir = tempfile::tempdir().unwrap();
+        let (a, b) = (manager(&dir), manager(&dir));
+        let lock_file = a.store().owner_lock_path(crate::process::this_instance());
+        let sa = a.create_session("op".into(), "{}".into(), None).unwrap();
+        let sb = b.create_session("op".into(), "{}".into(), None).unwrap();
+        assert_eq!(a.store().process_lock_holders(), 2);
+        // One manager shut down: the other's session still has a live owner.
+        a.shutdown().unwrap();
+        assert_eq!(a.store().process_lock_holders(), 1);
+        assert_eq!(probe(&lock_file), Liveness::Alive);
+        let scan = |m: &SessionManager| {
+            let found = m
+                .store()
+                .find_crashed(DEFAULT_STALE_MS, clock::now_ms())
+                .unwrap();
+            serde_json::from_str::<Vec<Value>>(&found).unwrap().len()
+        };
+        // The lock is the process's: a's session too reads alive.
+        assert_eq!(scan(&b), 0);
+        // A shut-down manager's next write takes its hold again.
+        sa.tracker().set_progress(5.0, None).unwrap();
+        assert_eq!(a.store().process_lock_holders(), 2);
+        assert_eq!(scan(&b), 0);
+        a.complete_session(sa.id()).unwrap();
+        a.shutdown().unwrap();
+        b.complete_session(sb.id()).unwrap();
+        b.shutdown().unwrap();
+        assert_eq!(b.store().process_lock_holders(), 0);
+        assert_eq!(probe(&lock_file), Liveness::Gone);
+        assert!(!lock_file.exists());
+        #[cfg(target_os = "linux")]
+        assert_eq!(open_files_in(dir.path()), Vec::<PathBuf>::new());
+        // The folder can go, and a new manager starts over in its place.
+        std::fs::remove_dir_all(dir.path().join(crate::store::MSW_DIR)).unwrap();
+        let c = manager(&dir);
+        let sc = c.create_session("op".into(), "{}".into(), None).unwrap();
+        assert_eq!(probe(&lock_file), Liveness::Alive);
+        assert_eq!(scan(&c), 0);
+        assert_eq!(
+            c.store().load(sc.id()).unwrap().unwrap().status,
+            SessionStatus::Active
+        );
+        // A manager dropped without a shutdown keeps its hold: its sessions
+        // keep a live owner while the process lives.
+        drop(sc);
+        drop(c);
+        assert_eq!(probe(&lock_file), Liveness::Alive);
     }
 
     #[test]

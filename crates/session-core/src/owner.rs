@@ -1,7 +1,7 @@
 //! Who owns a live session, and whether that owner is still alive.
 //!
 //! The owner of a session is a process. Each process that writes sessions
-//! into a folder holds, for as long as it lives, an exclusive OS lock
+//! into a folder holds, while a manager of it uses that folder, an exclusive OS lock
 //! (`flock` on Unix, `LockFileEx` on Windows, through `File::try_lock`) on
 //! `owners/<instance>.lock` in that folder — the lock-file approach of SQLite
 //! and LevelDB, with one lock per process rather than per session, so that a
@@ -22,14 +22,22 @@
 //!
 //! # Invariants
 //! - A session is written with an `owner` only by that owner, which holds
-//!   its process lock from before the write until it exits.
+//!   its process lock from before the write until it exits or every manager
+//!   of it on that folder that wrote has shut down: the lock is
+//!   counted, one hold per manager that has written since it last shut
+//!   down ([`SessionStore::hold_process_lock`]), and the last hold given
+//!   back closes and deletes the lock file, so that nothing of the process
+//!   stays open in the folder (where an open file blocks deletion, as on
+//!   Windows, the folder can then be removed). A manager's next write takes
+//!   a hold again.
 //! - A claim is held only around a resume's check-and-write; claim files are
 //!   never deleted while a session may be resumed (only by `cleanup`, of
 //!   finished sessions).
 //!
 //! # Lock order
 //! The map of the owner locks this process holds (one per folder) is a leaf
-//! ([`crate`]): held while one folder's lock file is taken, nothing else.
+//! ([`crate`]): held while one folder's lock file is taken or given back,
+//! nothing else.
 
 use std::collections::HashMap;
 use std::fs::{self, File, OpenOptions};
@@ -174,10 +182,16 @@ pub fn probe(path: &Path) -> Liveness {
 /// The folder of owner lock files, inside the sessions folder.
 pub const OWNERS_DIR: &str = "owners";
 
-/// The owner locks this process holds, by sessions folder: taken once per
-/// folder, held until the process exits.
-fn held_owner_locks() -> &'static Mutex<HashMap<PathBuf, FileLock>> {
-    static HELD: OnceLock<Mutex<HashMap<PathBuf, FileLock>>> = OnceLock::new();
+/// An owner lock of this process and how many hold it.
+struct Held {
+    lock: FileLock,
+    holders: usize,
+}
+
+/// The owner locks this process holds, by sessions folder: taken by the
+/// first hold on a folder, given back with the last.
+fn held_owner_locks() -> &'static Mutex<HashMap<PathBuf, Held>> {
+    static HELD: OnceLock<Mutex<HashMap<PathBuf, Held>>> = OnceLock::new();
     HELD.get_or_init(Default::default)
 }
 
@@ -212,12 +226,14 @@ impl SessionStore {
         attempt.map_err(|e| CoreError::io("lock session", path, e))
     }
 
-    /// Makes this process a live owner in this folder: takes (once per
-    /// process and folder) the lock on `owners/<instance>.lock`, held until
-    /// the process exits.
+    /// Makes this process a live owner in this folder: takes one hold on
+    /// its lock on `owners/<instance>.lock`, taking the lock itself when it
+    /// is the first. Each hold is given back with
+    /// [`release_process_lock`](Self::release_process_lock).
     pub fn hold_process_lock(&self) -> Result<()> {
         let mut held = crate::sync::lock(held_owner_locks());
-        if held.contains_key(self.dir()) {
+        if let Some(held) = held.get_mut(self.dir()) {
+            held.holders += 1;
             return Ok(());
         }
         let path = self.owner_lock_path(this_instance());
@@ -225,8 +241,33 @@ impl SessionStore {
         let lock = FileLock::try_acquire(&path, self.options.file_mode)
             .map_err(|e| CoreError::io("lock owner file", &path, e))?
             .ok_or_else(|| CoreError::Internal(format!("{} is held by another", path.display())))?;
-        held.insert(self.dir().to_path_buf(), lock);
+        held.insert(self.dir().to_path_buf(), Held { lock, holders: 1 });
         Ok(())
+    }
+
+    /// Gives back one hold taken by
+    /// [`hold_process_lock`](Self::hold_process_lock); the last one closes
+    /// and deletes the lock file (this process is then no live owner in
+    /// this folder, and holds nothing open in it).
+    pub fn release_process_lock(&self) {
+        let mut held = crate::sync::lock(held_owner_locks());
+        let Some(entry) = held.get_mut(self.dir()) else {
+            return;
+        };
+        entry.holders -= 1;
+        if entry.holders == 0 {
+            if let Some(Held { lock, .. }) = held.remove(self.dir()) {
+                drop(lock);
+                let _ = fs::remove_file(self.owner_lock_path(this_instance()));
+            }
+        }
+    }
+
+    /// How many holds this process has on its owner lock in this folder.
+    pub fn process_lock_holders(&self) -> usize {
+        crate::sync::lock(held_owner_locks())
+            .get(self.dir())
+            .map_or(0, |held| held.holders)
     }
 
     /// Deletes the lock files of owning processes that are gone.

@@ -746,13 +746,20 @@ impl ProgressTracker {
     /// Stops on request; the error is the reason or `"Cancelled by user"`
     /// (also for an empty reason, as `reason || default` does).
     pub fn cancel(&self, reason: Option<String>) {
-        let error = reason
-            .filter(|r| !r.is_empty())
-            .unwrap_or_else(|| "Cancelled by user".to_string());
-        self.update(&[Key::Status, Key::Error], |s| {
-            s.status = ProgressStatus::Cancelled;
-            s.error = Some(error);
-        });
+        let (partial, change) = cancel_change(reason);
+        self.update(&partial, change);
+    }
+
+    /// The state that [`cancel`](Self::cancel) would make now and the
+    /// version it would have, without making it (nothing changes, no
+    /// listener hears): for a caller that must put the cancelled state on
+    /// disk before the cancellation can be seen.
+    pub fn preview_cancel(&self, reason: Option<String>) -> (ProgressState, u64) {
+        let (partial, change) = cancel_change(reason);
+        let tracked = lock(&self.inner.state);
+        let mut state = ProgressState::clone(&tracked.state);
+        apply(&mut state, &partial, change);
+        (state, tracked.version + 1)
     }
 
     /// Sets the estimated time of completion from a JavaScript time value.
@@ -775,9 +782,7 @@ impl ProgressTracker {
             let mut guard = lock(&self.inner.state);
             let tracked = &mut *guard;
             let state = Arc::make_mut(&mut tracked.state);
-            state.keys.add_all(partial);
-            change(state);
-            state.updated_at = clock::now_iso();
+            apply(state, partial, change);
             tracked.version += 1;
             let now = clock::monotonic_ms();
             if let Some(done) = state.completed_steps {
@@ -792,6 +797,28 @@ impl ProgressTracker {
         };
         listeners::call_local(&listeners, &*snapshot, here);
     }
+}
+
+/// What `update(partial, change)` does to the state itself: the keys of
+/// `partial` join its keys, `change` sets their fields, `updatedAt` becomes
+/// now.
+fn apply(state: &mut ProgressState, partial: &[Key], change: impl FnOnce(&mut ProgressState)) {
+    state.keys.add_all(partial);
+    change(state);
+    state.updated_at = clock::now_iso();
+}
+
+/// The change [`ProgressTracker::cancel`] makes: the error is the reason or
+/// `"Cancelled by user"` (also for an empty reason, as `reason || default`
+/// does).
+fn cancel_change(reason: Option<String>) -> ([Key; 2], impl FnOnce(&mut ProgressState)) {
+    let error = reason
+        .filter(|r| !r.is_empty())
+        .unwrap_or_else(|| "Cancelled by user".to_string());
+    ([Key::Status, Key::Error], move |s: &mut ProgressState| {
+        s.status = ProgressStatus::Cancelled;
+        s.error = Some(error);
+    })
 }
 
 #[cfg(test)]
@@ -877,6 +904,30 @@ pub(crate) mod tests {
         assert_eq!(t.state().eta.as_deref(), Some("1970-01-01T00:00:00.000Z"));
         assert!(t.set_eta(f64::NAN).is_err());
         assert!(t.set_eta(9e15).is_err());
+    }
+
+    #[test]
+    fn a_previewed_cancel_is_the_cancel_without_making_it() {
+        let t = tracker();
+        t.start(Some(4.0)).unwrap();
+        let heard = Arc::new(Mutex::new(0));
+        let h = heard.clone();
+        t.on_progress(Arc::new(FnListener(move |_: &ProgressState| {
+            *lock(&h) += 1;
+        })));
+        let before = t.snapshot();
+        let (preview, version) = t.preview_cancel(Some("why".into()));
+        assert_eq!(t.snapshot(), before);
+        assert_eq!(*lock(&heard), 0);
+        t.cancel(Some("why".into()));
+        let (after, after_version) = t.snapshot();
+        assert_eq!(version, after_version);
+        let same_time = ProgressState {
+            updated_at: after.updated_at.clone(),
+            ..preview
+        };
+        assert_eq!(same_time, after);
+        assert_eq!(names(same_time.keys()), names(after.keys()));
     }
 
     #[test]

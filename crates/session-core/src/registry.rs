@@ -13,7 +13,7 @@ use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, OnceLock, Weak};
 
 use crate::session::Session;
-use crate::store::SESSIONS_DIR;
+use crate::store::sessions_dir;
 use crate::sync::lock;
 
 type Key = (PathBuf, String);
@@ -43,7 +43,7 @@ pub(crate) fn unregister(canonical_dir: &Path, id: &str) {
 /// The live session `id` that a manager of this process created below
 /// `base_path`, if any.
 pub fn attach(base_path: &Path, id: &str) -> Option<Arc<Session>> {
-    let key = (canonical(&base_path.join(SESSIONS_DIR)), id.to_string());
+    let key = (canonical(&sessions_dir(base_path)), id.to_string());
     lock(live()).get(&key).and_then(Weak::upgrade)
 }
 

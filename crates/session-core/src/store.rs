@@ -19,7 +19,9 @@
 //!   the rename and the folder after it, so a write survives power loss.
 //! - On Windows, a rename refused because another process holds the target
 //!   open (an antivirus scan, an indexer) is tried again for a bounded time
-//!   (`rename_with_retry`); elsewhere such an error is final and reported at
+//!   (`rename_with_retry`): [`CALLER_RENAME_BUDGET`] on a thread a caller
+//!   waits on (the JavaScript thread), [`BACKGROUND_RENAME_BUDGET`] on the
+//!   background writer's; elsewhere such an error is final and reported at
 //!   once.
 
 use std::fs::{self, OpenOptions};
@@ -33,8 +35,19 @@ use crate::id::SessionId;
 use crate::js_text;
 use crate::state::{SessionState, StoredState};
 
-/// The folder below the base path that holds the session files.
-pub const SESSIONS_DIR: &str = ".msw/sessions";
+/// The folder below the base path that holds the package's folders.
+pub const MSW_DIR: &str = ".msw";
+
+/// The folder inside [`MSW_DIR`] that holds the session files.
+pub const SESSIONS_DIR: &str = "sessions";
+
+/// The sessions folder of `base_path`: `<base_path>/.msw/sessions`, joined
+/// one component at a time so that every separator is the platform's
+/// ([`std::path::MAIN_SEPARATOR`]; a piece `".msw/sessions"` would keep its
+/// `/` on Windows).
+pub fn sessions_dir(base_path: &Path) -> PathBuf {
+    base_path.join(MSW_DIR).join(SESSIONS_DIR)
+}
 
 /// How long an active session without a checkable owner may go unwritten
 /// before a crash scan calls it crashed (the reference's default), in ms.
@@ -121,7 +134,7 @@ impl SessionStore {
     /// A store with the given options.
     pub fn with_options(base_path: impl AsRef<Path>, options: StoreOptions) -> Self {
         Self {
-            dir: base_path.as_ref().join(SESSIONS_DIR),
+            dir: sessions_dir(base_path.as_ref()),
             options,
         }
     }
@@ -342,9 +355,39 @@ impl SessionStore {
 }
 
 /// The total time an atomic write's rename waits out a file held open
-/// before it gives up with the last error (graceful-fs waits up to 60 s; a
-/// session write blocks its thread, so a few seconds).
-const RENAME_RETRY_BUDGET: Duration = Duration::from_secs(3);
+/// before it gives up with the last error, on a thread a caller waits on —
+/// the JavaScript thread of an explicit save, of a progress update written
+/// before it returns (`persistIntervalMs: 0`), of an auto-save or a flush.
+/// Past it, an explicit save fails with `ERR_SESSION_IO`; a progress update
+/// keeps the session dirty and the error for the next flush, and the next
+/// write of any kind (the background writer's included) tries again.
+pub const CALLER_RENAME_BUDGET: Duration = Duration::from_millis(150);
+
+/// [`CALLER_RENAME_BUDGET`] on the background writer's thread, which no
+/// caller waits on (graceful-fs waits up to 60 s; this thread also serves
+/// the other managers' writes, so a few seconds).
+pub const BACKGROUND_RENAME_BUDGET: Duration = Duration::from_secs(3);
+
+thread_local! {
+    /// Whether this thread is the background writer's ([`BACKGROUND_RENAME_BUDGET`]).
+    static BACKGROUND: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+}
+
+/// Marks the calling thread as the background writer's: its renames wait
+/// out a file held open for [`BACKGROUND_RENAME_BUDGET`] rather than
+/// [`CALLER_RENAME_BUDGET`]. Called once, by that thread ([`crate::timer`]).
+pub(crate) fn mark_background_writer_thread() {
+    BACKGROUND.with(|b| b.set(true));
+}
+
+/// How long a rename on the calling thread may wait out a file held open.
+fn rename_budget() -> Duration {
+    if BACKGROUND.with(std::cell::Cell::get) {
+        BACKGROUND_RENAME_BUDGET
+    } else {
+        CALLER_RENAME_BUDGET
+    }
+}
 
 /// How much longer each wait between two rename attempts is than the one
 /// before (the first wait is this long), as in graceful-fs.
@@ -366,7 +409,7 @@ const WINDOWS_SHARING_ERRORS: [i32; 2] = [32, 33];
 /// is reported at once rather than after the retry budget.
 fn rename_over(from: &Path, to: &Path) -> io::Result<()> {
     if cfg!(windows) {
-        rename_with_retry(|| fs::rename(from, to), std::thread::sleep)
+        rename_with_retry(|| fs::rename(from, to), std::thread::sleep, rename_budget())
     } else {
         fs::rename(from, to)
     }
@@ -374,7 +417,8 @@ fn rename_over(from: &Path, to: &Path) -> io::Result<()> {
 
 /// Runs `rename` until it succeeds, fails with an error that is not one of
 /// a file held open ([`is_held_open`]), or has waited (through `sleep`) a
-/// total of [`RENAME_RETRY_BUDGET`]; then returns its last result. The waits
+/// total of `budget` (the calling thread's: [`rename_budget`]); then
+/// returns its last result. The waits
 /// grow by [`RENAME_RETRY_STEP`] up to [`RENAME_RETRY_MAX_WAIT`], like
 /// graceful-fs's retry of `rename` on win32. Unlike graceful-fs, which tries
 /// again only when the target has meanwhile disappeared, every such error is
@@ -382,15 +426,16 @@ fn rename_over(from: &Path, to: &Path) -> io::Result<()> {
 fn rename_with_retry(
     mut rename: impl FnMut() -> io::Result<()>,
     mut sleep: impl FnMut(Duration),
+    budget: Duration,
 ) -> io::Result<()> {
     let mut slept = Duration::ZERO;
     let mut wait = Duration::ZERO;
     loop {
         match rename() {
-            Err(e) if is_held_open(&e) && slept < RENAME_RETRY_BUDGET => {
+            Err(e) if is_held_open(&e) && slept < budget => {
                 wait = (wait + RENAME_RETRY_STEP)
                     .min(RENAME_RETRY_MAX_WAIT)
-                    .min(RENAME_RETRY_BUDGET - slept);
+                    .min(budget - slept);
                 sleep(wait);
                 slept += wait;
             }
@@ -769,6 +814,61 @@ pub(crate) mod tests {
     }
 
     #[test]
+    fn paths_are_joined_one_component_at_a_time_with_the_platforms_separator() {
+        use std::path::{Component, MAIN_SEPARATOR};
+        // Each folder name is one component: joined whole, a name holding a
+        // `/` keeps it on Windows (`C:\\base\\.msw/sessions\\x.json`).
+        for name in [
+            MSW_DIR,
+            SESSIONS_DIR,
+            crate::owner::OWNERS_DIR,
+            crate::requests::REQUESTS_DIR,
+        ] {
+            let components: Vec<_> = Path::new(name).components().collect();
+            assert_eq!(components, [Component::Normal(name.as_ref())], "{name}");
+            assert!(!name.contains(['/', '\\']), "{name}");
+        }
+        let dir = tempfile::tempdir().unwrap();
+        let base = dir.path();
+        let store = SessionStore::new(base);
+        let id = SessionId::parse("x").unwrap();
+        let sep = MAIN_SEPARATOR;
+        let b = base.display();
+        let expected = [
+            (
+                store.dir().to_path_buf(),
+                format!("{b}{sep}.msw{sep}sessions"),
+            ),
+            (
+                store.path_of(&id),
+                format!("{b}{sep}.msw{sep}sessions{sep}x.json"),
+            ),
+            (
+                store.owners_dir(),
+                format!("{b}{sep}.msw{sep}sessions{sep}owners"),
+            ),
+            (
+                store.requests_dir(),
+                format!("{b}{sep}.msw{sep}sessions{sep}requests"),
+            ),
+            (
+                store.claim_path(&id),
+                format!("{b}{sep}.msw{sep}sessions{sep}x.lock"),
+            ),
+        ];
+        for (path, text) in expected {
+            assert_eq!(path.to_str(), Some(text.as_str()));
+            let tail: Vec<_> = path.strip_prefix(base).unwrap().components().collect();
+            assert!(tail.iter().all(|c| matches!(c, Component::Normal(_))));
+            assert_eq!(
+                tail.len(),
+                text.matches(sep).count() - b.to_string().matches(sep).count()
+            );
+        }
+        assert_eq!(sessions_dir(base), store.dir());
+    }
+
+    #[test]
     fn refuses_ids_that_leave_the_folder() {
         let dir = tempfile::tempdir().unwrap();
         let store = SessionStore::new(dir.path());
@@ -786,7 +886,7 @@ pub(crate) mod tests {
             .save(&state("../evil", SessionStatus::Active, "x"))
             .unwrap_err();
         assert_eq!(err.code(), "ERR_INVALID_SESSION_ID");
-        assert!(!dir.path().join(".msw").exists());
+        assert!(!dir.path().join(MSW_DIR).exists());
     }
 
     #[test]
@@ -822,12 +922,12 @@ pub(crate) mod tests {
     fn a_rename_refused_for_a_moment_is_retried_with_growing_waits() {
         let (mut calls, mut waits) = (0, Vec::new());
         let rename = failing_rename(3, io::ErrorKind::PermissionDenied, &mut calls);
-        rename_with_retry(rename, |d| waits.push(d)).unwrap();
+        rename_with_retry(rename, |d| waits.push(d), BACKGROUND_RENAME_BUDGET).unwrap();
         let ms = Duration::from_millis;
         assert_eq!((calls, waits), (4, vec![ms(10), ms(20), ms(30)]));
         let mut calls = 0;
         let rename = failing_rename(1, io::ErrorKind::ResourceBusy, &mut calls);
-        rename_with_retry(rename, |_| {}).unwrap();
+        rename_with_retry(rename, |_| {}, CALLER_RENAME_BUDGET).unwrap();
         assert_eq!(calls, 2);
     }
 
@@ -835,19 +935,50 @@ pub(crate) mod tests {
     fn a_rename_refused_for_good_gives_up_with_the_last_error_after_the_budget() {
         let (mut calls, mut waits) = (0, Vec::new());
         let rename = failing_rename(usize::MAX, io::ErrorKind::PermissionDenied, &mut calls);
-        let err = rename_with_retry(rename, |d| waits.push(d)).unwrap_err();
+        let err =
+            rename_with_retry(rename, |d| waits.push(d), BACKGROUND_RENAME_BUDGET).unwrap_err();
         assert_eq!(err.kind(), io::ErrorKind::PermissionDenied);
         assert_eq!(err.to_string(), format!("attempt {calls}"));
         assert_eq!(calls, waits.len() + 1);
-        assert_eq!(waits.iter().sum::<Duration>(), RENAME_RETRY_BUDGET);
+        assert_eq!(waits.iter().sum::<Duration>(), BACKGROUND_RENAME_BUDGET);
         assert!(waits.iter().all(|w| *w <= RENAME_RETRY_MAX_WAIT));
+    }
+
+    /// How many times a rename refused `failures` times is attempted on
+    /// the calling thread, and whether it succeeded.
+    fn attempts_here(failures: usize) -> (usize, bool) {
+        let mut calls = 0;
+        let rename = failing_rename(failures, io::ErrorKind::PermissionDenied, &mut calls);
+        let ok = rename_with_retry(rename, |_| {}, rename_budget()).is_ok();
+        (calls, ok)
+    }
+
+    #[test]
+    fn a_caller_waits_out_a_file_held_open_briefly_and_the_background_writer_longer() {
+        // A caller's thread (the JavaScript thread): waits of 10, 20, 30,
+        // 40 and 50 ms, 150 ms in all, so six attempts at most.
+        assert_eq!(CALLER_RENAME_BUDGET, Duration::from_millis(150));
+        assert_eq!(attempts_here(5), (6, true));
+        assert_eq!(attempts_here(usize::MAX), (6, false));
+        // The background writer's thread: 10 to 100 ms waits, 3 s in all.
+        let background = std::thread::spawn(|| {
+            mark_background_writer_thread();
+            (attempts_here(6), attempts_here(usize::MAX))
+        });
+        assert_eq!(background.join().unwrap(), ((7, true), (36, false)));
+        // The writer's own thread is marked.
+        let (tx, rx) = std::sync::mpsc::channel();
+        crate::timer::after_on(crate::timer::Lane::Writes, Duration::ZERO, move || {
+            tx.send(rename_budget()).unwrap();
+        });
+        assert_eq!(rx.recv().unwrap(), BACKGROUND_RENAME_BUDGET);
     }
 
     #[test]
     fn a_rename_failing_otherwise_is_not_retried() {
         let (mut calls, mut waits) = (0, Vec::new());
         let rename = failing_rename(1, io::ErrorKind::NotFound, &mut calls);
-        let err = rename_with_retry(rename, |d| waits.push(d)).unwrap_err();
+        let err = rename_with_retry(rename, |d| waits.push(d), CALLER_RENAME_BUDGET).unwrap_err();
         assert_eq!(err.kind(), io::ErrorKind::NotFound);
         assert_eq!((calls, waits.len()), (1, 0));
     }

@@ -114,9 +114,12 @@ fn timer(lane: Lane) -> &'static Timer {
         }));
         // A thread that cannot start leaves its jobs queued, never run: the
         // callers' synchronous paths (flush, shutdown) still work.
-        let _ = thread::Builder::new()
-            .name(name.into())
-            .spawn(move || run(timer));
+        let _ = thread::Builder::new().name(name.into()).spawn(move || {
+            if lane == Lane::Writes {
+                crate::store::mark_background_writer_thread();
+            }
+            run(timer)
+        });
         timer
     })
 }

@@ -32,7 +32,7 @@
 //! `batch`, then `Session::written`, as the crate's lock order says
 //! ([`crate`]); `dirty` and `background_errors` are leaves.
 
-use std::sync::atomic::Ordering;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, OnceLock, Weak};
 use std::time::Duration;
 
@@ -110,6 +110,11 @@ pub(crate) struct Writer {
     /// flush waits for a background write in progress instead of finding
     /// the dirty set empty and returning before the disk has the changes.
     batch: Mutex<()>,
+    /// Whether this writer holds one hold on the process's owner lock in
+    /// its folder ([`crate::owner`]): taken before its first write (and its
+    /// first after [`release_owner_lock`](Self::release_owner_lock)), given
+    /// back when the manager shuts down (never when it is dropped).
+    holding: AtomicBool,
 }
 
 impl Drop for Writer {
@@ -117,6 +122,9 @@ impl Drop for Writer {
         // A manager that goes away loses no change it can still write.
         let batch = lock(&self.dirty).take();
         let _ = self.write_batch(&batch, Read::Cached);
+        // Its hold on the owner lock is kept: the sessions it wrote keep a
+        // live owner while the process lives (a manager collected by
+        // JavaScript's garbage collector never shut down).
     }
 }
 
@@ -130,11 +138,35 @@ impl Writer {
             dirty: Mutex::default(),
             background_errors: Mutex::default(),
             batch: Mutex::new(()),
+            holding: AtomicBool::new(false),
         });
         let mut writers = lock(writers());
         writers.retain(|w| w.strong_count() > 0);
         writers.push(Arc::downgrade(&writer));
         writer
+    }
+
+    /// Makes this process a live owner in the writer's folder before a
+    /// write that records it as the owner: takes the writer's hold on the
+    /// owner lock unless it has it. Called under `Session::written`; takes
+    /// only the leaf map of held locks.
+    fn hold_owner_lock(&self) -> Result<()> {
+        if !self.holding.load(Ordering::Acquire) {
+            self.store.hold_process_lock()?;
+            if self.holding.swap(true, Ordering::AcqRel) {
+                // Another thread took it meanwhile: one hold per writer.
+                self.store.release_process_lock();
+            }
+        }
+        Ok(())
+    }
+
+    /// Gives back the writer's hold on the owner lock, if it has it (see
+    /// [`crate::owner`]); its next write takes it again.
+    pub(crate) fn release_owner_lock(&self) {
+        if self.holding.swap(false, Ordering::AcqRel) {
+            self.store.release_process_lock();
+        }
     }
 
     /// Writes a session's current state. Unless `force`d, a state already
@@ -151,6 +183,7 @@ impl Writer {
         if !force && written.is_some_and(|w| w >= version) {
             return Ok(());
         }
+        self.hold_owner_lock()?;
         self.store.save(&session.to_state(context, progress))?;
         *written = Some(version);
         drop(written);
@@ -158,6 +191,31 @@ impl Writer {
         if !errors.is_empty() {
             errors.shift_remove(session.id());
         }
+        Ok(())
+    }
+
+    /// Writes the state `session` will have once its tracker is cancelled
+    /// with `reason` ([`ProgressTracker::preview_cancel`]), before anyone
+    /// can see the cancellation: an observer of the token reads `cancelled`
+    /// from the file. The written version is the cancel's, so no write of
+    /// an older state (a background write in progress) puts the file back.
+    ///
+    /// [`ProgressTracker::preview_cancel`]: crate::progress::ProgressTracker::preview_cancel
+    pub(crate) fn write_cancelled(
+        &self,
+        session: &Session,
+        reason: Option<String>,
+        how: Read,
+    ) -> Result<()> {
+        session
+            .context
+            .refresh(&session.id, how, &session.tracker)?;
+        let (context, _) = session.context.to_write(how);
+        let mut written = lock(&session.written);
+        let (progress, version) = session.tracker.preview_cancel(reason);
+        self.hold_owner_lock()?;
+        self.store.save(&session.to_state(context, progress))?;
+        *written = Some(written.map_or(version, |w| w.max(version)));
         Ok(())
     }
 
