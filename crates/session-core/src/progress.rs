@@ -83,14 +83,7 @@ pub enum Key {
 impl Key {
     /// The keys every state has, in the order in which a new tracker has
     /// them (the reference's constructor sets them so).
-    pub const BASE: [Key; 6] = [
-        Key::SessionId,
-        Key::Operation,
-        Key::Status,
-        Key::Progress,
-        Key::StartedAt,
-        Key::UpdatedAt,
-    ];
+    pub const BASE: &[Key] = Key::ALL.split_at(6).0;
 
     /// Every key: [`Key::BASE`], then the optional ones in the order of the
     /// reference's `ProgressState` declaration; the order of the enum, so
@@ -173,7 +166,7 @@ impl Keys {
     /// The keys of a new tracker: [`Key::BASE`].
     pub fn base() -> Self {
         let mut keys = Self::none();
-        keys.add_all(&Key::BASE);
+        keys.add_all(Key::BASE);
         keys
     }
 
