@@ -39,7 +39,9 @@ use std::time::Duration;
 use indexmap::IndexMap;
 
 use crate::error::{CoreError, Result};
+use crate::progress::ProgressState;
 use crate::session::{Read, Session};
+use crate::state::ContextText;
 use crate::store::SessionStore;
 use crate::sync::lock;
 use crate::timer::{self, Lane};
@@ -183,9 +185,7 @@ impl Writer {
         if !force && written.is_some_and(|w| w >= version) {
             return Ok(());
         }
-        self.hold_owner_lock()?;
-        self.store.save(&session.to_state(context, progress))?;
-        *written = Some(version);
+        self.save_locked(session, &mut written, context, progress, version)?;
         drop(written);
         let mut errors = lock(&self.background_errors);
         if !errors.is_empty() {
@@ -213,9 +213,24 @@ impl Writer {
         let (context, _) = session.context.to_write(how);
         let mut written = lock(&session.written);
         let (progress, version) = session.tracker.preview_cancel(reason);
+        let version = written.map_or(version, |w| w.max(version));
+        self.save_locked(session, &mut written, context, progress, version)
+    }
+
+    /// Saves `progress` and `context` as the session's state, with this
+    /// process as a live owner, and records `version` as written; called
+    /// under the session's `written` lock (`written` is its guard).
+    fn save_locked(
+        &self,
+        session: &Session,
+        written: &mut Option<u64>,
+        context: ContextText,
+        progress: ProgressState,
+        version: u64,
+    ) -> Result<()> {
         self.hold_owner_lock()?;
         self.store.save(&session.to_state(context, progress))?;
-        *written = Some(written.map_or(version, |w| w.max(version)));
+        *written = Some(version);
         Ok(())
     }
 
