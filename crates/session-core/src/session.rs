@@ -132,9 +132,13 @@ impl ContextCell {
         lock(&self.provider).clone()
     }
 
-    /// Whether the context can be read on the calling thread.
+    /// Whether the context can be read on the calling thread (asked on
+    /// every progress update: no `Arc` is cloned for it, and the provider's
+    /// answer runs no user code).
     pub(crate) fn readable_here(&self) -> bool {
-        self.provider().is_some_and(|p| p.readable_here())
+        lock(&self.provider)
+            .as_ref()
+            .is_some_and(|p| p.readable_here())
     }
 
     /// Lets go of the provider and of the tracker state paired with the
