@@ -362,7 +362,7 @@ class CancellationToken {
   constructor() {
     const handle = arguments[0] === kWrap ? arguments[1] : new native.NativeToken();
     this.#native = handle;
-    this.#flag = new Int32Array(handle.flag());
+    this.#flag = handle.flag();
   }
 
   get isCancelled() {

@@ -1,23 +1,26 @@
 //! `NativeToken`: a cancellation token (and its source) for JavaScript.
 
+use std::cell::RefCell;
 use std::ptr;
 
-use msw_session_core::{CancellationSource, CancellationToken, SharedFlag};
-use napi::bindgen_prelude::{ArrayBuffer, Function};
+use msw_session_core::{cancel_flags, CancellationSource, CancellationToken};
+use napi::bindgen_prelude::{Function, Unknown};
 use napi::{sys, Env};
 use napi_derive::napi;
 
 use crate::convert::Text;
 use crate::error::OrThrow;
+use crate::handles::Counted;
 use crate::js_function::JsFunction;
 use crate::listeners::JsCancelListener;
 
 /// A cancellation token and its source. JavaScript reads `isCancelled` from
 /// the memory returned by `flag()`; everything else goes through these methods.
-#[napi]
+#[napi(custom_finalize)]
 pub struct NativeToken {
     token: CancellationToken,
     source: CancellationSource,
+    _counted: Counted,
 }
 
 impl NativeToken {
@@ -30,6 +33,7 @@ impl NativeToken {
         Self {
             token: source.token().clone(),
             source,
+            _counted: Counted::new(),
         }
     }
 }
@@ -56,33 +60,30 @@ impl NativeToken {
         Ok(Self::from_source(source))
     }
 
-    /// The cancelled flag: an `ArrayBuffer` of 4 bytes over the core's
-    /// memory, read as `new Int32Array(buffer)[0] !== 0`. Call it once per
-    /// token: the memory may be exposed to this thread only once.
-    #[napi(catch_unwind)]
-    pub fn flag<'env>(&self, env: &'env Env) -> napi::Result<ArrayBuffer<'env>> {
-        let flag = Box::new(self.token.shared_flag());
-        let data = flag.as_ptr() as *mut std::ffi::c_void;
-        let hint = Box::into_raw(flag);
-        let mut buffer = ptr::null_mut();
-        // SAFETY: `data` points at an aligned i32 kept alive by `hint` (an
-        // owned `SharedFlag`) until the finalizer below drops it.
+    /// The cancelled flag: an `Int32Array` of one element, 0 until the
+    /// token is cancelled and 1 after, over memory the core shares with
+    /// every thread. It is a window on this thread's mapping of a page of
+    /// [`cancel_flags`](msw_session_core::cancel_flags), so it needs no
+    /// finalizer; the slot is the token's while this object lives.
+    #[napi(catch_unwind, ts_return_type = "Int32Array")]
+    pub fn flag<'env>(&self, env: &'env Env) -> napi::Result<Unknown<'env>> {
+        let (page, at) = self.token.shared_flag().place();
+        let buffer = page_buffer(env.raw(), page)?;
+        let mut view = ptr::null_mut();
+        // SAFETY: `buffer` is an ArrayBuffer of this env holding PAGE_SLOTS
+        // 32-bit flags, and `at` < PAGE_SLOTS.
         napi::check_status!(unsafe {
-            sys::napi_create_external_arraybuffer(
+            sys::napi_create_typedarray(
                 env.raw(),
-                data,
-                4,
-                Some(release_flag),
-                hint.cast(),
-                &mut buffer,
+                sys::TypedarrayType::int32_array,
+                1,
+                buffer,
+                at * 4,
+                &mut view,
             )
-        })
-        .inspect_err(|_| {
-            // SAFETY: creation failed, so N-API does not own `hint`.
-            drop(unsafe { Box::from_raw(hint) });
         })?;
-        // SAFETY: `buffer` was just created in this env.
-        unsafe { napi::bindgen_prelude::FromNapiValue::from_napi_value(env.raw(), buffer) }
+        // SAFETY: `view` was just created in this env.
+        Ok(unsafe { Unknown::from_raw_unchecked(env.raw(), view) })
     }
 
     /// The reason, once cancelled; `undefined` without one or before.
@@ -129,11 +130,47 @@ impl NativeToken {
     }
 }
 
-unsafe extern "C" fn release_flag(
-    _env: sys::napi_env,
-    _data: *mut std::ffi::c_void,
-    hint: *mut std::ffi::c_void,
-) {
-    // SAFETY: `hint` is the `Box<SharedFlag>` leaked in `flag`, released once.
-    drop(unsafe { Box::from_raw(hint.cast::<SharedFlag>()) });
+thread_local! {
+    /// This thread's mapping of each page of cancelled flags: a strong
+    /// reference to an `ArrayBuffer` over it, made once per page and thread
+    /// (a page may be exposed to a thread only once), kept for the thread's
+    /// life as the page is kept for the process's.
+    static PAGES: RefCell<Vec<usize>> = const { RefCell::new(Vec::new()) };
 }
+
+/// This thread's `ArrayBuffer` over flag page `page`.
+fn page_buffer(env: sys::napi_env, page: usize) -> napi::Result<sys::napi_value> {
+    PAGES.with(|pages| {
+        let mut pages = pages.borrow_mut();
+        while pages.len() <= page {
+            let index = pages.len();
+            let data = cancel_flags::page(index).ok_or_else(|| {
+                napi::Error::from_reason(format!("no page {index} of cancelled flags"))
+            })?;
+            let mut buffer = ptr::null_mut();
+            let mut reference = ptr::null_mut();
+            // SAFETY: the page lives for the process, so the buffer needs no
+            // finalizer; `env` is this thread's live env.
+            unsafe {
+                napi::check_status!(sys::napi_create_external_arraybuffer(
+                    env,
+                    data as *mut std::ffi::c_void,
+                    cancel_flags::PAGE_SLOTS * 4,
+                    None,
+                    ptr::null_mut(),
+                    &mut buffer,
+                ))?;
+                napi::check_status!(sys::napi_create_reference(env, buffer, 1, &mut reference))?;
+            }
+            pages.push(reference as usize);
+        }
+        let mut buffer = ptr::null_mut();
+        // SAFETY: the reference is strong and of this thread's env.
+        napi::check_status!(unsafe {
+            sys::napi_get_reference_value(env, pages[page] as sys::napi_ref, &mut buffer)
+        })?;
+        Ok(buffer)
+    })
+}
+
+crate::handles::finalized_by_handles!(NativeToken);

@@ -14,6 +14,8 @@
 //! The state lock is a leaf ([`crate`]): callbacks run after it is released.
 
 use std::sync::atomic::{AtomicI32, Ordering};
+
+use crate::cancel_flags::FlagSlot;
 use std::sync::{Arc, Mutex};
 
 use crate::listeners::{self, FnListener, Listener, ListenerId, Listeners};
@@ -21,7 +23,7 @@ use crate::sync::lock;
 use crate::timer::{self, TimerHandle};
 
 struct Inner {
-    flag: AtomicI32,
+    flag: FlagSlot,
     reason: Mutex<Option<Option<String>>>,
     callbacks: Listeners<Option<String>>,
 }
@@ -56,7 +58,7 @@ impl CancellationToken {
     pub fn new() -> Self {
         Self {
             inner: Arc::new(Inner {
-                flag: AtomicI32::new(0),
+                flag: FlagSlot::new(),
                 reason: Mutex::new(None),
                 callbacks: Listeners::default(),
             }),
@@ -65,7 +67,7 @@ impl CancellationToken {
 
     /// Whether cancellation has been requested.
     pub fn is_cancelled(&self) -> bool {
-        self.inner.flag.load(Ordering::Acquire) != 0
+        self.inner.flag.flag().load(Ordering::Acquire) != 0
     }
 
     /// The reason of the cancellation: `None` while not cancelled,
@@ -115,7 +117,7 @@ impl CancellationToken {
                 return false;
             }
             *stored = Some(reason.clone());
-            self.inner.flag.store(1, Ordering::Release);
+            self.inner.flag.flag().store(1, Ordering::Release);
             let callbacks = self.inner.callbacks.take();
             listeners::post_remote(&callbacks, &reason, here);
             callbacks
@@ -143,12 +145,19 @@ pub struct SharedFlag {
 impl SharedFlag {
     /// The flag's address; valid while this `SharedFlag` lives.
     pub fn as_ptr(&self) -> *const AtomicI32 {
-        &self.token.flag
+        self.token.flag.flag()
+    }
+
+    /// The flag's page in [`cancel_flags`](crate::cancel_flags) and its
+    /// place in it; the slot is this token's while this `SharedFlag` (or any
+    /// clone of the token) lives.
+    pub fn place(&self) -> (usize, usize) {
+        self.token.flag.place()
     }
 
     /// Whether the flag is set.
     pub fn is_set(&self) -> bool {
-        self.token.flag.load(Ordering::Acquire) != 0
+        self.token.flag.flag().load(Ordering::Acquire) != 0
     }
 }
 

@@ -28,11 +28,13 @@
 //! lock taken inside it and no user code run. They are the writer's `dirty`
 //! and `background_errors`; the manager's `sessions`, `auto_save` and
 //! `requests`; a context's `last` ([`session`]); the tracker's and the
-//! token's state locks ([`progress`], [`cancellation`]); the listener lists
+//! token's state locks ([`progress`], [`cancellation`]); the table of cancelled flags
+//! ([`cancel_flags`]); the listener lists
 //! ([`listeners`]); the timer lanes' queues ([`timer`]); and the process-wide
 //! maps of live sessions ([`registry`]), of writers ([`writer`]) and of held
 //! owner locks ([`owner`]), taken below `written` at most.
 
+pub mod cancel_flags;
 pub mod cancellation;
 pub mod cleanup;
 pub mod clock;
