@@ -131,11 +131,13 @@ export declare class NativeToken {
    */
   static withTimeout(timeoutMs: number, reason: string): NativeToken
   /**
-   * The cancelled flag: an `ArrayBuffer` of 4 bytes over the core's
-   * memory, read as `new Int32Array(buffer)[0] !== 0`. Call it once per
-   * token: the memory may be exposed to this thread only once.
+   * The cancelled flag: an `Int32Array` of one element, 0 until the
+   * token is cancelled and 1 after, over memory the core shares with
+   * every thread. It is a window on this thread's mapping of a page of
+   * [`cancel_flags`](msw_session_core::cancel_flags), so it needs no
+   * finalizer; the slot is the token's while this object lives.
    */
-  flag(): ArrayBuffer
+  flag(): Int32Array
   /** The reason, once cancelled; `undefined` without one or before. */
   get reason(): string | null
   /** Cancels; `false` when it already was. */
@@ -240,6 +242,11 @@ export interface LiveCounts {
   managers: number
   /** JavaScript functions held by the addon (listeners, context readers). */
   callbacks: number
+  /**
+   * Native objects held by JavaScript wrappers (a token's, a tracker's,
+   * an attached session's); each is freed as its wrapper is collected.
+   */
+  handles: number
 }
 
 /**

@@ -554,6 +554,8 @@ export interface LiveCounts {
   managers: number;
   /** JavaScript functions the native core holds (one dispatcher per object with listeners, one context reader per session). */
   callbacks: number;
+  /** Native objects held by the package's JavaScript objects (a token's, a tracker's, an attached session's); each is freed while the garbage collector takes its object, with no event-loop turn needed. */
+  handles: number;
 }
 
 /**

@@ -19,6 +19,7 @@ import path from "node:path";
 import { fileURLToPath } from "node:url";
 
 import * as pkg from "../index.mjs";
+import { loadReference } from "./reference.mjs";
 
 const quick = process.argv.includes("--quick");
 const LIVE_SESSIONS = quick ? 2_000 : 10_000;
@@ -197,7 +198,7 @@ async function sessionLifecycles() {
   }
 }
 
-const UNYIELDING = quick ? 10_000 : 50_000;
+const UNYIELDING = Number(process.env.MSW_BENCH_LIFECYCLES) || (quick ? 10_000 : 50_000);
 /** The goal of issue 20: RSS growth of 50,000 lifecycles that never yield. */
 const UNYIELDING_BOUND_MB = 30;
 
@@ -210,29 +211,33 @@ const UNYIELDING_BOUND_MB = 30;
  * `gc()` without a turn of the event loop, then after five turns (when Node
  * has run the finalizers of collected native objects).
  */
-async function lifecycles(yieldEvery) {
+async function lifecycles(yieldEvery, impl) {
   const basePath = fs.mkdtempSync(path.join(os.tmpdir(), "msw-session-bench-mem-"));
+  const reference = impl === "reference" ? await loadReference() : undefined;
+  const mod = reference ? reference.module : pkg;
   try {
-    const manager = new pkg.SessionManager({ basePath });
+    const manager = new mod.SessionManager({ basePath });
     const before = sample();
     for (let i = 0; i < UNYIELDING; i++) {
       const session = manager.createSession("bench-unyielding", { index: i });
+      // The reference's onProgress returns nothing and has no way to remove a listener.
       const off = session.progress.onProgress(() => {});
       session.progress.start(1);
       session.progress.completeStep("one");
-      off();
+      if (typeof off === "function") off();
       manager.completeSession(session.id);
       if (yieldEvery > 0 && i % yieldEvery === yieldEvery - 1) await new Promise((resolve) => setImmediate(resolve));
     }
     global.gc();
     const m = process.memoryUsage();
     const afterOneGc = { rssMB: m.rss / MB, heapUsedMB: m.heapUsed / MB };
-    const countsAfterOneGc = pkg.liveCounts();
+    const countsAfterOneGc = reference ? undefined : pkg.liveCounts();
     const settled = await settledSample();
-    const countsSettled = pkg.liveCounts();
+    const countsSettled = reference ? undefined : pkg.liveCounts();
     manager.shutdown();
     const rssGrowthMB = afterOneGc.rssMB - before.rssMB;
     return {
+      impl: reference ? "reference" : "package",
       sessions: UNYIELDING,
       yieldEvery,
       before,
@@ -242,24 +247,34 @@ async function lifecycles(yieldEvery) {
       countsSettled,
       rssGrowthMB,
       boundMB: UNYIELDING_BOUND_MB,
-      verdict: rssGrowthMB <= UNYIELDING_BOUND_MB && countsAfterOneGc.callbacks === 0 ? "met" : "not met",
+      verdict:
+        rssGrowthMB <= UNYIELDING_BOUND_MB && (countsAfterOneGc?.callbacks ?? 0) === 0 ? "met" : "not met",
     };
   } finally {
+    reference?.dispose();
     fs.rmSync(basePath, { recursive: true, force: true });
   }
 }
 
 const lifecyclesAt = process.argv.indexOf("--lifecycles");
 if (lifecyclesAt !== -1) {
-  process.stdout.write(`${JSON.stringify(await lifecycles(Number(process.argv[lifecyclesAt + 1])))}\n`);
+  const impl = process.argv.includes("--reference") ? "reference" : "package";
+  process.stdout.write(`${JSON.stringify(await lifecycles(Number(process.argv[lifecyclesAt + 1]), impl))}\n`);
   process.exit(0);
 }
 
-/** `lifecycles(yieldEvery)` in a fresh process. */
-function lifecyclesInChild(yieldEvery) {
+/** `lifecycles(yieldEvery)` of the package or the reference, in a fresh process. */
+function lifecyclesInChild(yieldEvery, impl = "package") {
   const child = spawnSync(
     process.execPath,
-    ["--expose-gc", fileURLToPath(import.meta.url), ...(quick ? ["--quick"] : []), "--lifecycles", String(yieldEvery)],
+    [
+      "--expose-gc",
+      fileURLToPath(import.meta.url),
+      ...(quick ? ["--quick"] : []),
+      ...(impl === "reference" ? ["--reference"] : []),
+      "--lifecycles",
+      String(yieldEvery),
+    ],
     { encoding: "utf8", maxBuffer: 16 * MB },
   );
   if (child.status !== 0) throw new Error(`the lifecycles child failed (exit ${child.status}): ${child.stderr}`);
@@ -270,6 +285,8 @@ const result = {
   node: process.version,
   unyieldingLifecycles: lifecyclesInChild(0),
   yieldingLifecycles: lifecyclesInChild(100),
+  referenceUnyieldingLifecycles: lifecyclesInChild(0, "reference"),
+  referenceYieldingLifecycles: lifecyclesInChild(100, "reference"),
   quick,
   baseline: sample(),
   liveSessions: liveSessions(),

@@ -9,7 +9,7 @@ use crate::error::OrThrow;
 
 /// A crash scan under way (from `NativeStore.scanCrashed` or
 /// `NativeManager.scanCrashed`).
-#[napi]
+#[napi(custom_finalize)]
 pub struct NativeCrashScan {
     scan: CrashScan,
 }
@@ -31,3 +31,5 @@ impl NativeCrashScan {
         self.scan.next().transpose().or_throw(&env)
     }
 }
+
+crate::handles::finalized_by_handles!(NativeCrashScan);

@@ -13,9 +13,10 @@
 //! is held strongly ([`JsFunction::new`]: a session's context reader).
 //!
 //! # Invariants
-//! - The reference is created, used and deleted on the home thread only; a
-//!   `JsFunction` dropped elsewhere posts the deletion home (or, when the
-//!   home thread is gone, leaves it to the env's teardown).
+//! - The reference is created, used and deleted on the home thread only,
+//!   outside the garbage collector; a `JsFunction` dropped elsewhere, or in
+//!   a finalizer the collector runs (`handles`), posts the deletion home (or,
+//!   when the home thread is gone, leaves it to the env's teardown).
 //! - A call never leaves an exception pending: a throw is caught, cleared and
 //!   returned as `Err` with the exception, so one listener cannot disturb
 //!   another or the caller.
@@ -86,8 +87,9 @@ impl Drop for JsRef {
             unsafe { sys::napi_delete_reference(env, reference as sys::napi_ref) };
         };
         match self.home.env() {
-            Some(env) => delete(env),
-            None => {
+            // Inside the garbage collector (`handles`), deletion waits for a turn.
+            Some(env) if !crate::handles::finalizing() => delete(env),
+            _ => {
                 self.home.post(Box::new(move |env: Env| delete(env.raw())));
             }
         }

@@ -25,6 +25,7 @@ mod clock;
 mod convert;
 mod crash;
 mod error;
+mod handles;
 mod js_function;
 mod js_thread;
 mod listeners;
@@ -33,3 +34,21 @@ mod protocol;
 mod store;
 mod token;
 mod tracker;
+
+/// The Node-API version this module asks for, as Node asks a module that
+/// exports this function: the experimental version, `i32::MAX`
+/// (`NAPI_VERSION_EXPERIMENTAL`).
+///
+/// Its one effect used here: Node runs the finalizer of a wrapped native
+/// object inside the garbage collector, as the collector takes the wrapper,
+/// instead of on a later turn of the event loop. A batch loop that never
+/// yields gives no turn, and without this every finished session's tracker
+/// and token stayed in memory until the loop ended (issue 20.3). Inside the
+/// collector a finalizer must not touch the JavaScript heap; `handles` makes
+/// sure ours do not (a reference released there is deleted on a later turn).
+/// Node 20.12 and later, 22, 24 and 26 honour it; an older Node ignores the
+/// version and runs finalizers on a turn, as before.
+#[no_mangle]
+pub extern "C" fn node_api_module_get_api_version_v1() -> i32 {
+    i32::MAX
+}

@@ -10,6 +10,7 @@ use napi_derive::napi;
 use crate::convert::Text;
 use crate::crash::NativeCrashScan;
 use crate::error::OrThrow;
+use crate::handles::Counted;
 use crate::js_function::JsFunction;
 use crate::js_thread::JsThread;
 use crate::listeners::{Args, JsContextProvider, JsProgressListener};
@@ -18,9 +19,10 @@ use crate::token::NativeToken;
 use crate::tracker::NativeTracker;
 
 /// A live session as the manager made it.
-#[napi]
+#[napi(custom_finalize)]
 pub struct NativeSession {
     session: Arc<Session>,
+    _counted: Counted,
 }
 
 #[napi]
@@ -91,7 +93,7 @@ impl SessionParts {
 }
 
 /// The session manager.
-#[napi]
+#[napi(custom_finalize)]
 pub struct NativeManager {
     manager: SessionManager,
 }
@@ -306,8 +308,12 @@ pub fn attach_session(
     base_path: String,
     #[napi(ts_arg_type = "string")] id: Text,
 ) -> Option<NativeSession> {
-    msw_session_core::registry::attach(std::path::Path::new(&base_path), &id.0)
-        .map(|session| NativeSession { session })
+    msw_session_core::registry::attach(std::path::Path::new(&base_path), &id.0).map(|session| {
+        NativeSession {
+            session,
+            _counted: Counted::new(),
+        }
+    })
 }
 
 /// What the process holds per session now: a finished session, once
@@ -324,6 +330,9 @@ pub struct LiveCounts {
     pub managers: u32,
     /// JavaScript functions held by the addon (listeners, context readers).
     pub callbacks: u32,
+    /// Native objects held by JavaScript wrappers (a token's, a tracker's,
+    /// an attached session's); each is freed as its wrapper is collected.
+    pub handles: u32,
 }
 
 /// The counts of what the process holds per session, now.
@@ -336,5 +345,10 @@ pub fn live_counts() -> LiveCounts {
         dirty: c.dirty as u32,
         managers: c.managers as u32,
         callbacks: crate::js_function::ALIVE.load(std::sync::atomic::Ordering::Relaxed) as u32,
+        handles: crate::handles::alive() as u32,
     }
 }
+
+crate::handles::finalized_by_handles!(NativeSession);
+
+crate::handles::finalized_by_handles!(NativeManager);

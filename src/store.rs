@@ -10,7 +10,7 @@ use crate::crash::NativeCrashScan;
 use crate::error::OrThrow;
 
 /// Session files in `<basePath>/.msw/sessions/`.
-#[napi]
+#[napi(custom_finalize)]
 pub struct NativeStore {
     store: SessionStore,
 }
@@ -107,3 +107,5 @@ pub fn request_cancellation(
         .request_cancellation(&id.0, reason.map(|t| t.0))
         .or_throw(&env)
 }
+
+crate::handles::finalized_by_handles!(NativeStore);

@@ -7,20 +7,25 @@ use napi_derive::napi;
 
 use crate::convert::{self, Text};
 use crate::error::OrThrow;
+use crate::handles::Counted;
 use crate::js_function::JsFunction;
 use crate::listeners::{Args, JsProgressListener};
 
 /// A progress tracker. Argument types are checked by the JavaScript layer;
 /// values (NaN, ranges) are checked by the core.
-#[napi]
+#[napi(custom_finalize)]
 pub struct NativeTracker {
     tracker: ProgressTracker,
+    _counted: Counted,
 }
 
 impl NativeTracker {
     /// Wraps a core tracker (a session's).
     pub(crate) fn from_core(tracker: ProgressTracker) -> Self {
-        Self { tracker }
+        Self {
+            tracker,
+            _counted: Counted::new(),
+        }
     }
 }
 
@@ -153,3 +158,5 @@ impl NativeTracker {
         self.tracker.set_eta(eta_ms).or_throw(&env)
     }
 }
+
+crate::handles::finalized_by_handles!(NativeTracker);
