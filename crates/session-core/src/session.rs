@@ -10,12 +10,14 @@
 //!   `toJSON` that flushes) uses the last context read instead.
 //!
 //! # Lock order
-//! `Session::written` is second in the crate's order ([`crate`]), below the
-//! writer's `batch`; `ContextCell::last` is a leaf, and the tracker's state
-//! lock is never taken inside it.
+//! `Session::written` is a `Written` in the crate's order ([`crate`]),
+//! below the writer's `batch`: a write takes the tracker's state lock and
+//! the map of held owner locks under it. `ContextCell`'s `last` and
+//! `provider` are leaves: the tracker's state lock is never taken inside
+//! them, and a context is never read under any lock.
 
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::time::Duration;
 
 use serde_json::Value;
@@ -26,7 +28,7 @@ use crate::error::{CoreError, Result, Thrown};
 use crate::id::SessionId;
 use crate::progress::{ProgressState, ProgressTracker};
 use crate::state::{ContextText, SessionState};
-use crate::sync::lock;
+use crate::sync::{Rank, RankedMutex};
 
 /// Why a context could not be serialized.
 #[derive(Debug)]
@@ -86,12 +88,12 @@ pub(crate) enum Read {
 /// interval (a read serializes the whole context).
 pub(crate) struct ContextCell {
     /// The last context read.
-    pub(crate) last: Mutex<LastRead>,
+    pub(crate) last: RankedMutex<LastRead>,
     /// Where the context lives; taken away when the session finishes
     /// ([`release`](Self::release)), so that a finished session holds no
     /// reference into JavaScript while its handle waits to be collected.
     /// A leaf lock, held only to clone or take the `Arc`.
-    provider: Mutex<Option<Arc<dyn ContextProvider>>>,
+    provider: RankedMutex<Option<Arc<dyn ContextProvider>>>,
     /// Set while the provider runs, so that a save started by user code
     /// from inside it (a `toJSON` that flushes) uses the last context read.
     pub(crate) reading: AtomicBool,
@@ -116,27 +118,31 @@ impl ContextCell {
         id: &SessionId,
     ) -> Result<Self> {
         Ok(Self {
-            last: Mutex::new(LastRead {
-                json: context_text(json, id)?,
-                read_at: clock::monotonic_ms(),
-                paired: None,
-                stale: false,
-            }),
-            provider: Mutex::new(provider.map(Arc::from)),
+            last: RankedMutex::new(
+                Rank::Leaf,
+                LastRead {
+                    json: context_text(json, id)?,
+                    read_at: clock::monotonic_ms(),
+                    paired: None,
+                    stale: false,
+                },
+            ),
+            provider: RankedMutex::new(Rank::Leaf, provider.map(Arc::from)),
             reading: AtomicBool::new(false),
         })
     }
 
     /// Where the context lives, while the session is live.
     pub(crate) fn provider(&self) -> Option<Arc<dyn ContextProvider>> {
-        lock(&self.provider).clone()
+        self.provider.lock().clone()
     }
 
     /// Whether the context can be read on the calling thread (asked on
     /// every progress update: no `Arc` is cloned for it, and the provider's
     /// answer runs no user code).
     pub(crate) fn readable_here(&self) -> bool {
-        lock(&self.provider)
+        self.provider
+            .lock()
             .as_ref()
             .is_some_and(|p| p.readable_here())
     }
@@ -145,8 +151,8 @@ impl ContextCell {
     /// last read: the context is not read again. Dropped outside the lock
     /// (dropping a JavaScript reference may post to its thread).
     pub(crate) fn release(&self) {
-        let provider = lock(&self.provider).take();
-        lock(&self.last).paired = None;
+        let provider = self.provider.lock().take();
+        self.last.lock().paired = None;
         drop(provider);
     }
 
@@ -191,7 +197,7 @@ impl ContextCell {
         };
         // Taken after the read (which may run listeners) and outside `last`.
         let paired = tracker.snapshot();
-        let mut last = lock(&self.last);
+        let mut last = self.last.lock();
         if last.json != json {
             last.json = json;
         }
@@ -209,20 +215,20 @@ impl ContextCell {
         if !self.readable_here() {
             return;
         }
-        let since = clock::monotonic_ms() - lock(&self.last).read_at;
+        let since = clock::monotonic_ms() - self.last.lock().read_at;
         // A clock set back (a test's fake clock) counts as time passed.
         if (since >= interval.as_secs_f64() * 1000.0 || since < 0.0)
             && self.refresh(id, Read::Lenient, tracker).unwrap_or(false)
         {
             return;
         }
-        lock(&self.last).stale = true;
+        self.last.lock().stale = true;
     }
 
     /// The context to write and, for a checkpoint of a stale context, the
     /// tracker state read with it.
     pub(crate) fn to_write(&self, how: Read) -> (ContextText, Option<(ProgressState, u64)>) {
-        let last = lock(&self.last);
+        let last = self.last.lock();
         let paired = if how == Read::Checkpoint && last.stale {
             last.paired.clone()
         } else {
@@ -232,7 +238,7 @@ impl ContextCell {
     }
 
     pub(crate) fn is_stale(&self) -> bool {
-        lock(&self.last).stale
+        self.last.lock().stale
     }
 }
 
@@ -261,7 +267,7 @@ pub struct Session {
     pub(crate) source: CancellationSource,
     pub(crate) context: ContextCell,
     /// The tracker version last written; the lock serializes writes.
-    pub(crate) written: Mutex<Option<u64>>,
+    pub(crate) written: RankedMutex<Option<u64>>,
     /// Set when the session was completed or failed and left its manager.
     pub(crate) finished: AtomicBool,
     /// The tracker listener that reports the session's changes to its
@@ -297,7 +303,7 @@ impl Session {
 
     /// The context as last read, as JSON text (a copy for other threads).
     pub fn context_json(&self) -> String {
-        lock(&self.context.last).json.as_str().to_string()
+        self.context.last.lock().json.as_str().to_string()
     }
 
     /// The session's tracker.

@@ -30,10 +30,12 @@
 //!
 //! # Lock order
 //! `batch`, then `Session::written`, as the crate's lock order says
-//! ([`crate`]); `dirty` and `background_errors` are leaves.
+//! ([`crate`]); `dirty`, `background_errors` and the map of writers are
+//! leaves (the live dirty sessions are taken out of `dirty` before their
+//! contexts are asked anything).
 
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Mutex, OnceLock, Weak};
+use std::sync::{Arc, OnceLock, Weak};
 use std::time::Duration;
 
 use indexmap::IndexMap;
@@ -43,7 +45,7 @@ use crate::progress::ProgressState;
 use crate::session::{Read, Session};
 use crate::state::ContextText;
 use crate::store::SessionStore;
-use crate::sync::lock;
+use crate::sync::{Rank, RankedMutex};
 use crate::timer::{self, Lane};
 
 /// The failures of a save, by session id, in save order.
@@ -103,15 +105,15 @@ impl Dirty {
 pub(crate) struct Writer {
     store: SessionStore,
     persist_interval: Duration,
-    dirty: Mutex<Dirty>,
+    dirty: RankedMutex<Dirty>,
     /// Errors of writes nobody was there to hear (background writes,
     /// progress updates, served requests, auto-save), by session; an entry
     /// goes when that session is written, or when the next flush reports it.
-    background_errors: Mutex<IndexMap<String, CoreError>>,
+    background_errors: RankedMutex<IndexMap<String, CoreError>>,
     /// Held while a batch of dirty sessions is taken and written, so that a
     /// flush waits for a background write in progress instead of finding
     /// the dirty set empty and returning before the disk has the changes.
-    batch: Mutex<()>,
+    batch: RankedMutex<()>,
     /// Whether this writer holds one hold on the process's owner lock in
     /// its folder ([`crate::owner`]): taken before its first write (and its
     /// first after [`release_owner_lock`](Self::release_owner_lock)), given
@@ -122,7 +124,7 @@ pub(crate) struct Writer {
 impl Drop for Writer {
     fn drop(&mut self) {
         // A manager that goes away loses no change it can still write.
-        let batch = lock(&self.dirty).take();
+        let batch = self.dirty.lock().take();
         let _ = self.write_batch(&batch, Read::Cached);
         // Its hold on the owner lock is kept: the sessions it wrote keep a
         // live owner while the process lives (a manager collected by
@@ -137,12 +139,12 @@ impl Writer {
         let writer = Arc::new(Self {
             store,
             persist_interval,
-            dirty: Mutex::default(),
-            background_errors: Mutex::default(),
-            batch: Mutex::new(()),
+            dirty: RankedMutex::with_default(Rank::Leaf),
+            background_errors: RankedMutex::with_default(Rank::Leaf),
+            batch: RankedMutex::new(Rank::Batch, ()),
             holding: AtomicBool::new(false),
         });
-        let mut writers = lock(writers());
+        let mut writers = writers().lock();
         writers.retain(|w| w.strong_count() > 0);
         writers.push(Arc::downgrade(&writer));
         writer
@@ -180,14 +182,14 @@ impl Writer {
             .context
             .refresh(&session.id, how, &session.tracker)?;
         let (context, paired) = session.context.to_write(how);
-        let mut written = lock(&session.written);
+        let mut written = session.written.lock();
         let (progress, version) = paired.unwrap_or_else(|| session.tracker.snapshot());
         if !force && written.is_some_and(|w| w >= version) {
             return Ok(());
         }
         self.save_locked(session, &mut written, context, progress, version)?;
         drop(written);
-        let mut errors = lock(&self.background_errors);
+        let mut errors = self.background_errors.lock();
         if !errors.is_empty() {
             errors.shift_remove(session.id());
         }
@@ -211,7 +213,7 @@ impl Writer {
             .context
             .refresh(&session.id, how, &session.tracker)?;
         let (context, _) = session.context.to_write(how);
-        let mut written = lock(&session.written);
+        let mut written = session.written.lock();
         let (progress, version) = session.tracker.preview_cancel(reason);
         let version = written.map_or(version, |w| w.max(version));
         self.save_locked(session, &mut written, context, progress, version)
@@ -238,24 +240,24 @@ impl Writer {
     /// scheduling one: a failed write is retried when something else is
     /// written, not in a loop against a full disk).
     pub(crate) fn retry_later(&self, session: &Arc<Session>) {
-        lock(&self.dirty).insert(session);
+        self.dirty.lock().insert(session);
     }
 
     /// Keeps the error of a write that no caller hears, for the next flush.
     pub(crate) fn keep_error(&self, id: String, error: CoreError) {
-        lock(&self.background_errors).insert(id, error);
+        self.background_errors.lock().insert(id, error);
     }
 
     /// Keeps the errors of writes that no caller hears, for the next flush.
     pub(crate) fn keep_errors(&self, failures: Failures) {
         if !failures.is_empty() {
-            lock(&self.background_errors).extend(failures);
+            self.background_errors.lock().extend(failures);
         }
     }
 
     /// Forgets that `id` is dirty (its caller writes it now).
     pub(crate) fn forget_dirty(&self, id: &str) {
-        lock(&self.dirty).sessions.shift_remove(id);
+        self.dirty.lock().sessions.shift_remove(id);
     }
 
     /// Writes `session` now, in place of any write pending for it, reading
@@ -305,7 +307,7 @@ impl Writer {
     /// Marks `session` dirty and schedules a background write.
     fn mark_dirty(self: &Arc<Self>, session: &Arc<Session>) {
         let schedule = {
-            let mut dirty = lock(&self.dirty);
+            let mut dirty = self.dirty.lock();
             dirty.insert(session);
             !std::mem::replace(&mut dirty.scheduled, true)
         };
@@ -328,8 +330,8 @@ impl Writer {
     fn write_dirty(self: &Arc<Self>) {
         // Run on a context's own thread (a test's fake timers run it there),
         // the write reads contexts first, outside every lock.
-        let here: Vec<_> = lock(&self.dirty)
-            .live()
+        let dirty = self.dirty.lock().live();
+        let here: Vec<_> = dirty
             .into_iter()
             .filter(|s| s.context.readable_here())
             .collect();
@@ -339,9 +341,9 @@ impl Writer {
                 .refresh(&session.id, Read::Lenient, &session.tracker);
         }
         let stale = {
-            let _writing = lock(&self.batch);
+            let _writing = self.batch.lock();
             let batch: Vec<(Arc<Session>, u64)> = {
-                let mut dirty = lock(&self.dirty);
+                let mut dirty = self.dirty.lock();
                 dirty.scheduled = false;
                 dirty
                     .sessions
@@ -362,7 +364,7 @@ impl Writer {
                 }
             }
             // Clean now: written, with no change marked since it was taken.
-            let mut dirty = lock(&self.dirty);
+            let mut dirty = self.dirty.lock();
             for (id, mark) in written {
                 if dirty.sessions.get(&id).is_some_and(|(_, now)| *now == mark) {
                     dirty.sessions.shift_remove(&id);
@@ -392,7 +394,7 @@ impl Writer {
         let _ = session
             .context
             .refresh(&session.id, Read::Lenient, &session.tracker);
-        lock(&session.context.last).stale = false;
+        session.context.last.lock().stale = false;
         self.mark_dirty(session);
     }
 
@@ -403,7 +405,7 @@ impl Writer {
         let mut failures = Vec::new();
         // Contexts are read first, outside every lock: a `toJSON` may call
         // back into the manager (even `flush`).
-        let pending = lock(&self.dirty).live();
+        let pending = self.dirty.lock().live();
         for session in &pending {
             if let Err(err) = session
                 .context
@@ -413,8 +415,8 @@ impl Writer {
             }
         }
         {
-            let _writing = lock(&self.batch);
-            let mut batch = lock(&self.dirty).take();
+            let _writing = self.batch.lock();
+            let mut batch = self.dirty.lock().take();
             // A session whose context was refused stays dirty, unwritten.
             batch.retain(|session| {
                 let refused = failures.iter().any(|(id, _)| id == session.id());
@@ -427,7 +429,7 @@ impl Writer {
                 push_failure(&mut failures, id, err);
             }
         }
-        for (id, err) in std::mem::take(&mut *lock(&self.background_errors)) {
+        for (id, err) in std::mem::take(&mut *self.background_errors.lock()) {
             push_failure(&mut failures, id, err);
         }
         failures
@@ -440,20 +442,20 @@ impl Writer {
     }
 
     fn dirty_count(&self) -> usize {
-        lock(&self.dirty).sessions.len()
+        self.dirty.lock().sessions.len()
     }
 }
 
 /// Every writer of the process, for [`flush_all`].
-fn writers() -> &'static Mutex<Vec<Weak<Writer>>> {
-    static WRITERS: OnceLock<Mutex<Vec<Weak<Writer>>>> = OnceLock::new();
-    WRITERS.get_or_init(Default::default)
+fn writers() -> &'static RankedMutex<Vec<Weak<Writer>>> {
+    static WRITERS: OnceLock<RankedMutex<Vec<Weak<Writer>>>> = OnceLock::new();
+    WRITERS.get_or_init(|| RankedMutex::with_default(Rank::Leaf))
 }
 
 /// The sessions waiting for a write over every writer of the process, and
 /// how many writers (one per manager) live (see [`crate::live`]).
 pub(crate) fn dirty_and_writers() -> (usize, usize) {
-    let writers: Vec<_> = lock(writers()).iter().filter_map(Weak::upgrade).collect();
+    let writers: Vec<_> = writers().lock().iter().filter_map(Weak::upgrade).collect();
     let dirty = writers.iter().map(|w| w.dirty_count()).sum();
     (dirty, writers.len())
 }
@@ -464,7 +466,7 @@ pub(crate) fn dirty_and_writers() -> (usize, usize) {
 /// is returned as one line naming it, its file and why, for the caller to
 /// print.
 pub fn flush_all() -> Vec<String> {
-    let writers: Vec<_> = lock(writers()).iter().filter_map(Weak::upgrade).collect();
+    let writers: Vec<_> = writers().lock().iter().filter_map(Weak::upgrade).collect();
     let mut lines = Vec::new();
     for writer in writers {
         for (id, err) in writer.flush_failures() {
