@@ -67,6 +67,7 @@
 pub mod cancellation;
 pub mod cleanup;
 pub mod clock;
+pub mod context;
 pub mod crash;
 pub mod error;
 pub mod id;
@@ -87,6 +88,7 @@ pub mod store;
 pub mod timer;
 pub mod writer;
 
+mod interleave;
 #[cfg(test)]
 mod shapes;
 mod sync;

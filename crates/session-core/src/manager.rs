@@ -45,6 +45,7 @@ use serde_json::Value;
 
 use crate::cancellation::CancellationSource;
 use crate::clock;
+use crate::context::{ContextCell, Read};
 use crate::crash::CrashScan;
 use crate::error::{CoreError, Result};
 use crate::id::SessionId;
@@ -52,7 +53,6 @@ use crate::js_text;
 use crate::listeners::{self, Executor, Listener, ListenerId, Listeners};
 use crate::owner::{Liveness, Owner};
 use crate::progress::{ProgressState, ProgressTracker};
-use crate::session::{ContextCell, Read};
 pub use crate::session::{ContextProvider, ReadError, Session};
 use crate::state::{SessionState, SessionStatus};
 use crate::store::{SessionStore, StoreOptions, DEFAULT_CLEANUP_DAYS, DEFAULT_STALE_MS};
@@ -195,7 +195,7 @@ impl Inner {
             .take_requests(|id| self.sessions.lock().contains_key(id))
         {
             // Off the JavaScript thread: the context is the last one read.
-            if let Err(err) = self.cancel(&id, reason, Read::Cached) {
+            if let Err(err) = self.cancel(&id, reason, Read::WithoutReading) {
                 self.writer.keep_error(id, err);
             }
         }
@@ -220,7 +220,7 @@ impl Inner {
         let mut failures = Vec::new();
         for session in sessions {
             self.writer.forget_dirty(session.id());
-            if let Err(err) = self.writer.write(&session, Read::Strict, true) {
+            if let Err(err) = self.writer.write(&session, Read::ForCaller, true) {
                 failures.push((session.id.to_string(), err));
                 failed.push(session);
             }
@@ -370,9 +370,10 @@ impl SessionManager {
     fn admit(&self, session: Arc<Session>) -> Result<Arc<Session>> {
         // The context was just given as text: it is the first checkpoint,
         // paired with the tracker as it starts.
-        let start = session.tracker.snapshot();
-        session.context.last.lock().paired = Some(start);
-        self.inner.writer.write(&session, Read::Cached, true)?;
+        session.context.first_checkpoint(&session.tracker);
+        self.inner
+            .writer
+            .write(&session, Read::WithoutReading, true)?;
         let hook = session.tracker.on_progress(Arc::new(SaveOnChange {
             manager: Arc::downgrade(&self.inner),
             session: Arc::downgrade(&session),
@@ -425,7 +426,7 @@ impl SessionManager {
     /// Cancels the session's token and tracker and writes its file; the
     /// session stays live. `false` for an unknown id.
     pub fn cancel_session(&self, id: &str, reason: Option<String>) -> Result<bool> {
-        self.inner.cancel(id, reason, Read::Strict)
+        self.inner.cancel(id, reason, Read::ForCaller)
     }
 
     /// Completes the session, writes its file and forgets it. `false` for
@@ -444,7 +445,7 @@ impl SessionManager {
             return Ok(false);
         };
         change(&session.tracker);
-        self.inner.writer.write_now(&session, Read::Strict)?;
+        self.inner.writer.write_now(&session, Read::ForCaller)?;
         session
             .finished
             .store(true, std::sync::atomic::Ordering::Release);

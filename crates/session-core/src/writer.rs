@@ -19,7 +19,7 @@
 //!   are serialized by that lock.
 //! - A context is read (which runs user code) before any lock is taken; the
 //!   background writer reads only contexts that live on its thread, and
-//!   writes the others as their last checkpoint (`Read::Checkpoint`), so a
+//!   writes the others as their last checkpoint (`Read::Background`), so a
 //!   file's progress never runs ahead of its context. A session whose
 //!   progress moved on since gets a read posted to its context's thread.
 //! - A session whose write failed stays dirty: the next write of any kind
@@ -40,9 +40,10 @@ use std::time::Duration;
 
 use indexmap::IndexMap;
 
+use crate::context::Read;
 use crate::error::{CoreError, Result};
 use crate::progress::ProgressState;
-use crate::session::{Read, Session};
+use crate::session::Session;
 use crate::state::ContextText;
 use crate::store::SessionStore;
 use crate::sync::{Rank, RankedMutex};
@@ -125,7 +126,7 @@ impl Drop for Writer {
     fn drop(&mut self) {
         // A manager that goes away loses no change it can still write.
         let batch = self.dirty.lock().take();
-        let _ = self.write_batch(&batch, Read::Cached);
+        let _ = self.write_batch(&batch, Read::WithoutReading);
         // Its hold on the owner lock is kept: the sessions it wrote keep a
         // live owner while the process lives (a manager collected by
         // JavaScript's garbage collector never shut down).
@@ -180,7 +181,7 @@ impl Writer {
         // JavaScript, which may change the tracker and write again.
         session
             .context
-            .refresh(&session.id, how, &session.tracker)?;
+            .read_anew(&session.id, how, &session.tracker)?;
         let (context, paired) = session.context.to_write(how);
         let mut written = session.written.lock();
         let (progress, version) = paired.unwrap_or_else(|| session.tracker.snapshot());
@@ -211,7 +212,7 @@ impl Writer {
     ) -> Result<()> {
         session
             .context
-            .refresh(&session.id, how, &session.tracker)?;
+            .read_anew(&session.id, how, &session.tracker)?;
         let (context, _) = session.context.to_write(how);
         let mut written = session.written.lock();
         let (progress, version) = session.tracker.preview_cancel(reason);
@@ -290,7 +291,7 @@ impl Writer {
         if self.persist_interval.is_zero() {
             // As in the reference, a failed write on a progress update does
             // not reach the caller; the next explicit save reports it.
-            if let Err(err) = self.write(session, Read::Lenient, false) {
+            if let Err(err) = self.write(session, Read::Unheard, false) {
                 self.retry_later(session);
                 self.keep_error(session.id.to_string(), err);
             }
@@ -338,7 +339,7 @@ impl Writer {
         for session in &here {
             let _ = session
                 .context
-                .refresh(&session.id, Read::Lenient, &session.tracker);
+                .read_anew(&session.id, Read::Unheard, &session.tracker);
         }
         let stale = {
             let _writing = self.batch.lock();
@@ -357,7 +358,7 @@ impl Writer {
             let mut written = Vec::new();
             let mut stale = Vec::new();
             for (session, mark) in batch {
-                match self.write(&session, Read::Checkpoint, false) {
+                match self.write(&session, Read::Background, false) {
                     Err(err) => self.keep_error(session.id.to_string(), err),
                     Ok(()) if session.context.is_stale() => stale.push(session),
                     Ok(()) => written.push((session.id.to_string(), mark)),
@@ -391,10 +392,7 @@ impl Writer {
         if !session.context.is_stale() || session.finished.load(Ordering::Acquire) {
             return;
         }
-        let _ = session
-            .context
-            .refresh(&session.id, Read::Lenient, &session.tracker);
-        session.context.last.lock().stale = false;
+        session.context.catch_up(&session.id, &session.tracker);
         self.mark_dirty(session);
     }
 
@@ -407,9 +405,10 @@ impl Writer {
         // back into the manager (even `flush`).
         let pending = self.dirty.lock().live();
         for session in &pending {
-            if let Err(err) = session
-                .context
-                .refresh(&session.id, Read::Strict, &session.tracker)
+            if let Err(err) =
+                session
+                    .context
+                    .read_anew(&session.id, Read::ForCaller, &session.tracker)
             {
                 failures.push((session.id.to_string(), err));
             }
@@ -425,7 +424,7 @@ impl Writer {
                 }
                 !refused
             });
-            for (id, err) in self.write_batch(&batch, Read::Cached) {
+            for (id, err) in self.write_batch(&batch, Read::WithoutReading) {
                 push_failure(&mut failures, id, err);
             }
         }

@@ -1,0 +1,306 @@
+//! A session's context and its checkpoints: the context read through a
+//! [`ContextProvider`] where it lives, the last read kept as text with the
+//! tracker state read right after it, and how each kind of save reads it
+//! ([`Read`]).
+//!
+//! # Invariants
+//! - The context is kept as the text `JSON.stringify` printed
+//!   ([`ContextText`]), with the tracker state and version read right after
+//!   it (a *checkpoint*), so a write can always pair a context with its own
+//!   progress.
+//! - The context is *stale* when progress was made on its thread since it
+//!   was last read, without reading it: the context may have changed with
+//!   that progress. Only a read anew on its thread, or a catch-up
+//!   ([`ContextCell::catch_up`]), makes it fresh again.
+//! - A context is read (which runs user code) with no lock of the package
+//!   held; a read started from inside a read of the same context (a
+//!   `toJSON` that flushes) uses the last context read instead.
+//! - Nothing outside this module changes a checkpoint: every change is one
+//!   of [`ContextCell`]'s methods, which keep the above.
+//!
+//! # Lock order
+//! `last` and `provider` are leaves ([`crate`]): nothing is taken inside
+//! them (the tracker state of a checkpoint is read before `last` is taken),
+//! and the provider is asked only [`ContextProvider::readable_here`] under
+//! its lock.
+
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use std::time::Duration;
+
+use crate::clock;
+use crate::error::{CoreError, Result, Thrown};
+use crate::id::SessionId;
+use crate::progress::{ProgressState, ProgressTracker};
+use crate::state::ContextText;
+use crate::sync::{Rank, RankedMutex};
+
+/// Why a context could not be serialized.
+#[derive(Debug)]
+pub struct ReadError {
+    /// The message of what the serializer threw.
+    pub message: String,
+    /// What it threw, kept with the error this read becomes.
+    pub thrown: Option<Thrown>,
+}
+
+impl From<String> for ReadError {
+    fn from(message: String) -> Self {
+        Self {
+            message,
+            thrown: None,
+        }
+    }
+}
+
+/// Reads a session's context where it lives (a JavaScript object, say).
+pub trait ContextProvider: Send + Sync {
+    /// The context as JSON text, read now; `Ok(None)` when it cannot be read
+    /// on this thread; `Err` when it cannot be serialized. Runs user code:
+    /// called with no lock of the core held.
+    fn read(&self) -> std::result::Result<Option<String>, ReadError>;
+
+    /// Whether [`read`](Self::read) can read the context on the calling
+    /// thread (its own thread). Called under a leaf lock: must answer
+    /// without running user code.
+    fn readable_here(&self) -> bool {
+        true
+    }
+
+    /// Runs `job` on the context's own thread, later; a job for a thread
+    /// that is gone is dropped.
+    fn post(&self, job: Box<dyn FnOnce() + Send>) {
+        job();
+    }
+}
+
+/// How a save reads the context, named by the saves it is for.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Read {
+    /// A save a caller waits for (create aside: `cancel_session`,
+    /// `complete_session`, `fail_session`, `save_all`, the reads of a
+    /// flush): the context is read anew, and one that cannot be serialized
+    /// fails the save with that error.
+    ForCaller,
+    /// A save whose failure nobody hears, made on the context's thread (a
+    /// progress update, the background writer or a catch-up run there): the
+    /// context is read anew; one that cannot be serialized keeps the last
+    /// good one.
+    Unheard,
+    /// A save that does not read the context: off its thread (a served
+    /// cancellation request), right after it was read (a flush's writes),
+    /// at creation (the text given is the first read) or at teardown (a
+    /// dropped writer). The last context read is written, with the tracker
+    /// as it is now.
+    WithoutReading,
+    /// The background writer's save: the last context read, with the
+    /// tracker as it was read with it when the context is stale, else as it
+    /// is now, so a file's progress never runs ahead of its context.
+    Background,
+}
+
+impl Read {
+    /// Whether a save of this kind reads the context anew.
+    fn reads(self) -> bool {
+        matches!(self, Read::ForCaller | Read::Unheard)
+    }
+}
+
+/// A session's context, read through its provider: at every save made on
+/// its own thread, and on a progress update at most once per persist
+/// interval (a read serializes the whole context). Its state is private:
+/// see the [module](self) for what its methods keep.
+pub(crate) struct ContextCell {
+    /// The last context read: the current checkpoint.
+    last: RankedMutex<LastRead>,
+    /// Where the context lives; taken away when the session finishes
+    /// ([`release`](Self::release)), so that a finished session holds no
+    /// reference into JavaScript while its handle waits to be collected.
+    /// A leaf lock, held only to clone or take the `Arc`, or to ask
+    /// [`ContextProvider::readable_here`].
+    provider: RankedMutex<Option<Arc<dyn ContextProvider>>>,
+    /// Set while the provider runs, so that a save started by user code
+    /// from inside it (a `toJSON` that flushes) uses the last context read.
+    reading: AtomicBool,
+}
+
+/// A checkpoint: the context as last read, and the tracker with it.
+struct LastRead {
+    /// The context as `JSON.stringify` printed it.
+    json: ContextText,
+    /// When it was read ([`clock::monotonic_ms`]).
+    read_at: f64,
+    /// The tracker's state and version right after it was read.
+    paired: Option<(ProgressState, u64)>,
+    /// Progress was made on the context's thread since it was read, without
+    /// reading it: the context may have changed with it.
+    stale: bool,
+}
+
+impl ContextCell {
+    /// A context first given as the text `json` (checked to be an object),
+    /// read later through `provider`.
+    pub(crate) fn new(
+        json: String,
+        provider: Option<Box<dyn ContextProvider>>,
+        id: &SessionId,
+    ) -> Result<Self> {
+        Ok(Self {
+            last: RankedMutex::new(
+                Rank::Leaf,
+                LastRead {
+                    json: context_text(json, id)?,
+                    read_at: clock::monotonic_ms(),
+                    paired: None,
+                    stale: false,
+                },
+            ),
+            provider: RankedMutex::new(Rank::Leaf, provider.map(Arc::from)),
+            reading: AtomicBool::new(false),
+        })
+    }
+
+    /// Makes the text given at creation the first checkpoint, paired with
+    /// `tracker` as it starts (before the session's first write).
+    pub(crate) fn first_checkpoint(&self, tracker: &ProgressTracker) {
+        let start = tracker.snapshot();
+        self.last.lock().paired = Some(start);
+    }
+
+    /// Where the context lives, while the session is live.
+    pub(crate) fn provider(&self) -> Option<Arc<dyn ContextProvider>> {
+        self.provider.lock().clone()
+    }
+
+    /// Whether the context can be read on the calling thread (asked on
+    /// every progress update: no `Arc` is cloned for it, and the provider's
+    /// answer runs no user code).
+    pub(crate) fn readable_here(&self) -> bool {
+        self.provider
+            .lock()
+            .as_ref()
+            .is_some_and(|p| p.readable_here())
+    }
+
+    /// Lets go of the provider and of the tracker state paired with the
+    /// last read: the context is not read again. Dropped outside the lock
+    /// (dropping a JavaScript reference may post to its thread).
+    pub(crate) fn release(&self) {
+        let provider = self.provider.lock().take();
+        self.last.lock().paired = None;
+        drop(provider);
+    }
+
+    /// The context as last read, as JSON text.
+    pub(crate) fn last_json(&self) -> String {
+        self.last.lock().json.as_str().to_string()
+    }
+
+    /// Reads the context anew when `how` reads and it can be read here, and
+    /// makes it the checkpoint, paired with `tracker` as it is right after;
+    /// `Ok(false)` when it was not read. A context that cannot be
+    /// serialized is an error for [`Read::ForCaller`] only.
+    pub(crate) fn read_anew(
+        &self,
+        id: &SessionId,
+        how: Read,
+        tracker: &ProgressTracker,
+    ) -> Result<bool> {
+        let read = match self.provider() {
+            Some(provider) if how.reads() && !self.reading.swap(true, Ordering::AcqRel) => {
+                // Cleared however the read ends (a panic included), so a
+                // failed read never leaves the context unreadable.
+                struct Done<'a>(&'a AtomicBool);
+                impl Drop for Done<'_> {
+                    fn drop(&mut self) {
+                        self.0.store(false, Ordering::Release);
+                    }
+                }
+                let _done = Done(&self.reading);
+                provider.read()
+            }
+            _ => Ok(None),
+        };
+        let json = match read {
+            Ok(Some(json)) => json,
+            Ok(None) => return Ok(false),
+            Err(e) if how == Read::ForCaller => {
+                return Err(CoreError::context(id, e.message, e.thrown))
+            }
+            Err(_) => return Ok(false),
+        };
+        let json = match context_text(json, id) {
+            Ok(json) => json,
+            Err(err) if how == Read::ForCaller => return Err(err),
+            Err(_) => return Ok(false),
+        };
+        crate::interleave::point("context: read, progress not yet paired");
+        // Taken after the read (which may run listeners) and outside `last`.
+        let paired = tracker.snapshot();
+        let mut last = self.last.lock();
+        if last.json != json {
+            last.json = json;
+        }
+        last.read_at = clock::monotonic_ms();
+        last.paired = Some(paired);
+        last.stale = false;
+        Ok(true)
+    }
+
+    /// After a progress update: reads the context when it was last read
+    /// `interval` ago or more (so a thread busy with updates still
+    /// checkpoints every interval), else marks it stale. An update on
+    /// another thread changes nothing: the context is not there.
+    pub(crate) fn on_update(&self, id: &SessionId, interval: Duration, tracker: &ProgressTracker) {
+        if !self.readable_here() {
+            return;
+        }
+        let since = clock::monotonic_ms() - self.last.lock().read_at;
+        // A clock set back (a test's fake clock) counts as time passed.
+        if (since >= interval.as_secs_f64() * 1000.0 || since < 0.0)
+            && self.read_anew(id, Read::Unheard, tracker).unwrap_or(false)
+        {
+            return;
+        }
+        self.last.lock().stale = true;
+    }
+
+    /// On the context's thread, once a stale checkpoint was written: reads
+    /// the context anew and, read or not, makes it fresh, so that the next
+    /// background write writes the tracker as it is then (a context that
+    /// cannot be read holds the file's progress back no longer).
+    pub(crate) fn catch_up(&self, id: &SessionId, tracker: &ProgressTracker) {
+        let _ = self.read_anew(id, Read::Unheard, tracker);
+        self.last.lock().stale = false;
+    }
+
+    /// The context to write and, for a background write of a stale
+    /// context, the tracker state read with it.
+    pub(crate) fn to_write(&self, how: Read) -> (ContextText, Option<(ProgressState, u64)>) {
+        let last = self.last.lock();
+        let paired = if how == Read::Background && last.stale {
+            last.paired.clone()
+        } else {
+            None
+        };
+        (last.json.clone(), paired)
+    }
+
+    /// Whether progress was made on the context's thread since it was last
+    /// read.
+    pub(crate) fn is_stale(&self) -> bool {
+        self.last.lock().stale
+    }
+}
+
+/// `json` as a context, checked to be an object (what `JSON.stringify`
+/// prints for one starts with `{`).
+pub(crate) fn context_text(json: String, id: &SessionId) -> Result<ContextText> {
+    ContextText::new(json).ok_or_else(|| {
+        CoreError::context(
+            id,
+            "the context must serialize to a JSON object".into(),
+            None,
+        )
+    })
+}
