@@ -263,6 +263,7 @@ impl ContextCell {
             return;
         }
         self.last.lock().stale = true;
+        crate::interleave::point("update: checkpoint marked stale");
     }
 
     /// On the context's thread, once a stale checkpoint was written: reads
@@ -303,4 +304,234 @@ pub(crate) fn context_text(json: String, id: &SessionId) -> Result<ContextText> 
             None,
         )
     })
+}
+
+#[cfg(test)]
+pub(crate) mod tests {
+    use super::*;
+    use std::sync::atomic::AtomicU64;
+    use std::sync::{Mutex, Weak};
+    use std::thread::ThreadId;
+
+    /// A job posted to a context's thread.
+    pub(crate) type Job = Box<dyn FnOnce() + Send>;
+
+    /// A context `{"n": n}` that lives on one thread (its home, which a
+    /// test may move): read there only, as the binding's provider is; its
+    /// reads are counted, a read fails while `failing`, and jobs posted to
+    /// its thread wait until the test runs them.
+    #[derive(Default)]
+    pub(crate) struct Fake {
+        home: Mutex<Option<ThreadId>>,
+        pub(crate) n: AtomicU64,
+        pub(crate) failing: AtomicBool,
+        pub(crate) reads: AtomicU64,
+        posted: Mutex<Vec<Job>>,
+        /// A cell to save from inside a read, as a `toJSON` that flushes.
+        reenter: Mutex<Option<(Weak<ContextCell>, ProgressTracker)>>,
+    }
+
+    impl Fake {
+        /// A context at home on the calling thread.
+        pub(crate) fn here() -> Arc<Self> {
+            let fake = Arc::new(Self::default());
+            fake.move_here();
+            fake
+        }
+
+        /// Makes the calling thread the context's home.
+        pub(crate) fn move_here(&self) {
+            *self.home.lock().unwrap() = Some(std::thread::current().id());
+        }
+
+        pub(crate) fn provider(self: &Arc<Self>) -> Box<dyn ContextProvider> {
+            Box::new(Provider(self.clone()))
+        }
+
+        /// The jobs posted to the context's thread so far.
+        pub(crate) fn take_posted(&self) -> Vec<Job> {
+            std::mem::take(&mut *self.posted.lock().unwrap())
+        }
+
+        pub(crate) fn has_posted(&self) -> bool {
+            !self.posted.lock().unwrap().is_empty()
+        }
+
+        fn at_home(&self) -> bool {
+            *self.home.lock().unwrap() == Some(std::thread::current().id())
+        }
+    }
+
+    struct Provider(Arc<Fake>);
+
+    impl ContextProvider for Provider {
+        fn read(&self) -> std::result::Result<Option<String>, ReadError> {
+            let fake = &self.0;
+            if !fake.at_home() {
+                return Ok(None);
+            }
+            fake.reads.fetch_add(1, Ordering::SeqCst);
+            let reenter = fake.reenter.lock().unwrap().clone();
+            if let Some((cell, tracker)) = reenter {
+                let cell = cell.upgrade().unwrap();
+                let id = SessionId::parse("inner").unwrap();
+                assert!(!cell.read_anew(&id, Read::ForCaller, &tracker).unwrap());
+            }
+            if fake.failing.load(Ordering::SeqCst) {
+                return Err("Converting circular structure to JSON".to_string().into());
+            }
+            Ok(Some(format!("{{\"n\":{}}}", fake.n.load(Ordering::SeqCst))))
+        }
+
+        fn readable_here(&self) -> bool {
+            self.0.at_home()
+        }
+
+        fn post(&self, job: Job) {
+            self.0.posted.lock().unwrap().push(job);
+        }
+    }
+
+    fn id() -> SessionId {
+        SessionId::parse("s1").unwrap()
+    }
+
+    fn cell(fake: &Arc<Fake>) -> (ContextCell, ProgressTracker) {
+        let tracker = ProgressTracker::new("s1".into(), "op".into());
+        let cell = ContextCell::new("{\"n\":0}".into(), Some(fake.provider()), &id()).unwrap();
+        cell.first_checkpoint(&tracker);
+        (cell, tracker)
+    }
+
+    fn written(cell: &ContextCell, how: Read) -> (String, Option<f64>) {
+        let (json, paired) = cell.to_write(how);
+        (json.as_str().to_string(), paired.map(|(p, _)| p.progress))
+    }
+
+    #[test]
+    fn a_failed_read_fails_a_save_for_a_caller_and_keeps_the_last_good_context_otherwise() {
+        let fake = Fake::here();
+        let (cell, tracker) = cell(&fake);
+        fake.n.store(1, Ordering::SeqCst);
+        assert!(cell.read_anew(&id(), Read::ForCaller, &tracker).unwrap());
+        fake.failing.store(true, Ordering::SeqCst);
+        let err = cell
+            .read_anew(&id(), Read::ForCaller, &tracker)
+            .unwrap_err();
+        assert_eq!(err.code(), "ERR_CONTEXT_NOT_SERIALIZABLE");
+        assert!(err.to_string().contains("circular"), "{err}");
+        assert!(!cell.read_anew(&id(), Read::Unheard, &tracker).unwrap());
+        assert_eq!(cell.last_json(), "{\"n\":1}");
+        // A context that is not an object is refused the same way.
+        assert!(ContextCell::new("[1]".into(), None, &id()).is_err());
+        // A failed read leaves the context readable.
+        fake.failing.store(false, Ordering::SeqCst);
+        fake.n.store(2, Ordering::SeqCst);
+        assert!(cell.read_anew(&id(), Read::Unheard, &tracker).unwrap());
+        assert_eq!(cell.last_json(), "{\"n\":2}");
+    }
+
+    #[test]
+    fn a_context_is_read_at_home_only_and_never_by_saves_that_do_not_read() {
+        let fake = Fake::here();
+        let (cell, tracker) = cell(&fake);
+        for how in [Read::WithoutReading, Read::Background] {
+            assert!(!cell.read_anew(&id(), how, &tracker).unwrap());
+        }
+        std::thread::scope(|s| {
+            s.spawn(|| {
+                assert!(!cell.readable_here());
+                assert!(!cell.read_anew(&id(), Read::ForCaller, &tracker).unwrap());
+            });
+        });
+        assert_eq!(fake.reads.load(Ordering::SeqCst), 0);
+        assert!(cell.readable_here());
+        cell.release();
+        assert!(!cell.readable_here());
+        assert!(!cell.read_anew(&id(), Read::ForCaller, &tracker).unwrap());
+        assert!(cell.provider().is_none());
+    }
+
+    #[test]
+    fn a_save_from_inside_a_read_uses_the_last_context() {
+        let fake = Fake::here();
+        let tracker = ProgressTracker::new("s1".into(), "op".into());
+        let cell =
+            Arc::new(ContextCell::new("{\"n\":0}".into(), Some(fake.provider()), &id()).unwrap());
+        *fake.reenter.lock().unwrap() = Some((Arc::downgrade(&cell), tracker.clone()));
+        fake.n.store(5, Ordering::SeqCst);
+        assert!(cell.read_anew(&id(), Read::ForCaller, &tracker).unwrap());
+        assert_eq!(fake.reads.load(Ordering::SeqCst), 1);
+        assert_eq!(cell.last_json(), "{\"n\":5}");
+        // Not left "reading" after a read that panics either.
+        *fake.reenter.lock().unwrap() = None;
+        let panicking = ContextCell::new("{}".into(), Some(Box::new(Panics)), &id()).unwrap();
+        let caught = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            panicking.read_anew(&id(), Read::Unheard, &tracker)
+        }));
+        assert!(caught.is_err());
+        assert!(!panicking.reading.load(Ordering::SeqCst));
+    }
+
+    struct Panics;
+    impl ContextProvider for Panics {
+        fn read(&self) -> std::result::Result<Option<String>, ReadError> {
+            panic!("a serializer that panics")
+        }
+    }
+
+    #[test]
+    fn an_update_checkpoints_once_per_interval_and_marks_the_context_stale_between() {
+        let fake = Fake::here();
+        let (cell, tracker) = clock::with_time(0.0, || cell(&fake));
+        let interval = Duration::from_millis(100);
+        let step = |n: u64, ms: f64| {
+            fake.n.store(n, Ordering::SeqCst);
+            clock::with_time(ms, || {
+                tracker.set_progress(n as f64, None).unwrap();
+                cell.on_update(&id(), interval, &tracker);
+            });
+        };
+        step(1, 50.0);
+        assert!(cell.is_stale());
+        // A stale context is written by the background writer with the
+        // progress read with it (0, the start), by others with the tracker
+        // as it is.
+        assert_eq!(
+            written(&cell, Read::Background),
+            ("{\"n\":0}".into(), Some(0.0))
+        );
+        assert_eq!(
+            written(&cell, Read::WithoutReading),
+            ("{\"n\":0}".into(), None)
+        );
+        step(2, 100.0);
+        assert!(!cell.is_stale());
+        assert_eq!(fake.reads.load(Ordering::SeqCst), 1);
+        assert_eq!(written(&cell, Read::Background), ("{\"n\":2}".into(), None));
+        // An update on another thread changes nothing: the context is not there.
+        std::thread::scope(|s| {
+            s.spawn(|| cell.on_update(&id(), interval, &tracker));
+        });
+        assert!(!cell.is_stale());
+    }
+
+    #[test]
+    fn a_catch_up_makes_the_context_fresh_even_when_it_cannot_be_read() {
+        let fake = Fake::here();
+        let (cell, tracker) = clock::with_time(0.0, || cell(&fake));
+        let interval = Duration::from_millis(100);
+        clock::with_time(10.0, || {
+            tracker.set_progress(10.0, None).unwrap();
+            cell.on_update(&id(), interval, &tracker);
+        });
+        assert!(cell.is_stale());
+        fake.failing.store(true, Ordering::SeqCst);
+        cell.catch_up(&id(), &tracker);
+        assert!(!cell.is_stale());
+        assert_eq!(written(&cell, Read::Background), ("{\"n\":0}".into(), None));
+        // Released, its paired progress goes too.
+        cell.release();
+        assert_eq!(written(&cell, Read::Background), ("{\"n\":0}".into(), None));
+    }
 }

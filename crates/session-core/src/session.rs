@@ -106,3 +106,60 @@ impl Session {
         }
     }
 }
+
+#[cfg(test)]
+pub(crate) mod tests {
+    use super::*;
+    use crate::context::ContextProvider;
+    use crate::sync::Rank;
+    use std::sync::Arc;
+
+    /// A session as a manager creates it (`SessionManager::create_session`
+    /// and `admit`), without a manager: its first checkpoint is the text
+    /// given, paired with the tracker as it starts.
+    pub(crate) fn session(json: &str, provider: Option<Box<dyn ContextProvider>>) -> Arc<Session> {
+        let id = SessionId::random();
+        let context = ContextCell::new(json.into(), provider, &id).unwrap();
+        let tracker = ProgressTracker::new(id.to_string(), "op".into());
+        ALIVE.up();
+        let session = Arc::new(Session {
+            created_at_ms: clock::now_ms(),
+            id,
+            operation: "op".into(),
+            tracker,
+            source: CancellationSource::new(),
+            context,
+            written: RankedMutex::new(Rank::Written, None),
+            finished: Default::default(),
+            hook: Default::default(),
+            owner: Value::Null,
+            extra: Default::default(),
+        });
+        session.context.first_checkpoint(&session.tracker);
+        session
+    }
+
+    #[test]
+    fn a_state_pairs_the_context_given_with_the_progress_given_and_names_the_owner() {
+        let s = session("{\"n\":1}", None);
+        assert_eq!(s.context_json(), "{\"n\":1}");
+        s.tracker().set_progress(30.0, None).unwrap();
+        let (context, paired) = s.context.to_write(crate::context::Read::WithoutReading);
+        assert!(paired.is_none());
+        let state = s.to_state(context, s.tracker().state());
+        assert_eq!(
+            (
+                state.id.as_str(),
+                state.progress.progress,
+                state.context.as_str()
+            ),
+            (s.id(), 30.0, "{\"n\":1}")
+        );
+        assert_eq!(state.status, crate::state::SessionStatus::Active);
+        assert_eq!(state.extra["owner"], Value::Null);
+        assert_eq!(
+            clock::parse_iso_ms(&state.created_at),
+            Some(s.created_at_ms())
+        );
+    }
+}

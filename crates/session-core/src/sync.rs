@@ -80,8 +80,37 @@ impl<T> RankedMutex<T> {
         let held = Held::take(self.rank);
         #[cfg(not(debug_assertions))]
         let held = Held;
+        #[cfg(not(test))]
         let guard = self.mutex.lock().unwrap_or_else(PoisonError::into_inner);
-        RankedGuard { guard, held }
+        #[cfg(test)]
+        let (guard, model) = self.lock_in_model();
+        RankedGuard {
+            guard,
+            held,
+            #[cfg(test)]
+            model,
+        }
+    }
+
+    /// The lock, taken as the interleaving tests need it
+    /// ([`crate::interleave`]): a thread of a model that finds it held by
+    /// a thread the scheduler paused gives its turn back until it is free.
+    #[cfg(test)]
+    fn lock_in_model(&self) -> (MutexGuard<'_, T>, crate::interleave::model::Locked) {
+        use std::sync::TryLockError;
+        let address = &self.mutex as *const Mutex<T> as usize;
+        let guard = loop {
+            match self.mutex.try_lock() {
+                Ok(guard) => break guard,
+                Err(TryLockError::Poisoned(poisoned)) => break poisoned.into_inner(),
+                Err(TryLockError::WouldBlock) => {
+                    if !crate::interleave::model::blocked_on(address) {
+                        break self.mutex.lock().unwrap_or_else(PoisonError::into_inner);
+                    }
+                }
+            }
+        };
+        (guard, crate::interleave::model::Locked::new(address))
     }
 }
 
@@ -91,24 +120,48 @@ pub(crate) struct RankedGuard<'a, T> {
     /// Declared after `guard`, so the rank is given back once the lock is.
     #[allow(dead_code)] // Kept for its `Drop` (debug builds).
     held: Held,
+    /// The record of the lock in an interleaving test's run.
+    #[cfg(test)]
+    #[allow(dead_code)] // Kept for its `Drop`.
+    model: crate::interleave::model::Locked,
 }
 
 impl<'a, T> RankedGuard<'a, T> {
     /// Waits on `condvar`, releasing the lock meanwhile (the rank stays
     /// taken: the thread takes nothing else while it waits).
     pub(crate) fn wait(self, condvar: &Condvar) -> Self {
-        let RankedGuard { guard, held } = self;
+        let RankedGuard {
+            guard,
+            held,
+            #[cfg(test)]
+            model,
+        } = self;
         let guard = condvar.wait(guard).unwrap_or_else(PoisonError::into_inner);
-        RankedGuard { guard, held }
+        RankedGuard {
+            guard,
+            held,
+            #[cfg(test)]
+            model,
+        }
     }
 
     /// [`wait`](Self::wait), for `timeout` at most.
     pub(crate) fn wait_timeout(self, condvar: &Condvar, timeout: Duration) -> Self {
-        let RankedGuard { guard, held } = self;
+        let RankedGuard {
+            guard,
+            held,
+            #[cfg(test)]
+            model,
+        } = self;
         let (guard, _) = condvar
             .wait_timeout(guard, timeout)
             .unwrap_or_else(PoisonError::into_inner);
-        RankedGuard { guard, held }
+        RankedGuard {
+            guard,
+            held,
+            #[cfg(test)]
+            model,
+        }
     }
 }
 
@@ -262,5 +315,33 @@ mod tests {
         #[cfg(debug_assertions)]
         assert!(Held::ranks().is_empty());
         assert_eq!(*m.lock(), 7);
+    }
+
+    #[test]
+    fn a_thread_paused_under_a_lock_makes_the_others_wait_their_turn() {
+        let holder = |lock: &RankedMutex<Vec<&str>>| {
+            let mut held = lock.lock();
+            held.push("holder in");
+            crate::interleave::point("under the lock");
+            held.push("holder out");
+        };
+        let other = |lock: &RankedMutex<Vec<&str>>| {
+            crate::interleave::point("before the lock");
+            lock.lock().push("other");
+        };
+        let runs = crate::interleave::model::explore(
+            None,
+            || RankedMutex::new(Rank::Leaf, Vec::new()),
+            &[&holder, &other],
+            |lock, trace| {
+                let seen = lock.lock().clone();
+                assert!(
+                    seen == ["holder in", "holder out", "other"]
+                        || seen == ["other", "holder in", "holder out"],
+                    "{seen:?}\n{trace}"
+                );
+            },
+        );
+        assert!(runs >= 3, "{runs}");
     }
 }

@@ -183,6 +183,7 @@ impl Writer {
             .context
             .read_anew(&session.id, how, &session.tracker)?;
         let (context, paired) = session.context.to_write(how);
+        crate::interleave::point("write: checkpoint taken, not yet written");
         let mut written = session.written.lock();
         let (progress, version) = paired.unwrap_or_else(|| session.tracker.snapshot());
         if !force && written.is_some_and(|w| w >= version) {
@@ -312,6 +313,7 @@ impl Writer {
             dirty.insert(session);
             !std::mem::replace(&mut dirty.scheduled, true)
         };
+        crate::interleave::point("update: marked dirty, not yet scheduled");
         if schedule {
             let writer = Arc::downgrade(self);
             timer::after_on(Lane::Writes, self.persist_interval, move || {
@@ -341,6 +343,7 @@ impl Writer {
                 .context
                 .read_anew(&session.id, Read::Unheard, &session.tracker);
         }
+        crate::interleave::point("background: contexts here read");
         let stale = {
             let _writing = self.batch.lock();
             let batch: Vec<(Arc<Session>, u64)> = {
@@ -355,6 +358,7 @@ impl Writer {
                     .filter_map(|(session, mark)| Some((session.upgrade()?, *mark)))
                     .collect()
             };
+            crate::interleave::point("background: batch taken");
             let mut written = Vec::new();
             let mut stale = Vec::new();
             for (session, mark) in batch {
@@ -364,6 +368,7 @@ impl Writer {
                     Ok(()) => written.push((session.id.to_string(), mark)),
                 }
             }
+            crate::interleave::point("background: batch written, dirty not cleaned");
             // Clean now: written, with no change marked since it was taken.
             let mut dirty = self.dirty.lock();
             for (id, mark) in written {
@@ -373,6 +378,7 @@ impl Writer {
             }
             stale
         };
+        crate::interleave::point("background: before posting catch-ups");
         for session in stale {
             if let Some(provider) = session.context.provider() {
                 let writer = Arc::downgrade(self);
@@ -392,6 +398,7 @@ impl Writer {
         if !session.context.is_stale() || session.finished.load(Ordering::Acquire) {
             return;
         }
+        crate::interleave::point("catch-up: checked stale");
         session.context.catch_up(&session.id, &session.tracker);
         self.mark_dirty(session);
     }
@@ -413,6 +420,7 @@ impl Writer {
                 failures.push((session.id.to_string(), err));
             }
         }
+        crate::interleave::point("flush: contexts read");
         {
             let _writing = self.batch.lock();
             let mut batch = self.dirty.lock().take();

@@ -6,20 +6,17 @@
 use std::fs;
 use std::path::Path;
 
-/// The code of `text` outside comments and its test module (as
-/// `module_graph.rs` cuts it: from a `#[cfg(test)]` followed by `mod tests`).
+/// The code of `text` outside comments and its test-only modules (cut from
+/// the first `#[cfg(test)]` followed by a `mod` line: a file's test modules
+/// come last).
 fn code_of(text: &str) -> String {
-    let text = match text.find("#[cfg(test)]\n") {
-        Some(i)
-            if text[i..]
-                .lines()
-                .nth(1)
-                .is_some_and(|l| l.contains("mod tests")) =>
-        {
-            &text[..i]
-        }
-        _ => text,
-    };
+    let cut = text.match_indices("#[cfg(test)]\n").find(|(i, _)| {
+        text[*i..]
+            .lines()
+            .nth(1)
+            .is_some_and(|l| l.trim_start().starts_with("mod ") || l.contains(" mod "))
+    });
+    let text = cut.map_or(text, |(i, _)| &text[..i]);
     text.lines()
         .map(|l| l.split("//").next().unwrap_or(""))
         .collect::<Vec<_>>()
