@@ -135,6 +135,18 @@ struct LastRead {
     /// Progress was made on the context's thread since it was read, without
     /// reading it: the context may have changed with it.
     stale: bool,
+    /// How many times the context was read (0: the text given), so that a
+    /// write knows whether the context it would write is already written.
+    generation: u64,
+}
+
+/// What a save writes of the context: the last read, which read it is, and
+/// (for a background write of a stale context) the tracker state read with
+/// it.
+pub(crate) struct Checkpoint {
+    pub(crate) json: ContextText,
+    pub(crate) generation: u64,
+    pub(crate) paired: Option<(ProgressState, u64)>,
 }
 
 impl ContextCell {
@@ -153,6 +165,7 @@ impl ContextCell {
                     read_at: clock::monotonic_ms(),
                     paired: None,
                     stale: false,
+                    generation: 0,
                 },
             ),
             provider: RankedMutex::new(Rank::Leaf, provider.map(Arc::from)),
@@ -244,6 +257,7 @@ impl ContextCell {
         last.read_at = clock::monotonic_ms();
         last.paired = Some(paired);
         last.stale = false;
+        last.generation += 1;
         Ok(true)
     }
 
@@ -277,14 +291,26 @@ impl ContextCell {
 
     /// The context to write and, for a background write of a stale
     /// context, the tracker state read with it.
-    pub(crate) fn to_write(&self, how: Read) -> (ContextText, Option<(ProgressState, u64)>) {
+    pub(crate) fn to_write(&self, how: Read) -> Checkpoint {
         let last = self.last.lock();
         let paired = if how == Read::Background && last.stale {
             last.paired.clone()
         } else {
             None
         };
-        (last.json.clone(), paired)
+        Checkpoint {
+            json: last.json.clone(),
+            generation: last.generation,
+            paired,
+        }
+    }
+
+    /// Whether a write of read `generation` wrote the context as it is: it
+    /// is the last read, and no progress was made on the context's thread
+    /// since.
+    pub(crate) fn is_written_by(&self, generation: u64) -> bool {
+        let last = self.last.lock();
+        !last.stale && last.generation <= generation
     }
 
     /// Whether progress was made on the context's thread since it was last
@@ -404,8 +430,11 @@ pub(crate) mod tests {
     }
 
     fn written(cell: &ContextCell, how: Read) -> (String, Option<f64>) {
-        let (json, paired) = cell.to_write(how);
-        (json.as_str().to_string(), paired.map(|(p, _)| p.progress))
+        let checkpoint = cell.to_write(how);
+        (
+            checkpoint.json.as_str().to_string(),
+            checkpoint.paired.map(|(p, _)| p.progress),
+        )
     }
 
     #[test]

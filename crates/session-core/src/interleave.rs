@@ -22,20 +22,26 @@
 //! broke the invariant.
 //!
 //! # The points
+//! - `update: tracker changed, context not told`: an update changed the
+//!   tracker and its session's writer has not heard of it yet.
 //! - `context: read, progress not yet paired`: a context was read anew
 //!   and the tracker state to pair it with is not taken yet.
-//! - `write: checkpoint taken, not yet written`: a write has the context
-//!   (and, for a stale one, the progress) to write and has not taken the
-//!   session's `written` lock.
 //! - `update: checkpoint marked stale` / `update: marked dirty, not yet
 //!   scheduled`: an update on the context's thread between its steps.
+//! - `write: context read, not yet written`: a write read the context (or
+//!   did not need to) and has not taken the session's `written` lock.
 //! - `background: contexts here read`, `background: batch taken`,
-//!   `background: batch written, dirty not cleaned`, `background: before
-//!   posting catch-ups`: the background write between its steps (the two
-//!   in the middle under `batch`).
+//!   `background: session written, not yet judged`, `background: batch
+//!   written, dirty not cleaned`, `background: before posting catch-ups`:
+//!   the background write between its steps (the middle three under
+//!   `batch`).
 //! - `flush: contexts read`: a flush between its reads and its batch.
 //! - `catch-up: checked stale`: a catch-up on the context's thread, before
 //!   it reads.
+//!
+//! A race between two lines of code with no point between them is not
+//! searched: a point goes wherever another thread's step could change what
+//! the next line sees.
 //!
 //! The interleavings the writer's tests search are listed with them
 //! ([`writer`](crate::writer)'s tests).

@@ -22,6 +22,15 @@ use crate::progress::{ProgressState, ProgressTracker};
 use crate::state::{ContextText, SessionState};
 use crate::sync::RankedMutex;
 
+/// What a session's last write wrote.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct Written {
+    /// The tracker version of the state written.
+    pub(crate) version: u64,
+    /// The read of the context written ([`crate::context::Checkpoint`]).
+    pub(crate) generation: u64,
+}
+
 /// `Session` values alive in this process, live or finished but still held
 /// (see [`live`](crate::live)).
 pub(crate) static ALIVE: crate::sync::Counter = crate::sync::Counter::new();
@@ -34,8 +43,8 @@ pub struct Session {
     pub(crate) tracker: ProgressTracker,
     pub(crate) source: CancellationSource,
     pub(crate) context: ContextCell,
-    /// The tracker version last written; the lock serializes writes.
-    pub(crate) written: RankedMutex<Option<u64>>,
+    /// What was last written; the lock serializes writes.
+    pub(crate) written: RankedMutex<Option<Written>>,
     /// Set when the session was completed or failed and left its manager.
     pub(crate) finished: AtomicBool,
     /// The tracker listener that reports the session's changes to its
@@ -144,9 +153,9 @@ pub(crate) mod tests {
         let s = session("{\"n\":1}", None);
         assert_eq!(s.context_json(), "{\"n\":1}");
         s.tracker().set_progress(30.0, None).unwrap();
-        let (context, paired) = s.context.to_write(crate::context::Read::WithoutReading);
-        assert!(paired.is_none());
-        let state = s.to_state(context, s.tracker().state());
+        let checkpoint = s.context.to_write(crate::context::Read::WithoutReading);
+        assert!(checkpoint.paired.is_none());
+        let state = s.to_state(checkpoint.json, s.tracker().state());
         assert_eq!(
             (
                 state.id.as_str(),

@@ -15,8 +15,15 @@
 //!
 //! # Invariants
 //! - A write never goes back in time: each session remembers the version of
-//!   the state it last wrote (`Session::written`), and writes of one session
-//!   are serialized by that lock.
+//!   the state it last wrote and which read of the context it wrote with it
+//!   (`Session::written`), and writes of one session are serialized by that
+//!   lock, under which a write takes the context to write. A state written
+//!   with the same read of the context is not written again unless forced.
+//! - The background writer forgets a dirty session only when the file holds
+//!   the tracker's last state with the context as it is (no progress on the
+//!   context's thread since its last read, and that read written): a
+//!   session whose older checkpoint was written stays dirty, for a catch-up
+//!   or for the write that follows a read made meanwhile (a flush's).
 //! - A context is read (which runs user code) before any lock is taken; the
 //!   background writer reads only contexts that live on its thread, and
 //!   writes the others as their last checkpoint (`Read::Background`), so a
@@ -43,7 +50,7 @@ use indexmap::IndexMap;
 use crate::context::Read;
 use crate::error::{CoreError, Result};
 use crate::progress::ProgressState;
-use crate::session::Session;
+use crate::session::{Session, Written};
 use crate::state::ContextText;
 use crate::store::SessionStore;
 use crate::sync::{Rank, RankedMutex};
@@ -182,14 +189,29 @@ impl Writer {
         session
             .context
             .read_anew(&session.id, how, &session.tracker)?;
-        let (context, paired) = session.context.to_write(how);
-        crate::interleave::point("write: checkpoint taken, not yet written");
+        crate::interleave::point("write: context read, not yet written");
         let mut written = session.written.lock();
-        let (progress, version) = paired.unwrap_or_else(|| session.tracker.snapshot());
-        if !force && written.is_some_and(|w| w >= version) {
-            return Ok(());
+        // The checkpoint is taken under `written`: no write of an older read
+        // of the context follows the write of a newer one.
+        let checkpoint = session.context.to_write(how);
+        let (progress, version) = (checkpoint.paired).unwrap_or_else(|| session.tracker.snapshot());
+        if let Some(w) = *written {
+            // Never back in time; and a state written with this read of the
+            // context is written again only when `force`d.
+            let done = w.version == version && w.generation >= checkpoint.generation;
+            if w.version > version || (done && !force) {
+                return Ok(());
+            }
         }
-        self.save_locked(session, &mut written, context, progress, version)?;
+        let generation = checkpoint.generation;
+        self.save_locked(
+            session,
+            &mut written,
+            checkpoint.json,
+            progress,
+            version,
+            generation,
+        )?;
         drop(written);
         let mut errors = self.background_errors.lock();
         if !errors.is_empty() {
@@ -214,27 +236,40 @@ impl Writer {
         session
             .context
             .read_anew(&session.id, how, &session.tracker)?;
-        let (context, _) = session.context.to_write(how);
         let mut written = session.written.lock();
+        let checkpoint = session.context.to_write(how);
         let (progress, version) = session.tracker.preview_cancel(reason);
-        let version = written.map_or(version, |w| w.max(version));
-        self.save_locked(session, &mut written, context, progress, version)
+        let version = written.map_or(version, |w| w.version.max(version));
+        let generation = checkpoint.generation;
+        self.save_locked(
+            session,
+            &mut written,
+            checkpoint.json,
+            progress,
+            version,
+            generation,
+        )
     }
 
     /// Saves `progress` and `context` as the session's state, with this
-    /// process as a live owner, and records `version` as written; called
-    /// under the session's `written` lock (`written` is its guard).
+    /// process as a live owner, and records `version` and the context's
+    /// read `generation` as written; called under the session's `written`
+    /// lock (`written` is its guard).
     fn save_locked(
         &self,
         session: &Session,
-        written: &mut Option<u64>,
+        written: &mut Option<Written>,
         context: ContextText,
         progress: ProgressState,
         version: u64,
+        generation: u64,
     ) -> Result<()> {
         self.hold_owner_lock()?;
         self.store.save(&session.to_state(context, progress))?;
-        *written = Some(version);
+        *written = Some(Written {
+            version,
+            generation,
+        });
         Ok(())
     }
 
@@ -298,6 +333,7 @@ impl Writer {
             }
             return;
         }
+        crate::interleave::point("update: tracker changed, context not told");
         // On the context's thread, read it (once per interval at most), so
         // the writer writes a context and progress taken together.
         session
@@ -362,10 +398,17 @@ impl Writer {
             let mut written = Vec::new();
             let mut stale = Vec::new();
             for (session, mark) in batch {
-                match self.write(&session, Read::Background, false) {
+                let result = self.write(&session, Read::Background, false);
+                crate::interleave::point("background: session written, not yet judged");
+                match result {
                     Err(err) => self.keep_error(session.id.to_string(), err),
+                    Ok(()) if up_to_date(&session) => written.push((session.id.to_string(), mark)),
                     Ok(()) if session.context.is_stale() => stale.push(session),
-                    Ok(()) => written.push((session.id.to_string(), mark)),
+                    // An older checkpoint was written, and the context was
+                    // read anew since on its thread (by a flush waiting for
+                    // this batch, say): it stays dirty for the write that
+                    // follows that read.
+                    Ok(()) => {}
                 }
             }
             crate::interleave::point("background: batch written, dirty not cleaned");
@@ -453,6 +496,15 @@ impl Writer {
     }
 }
 
+/// Whether the tracker's last state and the context as it is are the ones
+/// written (a write of an older checkpoint leaves them behind).
+fn up_to_date(session: &Session) -> bool {
+    let written = session.written.lock();
+    written.is_some_and(|w| {
+        w.version >= session.tracker.snapshot().1 && session.context.is_written_by(w.generation)
+    })
+}
+
 /// Every writer of the process, for [`flush_all`].
 fn writers() -> &'static RankedMutex<Vec<Weak<Writer>>> {
     static WRITERS: OnceLock<RankedMutex<Vec<Weak<Writer>>>> = OnceLock::new();
@@ -489,4 +541,316 @@ fn exit_failure(store: &SessionStore, id: &str, err: &CoreError) -> String {
         .map(|id| store.path_of(&id).display().to_string())
         .unwrap_or_else(|_| store.dir().display().to_string());
     format!("msw-session: session {id} was not saved at exit ({file}): {err}")
+}
+
+#[cfg(test)]
+mod tests {
+    //! The writer's unit tests, with a fake context ([`Fake`]) and the
+    //! timer host; the concurrent ones search every interleaving of the
+    //! writer's points ([`crate::interleave`]).
+    //!
+    //! # The interleavings searched
+    //! Two threads: the background writer (`write_dirty`, on the writer's
+    //! thread, where the context cannot be read) and the context's own
+    //! thread (the JavaScript thread), which does, one after the other,
+    //! what JavaScript does there:
+    //! - updates racing a background batch (`updates_racing_a_batch`):
+    //!   three updates (the first reads the context, the others leave it
+    //!   stale);
+    //! - a flush during a batch (`a_flush_during_a_batch`): two updates,
+    //!   then `flush`;
+    //! - a failed read (`a_failed_read_during_a_batch`): an update whose
+    //!   read fails, a flush that reports it, a flush once it reads again;
+    //! - a session finished mid-batch (`a_session_finished_mid_batch`): an
+    //!   update, then what `complete_session` does.
+    //!
+    //! Every interleaving of the two threads' points with at most
+    //! [`PREEMPTIONS`] switches away from a thread that could go on is run
+    //! (a few hundred runs each). After each run: nothing is forgotten (a session whose
+    //! last state is not on disk is dirty, with a background write
+    //! scheduled or a catch-up posted), and once the scheduled write and
+    //! the catch-ups have run, the disk holds the last state with the last
+    //! context. Each scenario checks what its callers are promised when
+    //! their call returns.
+    //!
+    //! Found by this search and fixed: a background write of an older
+    //! checkpoint, while a flush read the context anew, forgot the session
+    //! (the flush then found nothing to write and returned with the old
+    //! state on disk); a write of a newer context with the version already
+    //! written was skipped. Found and open (the ignored test): a background
+    //! write between an update's change of the tracker and its marking the
+    //! context stale writes the new progress with the old context, until
+    //! the catch-up.
+    use super::*;
+    use crate::context::tests::Fake;
+    use crate::interleave::model::explore;
+    use crate::listeners::FnListener;
+    use crate::progress::ProgressStatus;
+    use crate::session::tests::session;
+    use crate::state::SessionStatus;
+    use std::cell::RefCell;
+    use std::rc::Rc;
+    use std::sync::atomic::Ordering::SeqCst;
+
+    /// A writer of a fresh folder and one session on it, whose tracker's
+    /// changes go to the writer as a manager's do (`SaveOnChange`).
+    struct Model {
+        _dir: tempfile::TempDir,
+        writer: Arc<Writer>,
+        session: Arc<Session>,
+        fake: Arc<Fake>,
+    }
+
+    const INTERVAL: Duration = Duration::from_millis(100);
+
+    /// The most switches away from a thread that could go on, per run:
+    /// enough for each race found so far (one or two), and a search of
+    /// seconds.
+    const PREEMPTIONS: Option<usize> = Some(3);
+
+    fn model() -> Model {
+        let dir = tempfile::tempdir().unwrap();
+        let writer = Writer::new(SessionStore::new(dir.path()), INTERVAL);
+        let fake = Fake::here();
+        let session = clock::with_time(0.0, || session("{\"n\":0}", Some(fake.provider())));
+        writer.write(&session, Read::WithoutReading, true).unwrap();
+        let (to, of) = (Arc::downgrade(&writer), Arc::downgrade(&session));
+        session
+            .tracker
+            .on_progress(Arc::new(FnListener(move |_: &ProgressState| {
+                if let (Some(writer), Some(session)) = (to.upgrade(), of.upgrade()) {
+                    writer.changed(&session);
+                }
+            })));
+        Model {
+            _dir: dir,
+            writer,
+            session,
+            fake,
+        }
+    }
+
+    use crate::clock;
+
+    impl Drop for Model {
+        fn drop(&mut self) {
+            // As a manager's shutdown does: the process keeps no open lock
+            // file per run.
+            self.writer.release_owner_lock();
+        }
+    }
+
+    /// A host that keeps the jobs it is given (the test runs them).
+    #[derive(Default)]
+    struct Keep(RefCell<Vec<Box<dyn FnOnce()>>>);
+    impl timer::Host for Keep {
+        fn after(&self, _: Duration, job: Box<dyn FnOnce()>) {
+            self.0.borrow_mut().push(job);
+        }
+    }
+
+    impl Model {
+        /// On the context's thread: makes it its home, with a host that
+        /// keeps the background writes scheduled from it (what a test's
+        /// fake timers do; a run's are never run).
+        fn at_home(&self) {
+            self.fake.move_here();
+            timer::set_thread_host(Some(Rc::new(Keep::default())));
+        }
+
+        /// On the context's thread: the context changes in place, then the
+        /// tracker takes step `n`, at `ms` on the thread's clock.
+        fn step(&self, n: u64, ms: f64) {
+            self.fake.n.store(n, SeqCst);
+            clock::with_time(ms, || {
+                self.session.tracker.set_progress(n as f64, None).unwrap()
+            });
+        }
+
+        /// What `SessionManager::complete_session` does to a session.
+        fn complete(&self) {
+            self.fake.n.store(100, SeqCst);
+            self.session.tracker.complete();
+            self.writer
+                .write_now(&self.session, Read::ForCaller)
+                .unwrap();
+            self.session.finished.store(true, Ordering::Release);
+            self.session.context.release();
+        }
+
+        /// The file: its progress, its context's `n` and its status.
+        fn on_disk(&self) -> (f64, u64, SessionStatus) {
+            let state = self.writer.store.load(self.session.id()).unwrap().unwrap();
+            let n = state.context["n"].as_u64().unwrap();
+            (state.progress.progress, n, state.status)
+        }
+
+        fn written_version(&self) -> Option<u64> {
+            self.session.written.lock().map(|w| w.version)
+        }
+
+        /// Nothing is forgotten: the last state is on disk, or the session
+        /// is dirty with a write to come (scheduled, or after a catch-up
+        /// posted to the context's thread).
+        fn nothing_forgotten(&self, trace: &str) {
+            let (_, version) = self.session.tracker.snapshot();
+            if up_to_date(&self.session) {
+                return;
+            }
+            let dirty = self.writer.dirty.lock();
+            let due = dirty.sessions.contains_key(self.session.id());
+            let scheduled = dirty.scheduled;
+            drop(dirty);
+            assert!(
+                due && (scheduled || self.fake.has_posted()),
+                "version {version} not written ({:?}), dirty {due}, scheduled \
+                 {scheduled}, catch-up posted {}\n{trace}",
+                self.written_version(),
+                self.fake.has_posted()
+            );
+        }
+
+        /// Runs what the run left to do, on a thread that is now the
+        /// context's home: the background write it scheduled, then each
+        /// catch-up posted and the write it schedules, until none is left;
+        /// then the disk holds the last state with the last context.
+        fn settle(&self, trace: &str) {
+            std::thread::scope(|s| {
+                s.spawn(|| {
+                    let host = Rc::new(Keep::default());
+                    self.fake.move_here();
+                    timer::set_thread_host(Some(host.clone()));
+                    if self.writer.dirty.lock().scheduled {
+                        self.writer.write_dirty();
+                    }
+                    for _ in 0..10 {
+                        let jobs: Vec<_> = self.fake.take_posted();
+                        let kept: Vec<_> = host.0.borrow_mut().drain(..).collect();
+                        if jobs.is_empty() && kept.is_empty() {
+                            break;
+                        }
+                        jobs.into_iter().for_each(|job| job());
+                        kept.into_iter().for_each(|job| job());
+                    }
+                    // The host is left in place: its jobs were run.
+                });
+            });
+            let state = self.session.tracker.state();
+            let (progress, n, status) = self.on_disk();
+            assert_eq!(
+                (progress, status),
+                (state.progress, state.status.into()),
+                "{trace}"
+            );
+            if state.status == ProgressStatus::Running || n != 100 {
+                assert_eq!(n, self.fake.n.load(SeqCst), "{trace}");
+            }
+            assert_eq!(
+                self.written_version(),
+                Some(self.session.tracker.snapshot().1),
+                "{trace}"
+            );
+        }
+    }
+
+    /// The background writer's thread: one background write.
+    fn background(m: &Model) {
+        m.writer.write_dirty();
+    }
+
+    fn check(m: &Model, trace: &str) {
+        m.nothing_forgotten(trace);
+        m.settle(trace);
+    }
+
+    #[test]
+    fn updates_racing_a_batch() {
+        let home = |m: &Model| {
+            m.at_home();
+            m.session.tracker.start(None).unwrap();
+            for (n, ms) in [(1, 100.0), (2, 110.0), (3, 120.0)] {
+                m.step(n, ms);
+            }
+        };
+        let runs = explore(PREEMPTIONS, model, &[&background, &home], check);
+        assert!(runs > 10, "{runs}");
+    }
+
+    /// Open: an update on the context's thread changes the tracker before
+    /// it marks the context stale (`Writer::changed`, after the tracker's
+    /// change); a background write between the two writes the last context
+    /// read with the new progress. The file catches up (see the other
+    /// tests), but until then its progress runs ahead of its context.
+    #[test]
+    #[ignore = "finds an open race: progress ahead of its context between an update and its staleness"]
+    fn a_background_write_never_puts_progress_ahead_of_its_context() {
+        let home = |m: &Model| {
+            m.at_home();
+            for (n, ms) in [(1, 100.0), (2, 110.0)] {
+                m.step(n, ms);
+            }
+        };
+        let background = |m: &Model| {
+            m.writer.write_dirty();
+            // Only this thread writes: the file is its write.
+            let (progress, n, _) = m.on_disk();
+            assert!(progress <= n as f64, "progress {progress} with context {n}");
+        };
+        explore(PREEMPTIONS, model, &[&background, &home], check);
+    }
+
+    #[test]
+    fn a_flush_during_a_batch() {
+        let home = |m: &Model| {
+            m.at_home();
+            m.step(1, 100.0);
+            m.step(2, 110.0);
+            m.writer.flush().unwrap();
+            // A flush returns with the state as it was on disk, its
+            // context read with it.
+            assert_eq!(m.on_disk(), (2.0, 2, SessionStatus::Active));
+        };
+        let runs = explore(PREEMPTIONS, model, &[&background, &home], check);
+        assert!(runs > 10, "{runs}");
+    }
+
+    #[test]
+    fn a_failed_read_during_a_batch() {
+        let home = |m: &Model| {
+            m.at_home();
+            m.fake.failing.store(true, SeqCst);
+            m.step(1, 100.0);
+            let err = m.writer.flush().unwrap_err();
+            assert_eq!(err.code(), "ERR_CONTEXT_NOT_SERIALIZABLE");
+            // Refused, not written: the context that could not be read is
+            // not paired with progress made with it.
+            assert_eq!(m.on_disk().1, 0);
+            m.fake.failing.store(false, SeqCst);
+            m.writer.flush().unwrap();
+            assert_eq!(m.on_disk(), (1.0, 1, SessionStatus::Active));
+        };
+        let runs = explore(PREEMPTIONS, model, &[&background, &home], check);
+        assert!(runs > 10, "{runs}");
+    }
+
+    #[test]
+    fn a_session_finished_mid_batch() {
+        let home = |m: &Model| {
+            m.at_home();
+            m.step(1, 100.0);
+            m.complete();
+            assert_eq!(m.on_disk(), (100.0, 100, SessionStatus::Completed));
+        };
+        let runs = explore(
+            PREEMPTIONS,
+            model,
+            &[&background, &home],
+            |m: &Model, trace: &str| {
+                check(m, trace);
+                // Never back in time: the file still says completed.
+                assert_eq!(m.on_disk().2, SessionStatus::Completed, "{trace}");
+            },
+        );
+        assert!(runs > 10, "{runs}");
+    }
 }
