@@ -1128,7 +1128,7 @@ pub(crate) mod tests {
             );
             let text = String::from_utf8_lossy(&bytes);
             // Never a panic, whatever the text.
-            let _ = crate::crash::mark_crashed(&text, old);
+            let _ = crate::crash::mark_crashed(&text, &crate::crash::quoted(old), false);
             let json = shapes::is_json(&bytes);
             let built = SessionState::from_json(&text);
             for call in ["load", "scan", "cleanup"] {
