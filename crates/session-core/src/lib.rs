@@ -70,6 +70,7 @@ pub mod clock;
 pub mod context;
 pub mod crash;
 pub mod error;
+mod file_read;
 pub mod id;
 pub mod js_json;
 pub mod js_number;
