@@ -12,6 +12,8 @@
 //! against the order panics at once, naming both ranks, whether or not the
 //! interleaving that would deadlock ever happens. In release builds the
 //! rank is not stored and nothing is checked: a `RankedMutex` is a `Mutex`.
+//! In the crate's own test build a lock also tells the interleaving tests'
+//! scheduler who holds it ([`crate::interleave`]).
 //!
 //! # Poisoning
 //! Listeners run outside every lock and inside `catch_unwind`, so a lock can
