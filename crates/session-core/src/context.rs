@@ -1,7 +1,7 @@
 //! A session's context and its checkpoints: the context read through a
 //! [`ContextProvider`] where it lives, the last read kept as text with the
 //! tracker state read right after it, and how each kind of save reads it
-//! ([`Read`]).
+//! (`Read`).
 //!
 //! # Invariants
 //! - The context is kept as the text `JSON.stringify` printed
@@ -11,12 +11,12 @@
 //! - The context is *stale* when progress was made on its thread since it
 //!   was last read, without reading it: the context may have changed with
 //!   that progress. Only a read anew on its thread, or a catch-up
-//!   ([`ContextCell::catch_up`]), makes it fresh again.
+//!   (`ContextCell::catch_up`), makes it fresh again.
 //! - A context is read (which runs user code) with no lock of the package
 //!   held; a read started from inside a read of the same context (a
 //!   `toJSON` that flushes) uses the last context read instead.
 //! - Nothing outside this module changes a checkpoint: every change is one
-//!   of [`ContextCell`]'s methods, which keep the above.
+//!   of `ContextCell`'s methods, which keep the above.
 //!
 //! # Lock order
 //! `last` and `provider` are leaves ([`crate`]): nothing is taken inside

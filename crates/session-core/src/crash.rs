@@ -15,7 +15,7 @@
 //! other field and the order of the fields as in the file. The file is read
 //! as `JSON.parse` reads it (keys with escapes, keys written twice: see
 //! [`js_json`]), and marked in its own text
-//! ([`mark_crashed`], the one function that marks a crashed state, used
+//! (`mark_crashed`, the one function that marks a crashed state, used
 //! by the scan and by the tests alike): what the batch holds parses to that
 //! value. Files this
 //! package wrote take a fast path: their header is read by a derived impl,
@@ -47,7 +47,7 @@ use crate::store::{check_non_negative, SessionStore};
 impl SessionStore {
     /// Starts a crash scan of this folder, with `stale_ms` as the threshold
     /// for owners that cannot be checked, judged at `now_ms`: its batches
-    /// (arrays of the crashed sessions' states as [`mark_crashed`] marks
+    /// (arrays of the crashed sessions' states as `mark_crashed` marks
     /// them) come in the order of the sorted
     /// listing, each one JSON array, read ahead on threads while the caller
     /// parses the ones it has.

@@ -16,7 +16,7 @@
 //! taken under a tracker's or a token's state lock and taking nothing: a
 //! notification takes a snapshot and calls the listeners with no lock held
 //! (it posts to remote ones under the notifier's state lock, see
-//! [`post_remote`]), and a removed listener is dropped after the lock.
+//! `post_remote`), and a removed listener is dropped after the lock.
 
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::sync::atomic::{AtomicU64, Ordering};
