@@ -34,10 +34,8 @@
 //! one against the order panics at once. In release builds the ranks cost
 //! nothing.
 //!
-//! 1. `ManagerSlot`: a manager's `auto_save` and `requests` slots
-//!    ([`manager`]), held while an auto-save timer or a watch of the folder
-//!    is started (which takes a timer's queue). A watch serves the requests
-//!    already waiting outside the slot.
+//! 1. `AutoSaveSlot`: a manager's `auto_save` slot ([`manager`]), held
+//!    while its timer is started (which takes a timer's queue).
 //! 2. `Batch`: `Writer::batch` ([`writer`]), held by the background writer
 //!    and by a flush while they write a batch; it takes the writer's `dirty`
 //!    and `background_errors`, contexts' `last` and `provider`, and every
@@ -55,7 +53,9 @@
 //! 5. `ListenerList`: a listener list ([`listeners`]).
 //! 6. `Leaf`: every other lock, held for a few assignments (or one system
 //!    call), with no lock taken inside it: the writer's `dirty` and
-//!    `background_errors`; the manager's `sessions`; a context's `last` and
+//!    `background_errors`; the manager's `sessions` and `requests` (a watch
+//!    of the folder is started, and serves the requests already waiting,
+//!    outside it); a context's `last` and
 //!    `provider` ([`session`]); a source's `links` and `timer`
 //!    ([`cancellation`]); the timer lanes' queues and job slots ([`timer`]);
 //!    and the process-wide maps of live sessions ([`registry`]), of writers

@@ -31,10 +31,10 @@
 //!   managers) resuming one session, exactly one wins.
 //!
 //! # Lock order
-//! `auto_save` and `requests` are `ManagerSlot`s, first in the crate's
-//! order ([`crate`]): held while a timer or a watch starts, which takes a
-//! timer's queue; the watch's first serving of requests runs after the
-//! slot is released. `sessions` is a leaf.
+//! `auto_save` is first in the crate's order ([`crate`]): held while its
+//! timer starts, which takes a timer's queue. `sessions` and `requests` are
+//! leaves: a watch is started, and serves the requests already waiting,
+//! outside `requests`.
 
 use std::path::PathBuf;
 use std::sync::{Arc, Weak};
@@ -273,8 +273,8 @@ impl SessionManager {
                 interval: options.auto_save_interval,
                 sessions: RankedMutex::new(Rank::Leaf, IndexMap::new()),
                 listeners: Listeners::default(),
-                auto_save: RankedMutex::new(Rank::ManagerSlot, None),
-                requests: RankedMutex::new(Rank::ManagerSlot, None),
+                auto_save: RankedMutex::new(Rank::AutoSaveSlot, None),
+                requests: RankedMutex::new(Rank::Leaf, None),
                 registry_dir: std::sync::OnceLock::new(),
             }),
         }

@@ -31,9 +31,9 @@ use std::time::Duration;
 /// lock is taken only while every lock held has a lower rank.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
 pub(crate) enum Rank {
-    /// A manager's `auto_save` and `requests` slots: held while a timer or
-    /// a watch of the folder is started, which takes a timer's queue.
-    ManagerSlot,
+    /// A manager's `auto_save` slot: held while its timer is started,
+    /// which takes a timer's queue.
+    AutoSaveSlot,
     /// `Writer::batch`: held while a batch of dirty sessions is written.
     Batch,
     /// `Session::written`: held while one session's file is written.
@@ -264,7 +264,7 @@ mod tests {
     #[test]
     fn the_order_as_written_can_be_taken_down() {
         let locks = [
-            Rank::ManagerSlot,
+            Rank::AutoSaveSlot,
             Rank::Batch,
             Rank::Written,
             Rank::Notifier,

@@ -20,7 +20,7 @@
 //! # Lock order
 //! `Timer::queue` and a host's job slots are leaves ([`crate`]), never held
 //! while a job runs or is dropped; the queue is taken under a manager's
-//! `ManagerSlot` when an auto-save or a polling watch starts. The thread's
+//! `auto_save` slot when an auto-save starts. The thread's
 //! host list is thread-local and never held while a host or a job runs.
 
 use std::cell::RefCell;
