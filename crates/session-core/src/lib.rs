@@ -41,9 +41,9 @@
 //!    and `background_errors`, contexts' `last` and `provider`, and every
 //!    lock below.
 //! 3. `Written`: `Session::written` ([`session`]), which serializes the
-//!    writes of one session; it takes the tracker's state lock (the state
-//!    to write, or the one a cancel will make) and the map of held owner
-//!    locks ([`owner`]).
+//!    writes of one session; it takes the context's checkpoint (`last`),
+//!    the tracker's state lock (the state to write, or the one a cancel
+//!    will make) and the map of held owner locks ([`owner`]).
 //! 4. `Notifier`: the tracker's and the token's state locks ([`progress`],
 //!    [`cancellation`]). A change takes its listener list under it and
 //!    posts the event to listeners at home on other threads

@@ -4,8 +4,8 @@
 //!
 //! # Lock order
 //! `Session::written` is a `Written` in the crate's order ([`crate`]),
-//! below the writer's `batch`: a write takes the tracker's state lock and
-//! the map of held owner locks under it. `ContextCell`'s `last` and
+//! below the writer's `batch`: a write takes the context's checkpoint, the
+//! tracker's state lock and the map of held owner locks under it. `ContextCell`'s `last` and
 //! `provider` are leaves: the tracker's state lock is never taken inside
 //! them, and a context is never read under any lock.
 
