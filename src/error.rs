@@ -1,5 +1,9 @@
-//! Core errors as JavaScript errors: one class and one stable `code` per
-//! variant, decided here and nowhere else.
+//! Core errors as JavaScript errors. The stable `code` of each error is
+//! decided in the core ([`CoreError::code`]) and only copied here; what is
+//! decided here is the JavaScript class of each variant (`TypeError`,
+//! `RangeError` or `Error`) and how the error is built (its `code`, its
+//! `errors` for a save of several sessions, its `cause` when the context's
+//! serializer threw).
 
 use std::ptr;
 

@@ -18,13 +18,13 @@
 //!   pages of [`PAGE_SLOTS`]).
 //!
 //! # Lock order
-//! The table lock is a leaf ([`crate`]): taken to hand a slot out or take it
-//! back, with no other lock inside it and no user code run.
+//! The table lock is `FlagTable`, the last rank of the crate's order
+//! ([`crate`]): a token may be dropped under any other lock; it is held to
+//! hand a slot out or take it back, with no lock inside it and no user code
+//! run.
 
+use crate::sync::{Rank, RankedMutex};
 use std::sync::atomic::{AtomicI32, Ordering};
-use std::sync::Mutex;
-
-use crate::sync::lock;
 
 /// How many flags a page holds.
 pub const PAGE_SLOTS: usize = 1024;
@@ -36,10 +36,13 @@ struct Table {
     free: Vec<u32>,
 }
 
-static TABLE: Mutex<Table> = Mutex::new(Table {
-    pages: Vec::new(),
-    free: Vec::new(),
-});
+static TABLE: RankedMutex<Table> = RankedMutex::new(
+    Rank::FlagTable,
+    Table {
+        pages: Vec::new(),
+        free: Vec::new(),
+    },
+);
 
 /// A token's flag: a slot in the table, given back when this is dropped.
 pub struct FlagSlot {
@@ -50,7 +53,7 @@ pub struct FlagSlot {
 impl FlagSlot {
     /// A slot holding 0.
     pub fn new() -> Self {
-        let mut table = lock(&TABLE);
+        let mut table = TABLE.lock();
         let index = match table.free.pop() {
             Some(index) => index,
             None => {
@@ -92,14 +95,14 @@ impl Default for FlagSlot {
 impl Drop for FlagSlot {
     fn drop(&mut self) {
         self.flag.store(0, Ordering::Release);
-        lock(&TABLE).free.push(self.index);
+        TABLE.lock().free.push(self.index);
     }
 }
 
 /// The address of page `index`'s [`PAGE_SLOTS`] flags, valid for the life
 /// of the process; `None` for a page that does not exist yet.
 pub fn page(index: usize) -> Option<*const AtomicI32> {
-    lock(&TABLE).pages.get(index).map(|page| page.as_ptr())
+    TABLE.lock().pages.get(index).map(|page| page.as_ptr())
 }
 
 #[cfg(test)]
@@ -127,14 +130,14 @@ mod tests {
         places.sort();
         places.dedup();
         assert_eq!(places.len(), first.len());
-        let pages = lock(&TABLE).pages.len();
+        let pages = TABLE.lock().pages.len();
         drop(first);
         // Many lifecycles, fewer alive at once than already exist: no new page.
         for _ in 0..10 * PAGE_SLOTS {
             drop(FlagSlot::new());
         }
         // Other tests may run at once and add pages of their own, but not five.
-        assert!(lock(&TABLE).pages.len() < pages + 5);
+        assert!(TABLE.lock().pages.len() < pages + 5);
     }
 
     #[test]

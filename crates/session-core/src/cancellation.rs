@@ -11,20 +11,24 @@
 //!   by the cancellation, so callbacks (and what they hold) are released.
 //!
 //! # Lock order
-//! The state lock is a leaf ([`crate`]): callbacks run after it is released.
+//! The state lock (`reason`) is a `Notifier` in the crate's order
+//! ([`crate`]): `cancel` takes the callback list under it and posts to
+//! callbacks at home on other threads before releasing it, and
+//! `on_cancelled` adds to the list under it; the other callbacks run after
+//! it is released. A source's `links` and `timer` are leaves: `dispose`
+//! takes the links out before it removes them from their parents.
 
 use std::sync::atomic::{AtomicI32, Ordering};
+use std::sync::Arc;
 
 use crate::cancel_flags::FlagSlot;
-use std::sync::{Arc, Mutex};
-
 use crate::listeners::{self, FnListener, Listener, ListenerId, Listeners};
-use crate::sync::lock;
+use crate::sync::{Rank, RankedMutex};
 use crate::timer::{self, TimerHandle};
 
 struct Inner {
     flag: FlagSlot,
-    reason: Mutex<Option<Option<String>>>,
+    reason: RankedMutex<Option<Option<String>>>,
     callbacks: Listeners<Option<String>>,
 }
 
@@ -59,7 +63,7 @@ impl CancellationToken {
         Self {
             inner: Arc::new(Inner {
                 flag: FlagSlot::new(),
-                reason: Mutex::new(None),
+                reason: RankedMutex::new(Rank::Notifier, None),
                 callbacks: Listeners::default(),
             }),
         }
@@ -73,7 +77,7 @@ impl CancellationToken {
     /// The reason of the cancellation: `None` while not cancelled,
     /// `Some(None)` when cancelled without a reason.
     pub fn reason(&self) -> Option<Option<String>> {
-        lock(&self.inner.reason).clone()
+        self.inner.reason.lock().clone()
     }
 
     /// Registers a callback for the cancellation. On a token already cancelled
@@ -83,7 +87,7 @@ impl CancellationToken {
         // The callback is added under the state lock, so a concurrent
         // `cancel` either sees it in the list or has already stored a reason.
         let reason = {
-            let stored = lock(&self.inner.reason);
+            let stored = self.inner.reason.lock();
             match &*stored {
                 Some(reason) => reason.clone(),
                 None => return Some(self.inner.callbacks.add(callback)),
@@ -112,7 +116,7 @@ impl CancellationToken {
     pub fn cancel(&self, reason: Option<String>) -> bool {
         let here = listeners::current_thread_id();
         let callbacks = {
-            let mut stored = lock(&self.inner.reason);
+            let mut stored = self.inner.reason.lock();
             if stored.is_some() {
                 return false;
             }
@@ -165,11 +169,11 @@ impl SharedFlag {
 /// may be linked to parent tokens (it is cancelled when any of them is) and
 /// may own a timer; [`dispose`](Self::dispose) releases both. Clones share
 /// the token, the links and the timer.
-#[derive(Clone, Default)]
+#[derive(Clone)]
 pub struct CancellationSource {
     token: CancellationToken,
-    links: Arc<Mutex<Vec<(CancellationToken, ListenerId)>>>,
-    timer: Arc<Mutex<Option<TimerHandle>>>,
+    links: Arc<RankedMutex<Vec<(CancellationToken, ListenerId)>>>,
+    timer: Arc<RankedMutex<Option<TimerHandle>>>,
 }
 
 impl std::fmt::Debug for CancellationSource {
@@ -177,6 +181,16 @@ impl std::fmt::Debug for CancellationSource {
         f.debug_struct("CancellationSource")
             .field("token", &self.token)
             .finish()
+    }
+}
+
+impl Default for CancellationSource {
+    fn default() -> Self {
+        Self {
+            token: CancellationToken::new(),
+            links: Arc::new(RankedMutex::new(Rank::Leaf, Vec::new())),
+            timer: Arc::new(RankedMutex::new(Rank::Leaf, None)),
+        }
     }
 }
 
@@ -225,17 +239,20 @@ impl CancellationSource {
             child.cancel(reason.clone());
         }));
         if let Some(id) = parent.on_cancelled(listener) {
-            lock(&self.links).push((parent.clone(), id));
+            self.links.lock().push((parent.clone(), id));
         }
     }
 
     /// Releases the links to parents and stops the timer; the token keeps
     /// its state.
     pub fn dispose(&self) {
-        for (parent, id) in std::mem::take(&mut *lock(&self.links)) {
+        // Taken out first: a parent's list is not taken under `links`.
+        let links = std::mem::take(&mut *self.links.lock());
+        for (parent, id) in links {
             parent.remove_callback(id);
         }
-        if let Some(timer) = lock(&self.timer).take() {
+        let timer = self.timer.lock().take();
+        if let Some(timer) = timer {
             timer.cancel();
         }
     }
@@ -257,7 +274,7 @@ impl CancellationSource {
         let handle = timer::after(delay, move || {
             token.cancel(Some(reason));
         });
-        *lock(&source.timer) = Some(handle.clone());
+        *source.timer.lock() = Some(handle.clone());
         (source, handle)
     }
 
@@ -284,6 +301,7 @@ impl CancellationSource {
 mod tests {
     use super::*;
     use crate::listeners::FnListener;
+    use std::sync::Mutex;
     use std::time::Duration;
 
     type Log = Arc<Mutex<Vec<String>>>;

@@ -1,8 +1,7 @@
 //! The crash scan: which sessions of a folder crashed, and how a crashed
 //! session is marked. Everything that reports crashed sessions (the
 //! manager, the store, the CLI, the MCP task store) goes through
-//! [`SessionStore::scan_crashed`], the one place that decides
-//! ([`SessionStore::find_crashed`] is the same scan, joined).
+//! [`SessionStore::scan_crashed`], the one place that decides.
 //!
 //! A session crashed when its file says `active` and its owner is gone — at
 //! once when the owner's lock shows it ([`owner`](crate::owner)), otherwise
@@ -16,7 +15,9 @@
 //! other field and the order of the fields as in the file. The file is read
 //! as `JSON.parse` reads it (keys with escapes, keys written twice: see
 //! [`js_json`]), and marked in its own text
-//! ([`mark_crashed`]): what the batch holds parses to that value. Files this
+//! (`mark_crashed`, the one function that marks a crashed state, used
+//! by the scan and by the tests alike): what the batch holds parses to that
+//! value. Files this
 //! package wrote take a fast path: their header is read by a derived impl,
 //! and marking stops at their one `status`.
 //!
@@ -44,22 +45,10 @@ use crate::state::SessionStatus;
 use crate::store::{check_non_negative, SessionStore};
 
 impl SessionStore {
-    /// The crashed sessions of this folder, with `stale_ms` as the
-    /// threshold for owners that cannot be checked, judged at `now_ms`: one
-    /// JSON text, an array of their states as [`mark_crashed`] marks them.
-    /// The whole of [`scan_crashed`](Self::scan_crashed), joined.
-    pub fn find_crashed(&self, stale_ms: f64, now_ms: i64) -> Result<String> {
-        let mut out = String::from("[");
-        for batch in self.scan_crashed(stale_ms, now_ms)? {
-            let batch = batch?;
-            push_elements(&mut out, &batch[1..batch.len() - 1]);
-        }
-        out.push(']');
-        Ok(out)
-    }
-
-    /// Starts a crash scan of this folder (see
-    /// [`find_crashed`](Self::find_crashed)): its batches come in the order of the sorted
+    /// Starts a crash scan of this folder, with `stale_ms` as the threshold
+    /// for owners that cannot be checked, judged at `now_ms`: its batches
+    /// (arrays of the crashed sessions' states as `mark_crashed` marks
+    /// them) come in the order of the sorted
     /// listing, each one JSON array, read ahead on threads while the caller
     /// parses the ones it has.
     pub fn scan_crashed(&self, stale_ms: f64, now_ms: i64) -> Result<CrashScan> {
@@ -172,7 +161,7 @@ impl Job {
         let verdict = store.with_text_in(dir, &id, |text| {
             match store.judge(&id, text, self.stale_ms, self.now_ms) {
                 Verdict::Crashed { stop_at_status } => {
-                    Some(Some(mark(text, &self.at, stop_at_status)))
+                    Some(Some(mark_crashed(text, &self.at, stop_at_status)))
                 }
                 Verdict::Recheck => Some(None),
                 Verdict::Not => None,
@@ -182,7 +171,7 @@ impl Job {
         verdict.or_else(|| {
             store.with_text_in(dir, &id, |text| {
                 (store.status_of(&id, text) == Some(SessionStatus::Active))
-                    .then(|| mark(text, &self.at, false))
+                    .then(|| mark_crashed(text, &self.at, false))
             })?
         })
     }
@@ -316,29 +305,20 @@ fn present<'de, D: serde::Deserializer<'de>>(d: D) -> std::result::Result<bool, 
     serde::de::IgnoredAny::deserialize(d).map(|_| true)
 }
 
-/// A session state (JSON text of an object) marked crashed at `crashed_at`,
-/// as the reference marks it with `{ ...JSON.parse(state), status:
+/// A session state (JSON text of an object) marked crashed at `at_json`
+/// (the time as a JSON string literal, [`quoted`]), as the reference marks
+/// it with `{ ...JSON.parse(state), status:
 /// "crashed", crashedAt }`: the top-level `status` and `crashedAt` values
 /// replaced where they are, `crashedAt` added last when the state has none;
 /// the rest of the text unchanged. Keys are matched as `JSON.parse` reads
 /// them (`"st\u0061tus"` is `status`), and of a key written twice the
 /// first place is kept and the later ones are dropped, as `JSON.parse`
 /// and the spread do. A text that is not a JSON object is returned as it
-/// is.
-pub fn mark_crashed(state: &str, crashed_at: &str) -> String {
-    mark(state, &quoted(crashed_at), false)
-}
-
-/// A string as a JSON string literal.
-fn quoted(text: &str) -> String {
-    serde_json::to_string(text).unwrap_or_default()
-}
-
-/// [`mark_crashed`], with `at` the time as a JSON string literal. With
-/// `stop_at_status` (the state was read and has one `status` and no
-/// `crashedAt`, as every file this package writes), the scan of the top
+/// is. With `stop_at_status` (the state was read and has one `status` and
+/// no `crashedAt`, as every file this package writes), the scan of the top
 /// level stops at `status` — a crash scan's fast path.
-fn mark(state: &str, at: &str, stop_at_status: bool) -> String {
+pub(crate) fn mark_crashed(state: &str, at_json: &str, stop_at_status: bool) -> String {
+    let at = at_json;
     const STATUS: &str = "\"crashed\"";
     let until = stop_at_status.then_some("status");
     let Some(members) = top_level_members(state, until) else {
@@ -387,6 +367,11 @@ fn mark(state: &str, at: &str, stop_at_status: bool) -> String {
     }
     out.push_str(&state[close..]);
     out
+}
+
+/// A string as a JSON string literal (the time [`mark_crashed`] takes).
+pub(crate) fn quoted(text: &str) -> String {
+    serde_json::to_string(text).unwrap_or_default()
 }
 
 /// One `"key": value` of an object's top level: the key as `JSON.parse`
@@ -506,9 +491,27 @@ fn skip_value(bytes: &[u8], i: usize) -> Option<usize> {
 #[cfg(test)]
 pub(crate) mod tests {
     use super::*;
+
     use crate::owner::Owner;
     use crate::state::SessionState;
     use crate::store::tests::{save_four, state};
+
+    impl SessionStore {
+        /// The crashed sessions of this folder, with `stale_ms` as the
+        /// threshold for owners that cannot be checked, judged at `now_ms`: one
+        /// JSON text, an array of their states as [`mark_crashed`] marks them.
+        /// The whole of [`scan_crashed`](Self::scan_crashed), joined (for the
+        /// tests; the binding takes the batches as they come).
+        pub(crate) fn find_crashed(&self, stale_ms: f64, now_ms: i64) -> Result<String> {
+            let mut out = String::from("[");
+            for batch in self.scan_crashed(stale_ms, now_ms)? {
+                let batch = batch?;
+                push_elements(&mut out, &batch[1..batch.len() - 1]);
+            }
+            out.push(']');
+            Ok(out)
+        }
+    }
 
     /// The states a scan reports, parsed.
     pub(crate) fn crashed(store: &SessionStore, stale_ms: f64, now_ms: i64) -> Vec<SessionState> {
@@ -651,7 +654,7 @@ pub(crate) mod tests {
         let at = "2026-12-01T00:00:00.000Z";
         // The order of the fields stays; crashedAt goes last when absent.
         let state = "{\n  \"id\": \"a\",\n  \"status\": \"active\",\n  \"context\": {\"status\": \"active\", \"s\": \"}\\\"{\"},\n  \"n\": [1, {\"x\": null}]\n}";
-        let marked = mark_crashed(state, at);
+        let marked = mark_crashed(state, &quoted(at), false);
         assert_eq!(
             marked,
             "{\n  \"id\": \"a\",\n  \"status\": \"crashed\",\n  \"context\": {\"status\": \"active\", \"s\": \"}\\\"{\"},\n  \"n\": [1, {\"x\": null}]\n,\"crashedAt\":\"2026-12-01T00:00:00.000Z\"}"
@@ -662,14 +665,18 @@ pub(crate) mod tests {
         assert_eq!(keys, ["id", "status", "context", "n", "crashedAt"]);
         // A crashedAt already there is replaced where it is.
         assert_eq!(
-            mark_crashed("{\"crashedAt\":\"x\",\"status\":\"active\",\"z\":true}", at),
+            mark_crashed(
+                "{\"crashedAt\":\"x\",\"status\":\"active\",\"z\":true}",
+                &quoted(at),
+                false
+            ),
             format!("{{\"crashedAt\":\"{at}\",\"status\":\"crashed\",\"z\":true}}")
         );
         assert_eq!(
-            mark_crashed("{}", at),
+            mark_crashed("{}", &quoted(at), false),
             format!("{{\"crashedAt\":\"{at}\"}}")
         );
-        assert_eq!(mark_crashed("[1]", at), "[1]");
+        assert_eq!(mark_crashed("[1]", &quoted(at), false), "[1]");
     }
 
     #[test]
@@ -705,20 +712,20 @@ pub(crate) mod tests {
         let at = "2026-12-01T00:00:00.000Z";
         // A status key spelled with an escape is the status, and is marked.
         assert_eq!(
-            mark_crashed(r#"{"st\u0061tus":"active","a":1}"#, at),
+            mark_crashed(r#"{"st\u0061tus":"active","a":1}"#, &quoted(at), false),
             format!(r#"{{"st\u0061tus":"crashed","a":1,"crashedAt":"{at}"}}"#)
         );
         // Keys written twice: the first place holds the value, the later
         // ones (which would override it) are dropped with their comma.
         let twice = "{\"status\":\"completed\",\r\n\t\"a\":1 , \"status\" : \"active\",\"crashedAt\":1,\"crash\\u0065dAt\":2}";
         assert_eq!(
-            mark_crashed(twice, at),
+            mark_crashed(twice, &quoted(at), false),
             format!("{{\"status\":\"crashed\",\r\n\t\"a\":1,\"crashedAt\":\"{at}\"}}")
         );
         // The fast path stops at the status, found through an escape too.
         let quoted_at = quoted(at);
         assert_eq!(
-            mark(
+            mark_crashed(
                 r#"{"a":1,"st\u0061tus":"active","b":{"status":1}}"#,
                 &quoted_at,
                 true
@@ -727,7 +734,7 @@ pub(crate) mod tests {
         );
         // A key with a lone surrogate is no status.
         assert_eq!(
-            mark_crashed(r#"{"\ud800":1}"#, at),
+            mark_crashed(r#"{"\ud800":1}"#, &quoted(at), false),
             format!(r#"{{"\ud800":1,"crashedAt":"{at}"}}"#)
         );
     }
@@ -750,16 +757,16 @@ pub(crate) mod tests {
             "[{]",
             "{\"a\":1,}",
         ] {
-            let _ = mark_crashed(text, at);
-            let _ = mark(text, &quoted(at), true);
+            let _ = mark_crashed(text, &quoted(at), false);
+            let _ = mark_crashed(text, &quoted(at), true);
         }
         let mut rng = crate::shapes::Rng::new(9);
         let base = "{\"id\":\"x\",\"status\":\"active\",\"c\":{\"s\":[\"}\\\"{\",1e400]},\"crashedAt\":null}";
         for _ in 0..1_000 {
             let (_, bytes) = crate::shapes::damaged(&mut rng, base.as_bytes());
             let text = String::from_utf8_lossy(&bytes);
-            let marked = mark_crashed(&text, at);
-            let _ = mark(&text, &quoted(at), true);
+            let marked = mark_crashed(&text, &quoted(at), false);
+            let _ = mark_crashed(&text, &quoted(at), true);
             // JSON stays JSON.
             if crate::shapes::is_json(&bytes) {
                 assert!(crate::shapes::is_json(marked.as_bytes()), "{text}");
@@ -835,7 +842,7 @@ pub(crate) mod tests {
         let found = store
             .find_crashed(0.0, clock::parse_iso_ms(at).unwrap())
             .unwrap();
-        let marked = format!("[{}]", mark_crashed(&text, at));
+        let marked = format!("[{}]", mark_crashed(&text, &quoted(at), false));
         assert_eq!(found, marked);
         assert!(found.contains("\"status\":\"crashed\""));
         assert_eq!(

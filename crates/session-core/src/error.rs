@@ -1,5 +1,6 @@
-//! The one error type of the core. The binding maps each variant to a
-//! JavaScript error class and a stable `code` in a single place.
+//! The one error type of the core, with the stable `code` JavaScript sees
+//! for each ([`CoreError::code`], decided here); the binding picks each
+//! variant's JavaScript error class, in one place.
 
 use std::fmt;
 use std::io;

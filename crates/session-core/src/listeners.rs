@@ -12,15 +12,18 @@
 //! - Listeners run in registration order.
 //!
 //! # Lock order
-//! The list's lock is a leaf ([`crate`]): a notification takes a snapshot
-//! and calls the listeners with no lock held.
+//! The list's lock is a `ListenerList` in the crate's order ([`crate`]),
+//! taken under a tracker's or a token's state lock and taking nothing: a
+//! notification takes a snapshot and calls the listeners with no lock held
+//! (it posts to remote ones under the notifier's state lock, see
+//! `post_remote`), and a removed listener is dropped after the lock.
 
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::thread::{self, ThreadId};
 
-use crate::sync::lock;
+use crate::sync::{Rank, RankedMutex};
 
 /// Something that hears events of type `E`.
 pub trait Listener<E>: Send + Sync {
@@ -59,14 +62,14 @@ pub type Snapshot<E> = Arc<Vec<Entry<E>>>;
 
 /// An ordered, removable list of listeners.
 pub struct Listeners<E> {
-    entries: Mutex<Snapshot<E>>,
+    entries: RankedMutex<Snapshot<E>>,
     next_id: AtomicU64,
 }
 
 impl<E> Default for Listeners<E> {
     fn default() -> Self {
         Self {
-            entries: Mutex::new(Arc::new(Vec::new())),
+            entries: RankedMutex::new(Rank::ListenerList, Arc::new(Vec::new())),
             next_id: AtomicU64::new(1),
         }
     }
@@ -76,33 +79,37 @@ impl<E> Listeners<E> {
     /// Appends a listener and returns its id.
     pub fn add(&self, listener: Arc<dyn Listener<E>>) -> ListenerId {
         let id = self.next_id.fetch_add(1, Ordering::Relaxed);
-        Arc::make_mut(&mut lock(&self.entries)).push((id, listener));
+        Arc::make_mut(&mut self.entries.lock()).push((id, listener));
         id
     }
 
     /// Removes a listener; `false` when it was not registered (or already removed).
     pub fn remove(&self, id: ListenerId) -> bool {
-        let mut entries = lock(&self.entries);
+        let mut entries = self.entries.lock();
         let Some(index) = entries.iter().position(|(entry_id, _)| *entry_id == id) else {
             return false;
         };
-        Arc::make_mut(&mut entries).remove(index);
+        let removed = Arc::make_mut(&mut entries).remove(index);
+        // Dropped after the lock: the last reference to a listener may be
+        // user code's to let go of.
+        drop(entries);
+        drop(removed);
         true
     }
 
     /// Removes every listener, returning them in order.
     pub fn take(&self) -> Snapshot<E> {
-        std::mem::take(&mut *lock(&self.entries))
+        std::mem::take(&mut *self.entries.lock())
     }
 
     /// The listeners in order, at this moment.
     pub fn snapshot(&self) -> Snapshot<E> {
-        lock(&self.entries).clone()
+        self.entries.lock().clone()
     }
 
     /// How many listeners are registered.
     pub fn len(&self) -> usize {
-        lock(&self.entries).len()
+        self.entries.lock().len()
     }
 
     /// Whether no listener is registered.
@@ -165,6 +172,7 @@ impl<E, F: Fn(&E) + Send + Sync> Listener<E> for FnListener<F> {
 mod tests {
     use super::*;
     use std::sync::mpsc;
+    use std::sync::Mutex;
 
     struct Remote {
         home: ThreadId,
@@ -179,7 +187,7 @@ mod tests {
             Some(self.home)
         }
         fn post(&self, event: &u32) {
-            lock(&self.tx).send(*event).unwrap();
+            self.tx.lock().unwrap().send(*event).unwrap();
         }
     }
 

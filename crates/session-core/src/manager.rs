@@ -31,10 +31,13 @@
 //!   managers) resuming one session, exactly one wins.
 //!
 //! # Lock order
-//! `sessions`, `auto_save` and `requests` are leaves (see [`crate`]).
+//! `auto_save` is first in the crate's order ([`crate`]): held while its
+//! timer starts, which takes a timer's queue. `sessions` and `requests` are
+//! leaves: a watch is started, and serves the requests already waiting,
+//! outside `requests`.
 
 use std::path::PathBuf;
-use std::sync::{Arc, Mutex, Weak};
+use std::sync::{Arc, Weak};
 use std::time::Duration;
 
 use indexmap::IndexMap;
@@ -42,6 +45,7 @@ use serde_json::Value;
 
 use crate::cancellation::CancellationSource;
 use crate::clock;
+use crate::context::{ContextCell, Read};
 use crate::crash::CrashScan;
 use crate::error::{CoreError, Result};
 use crate::id::SessionId;
@@ -49,11 +53,10 @@ use crate::js_text;
 use crate::listeners::{self, Executor, Listener, ListenerId, Listeners};
 use crate::owner::{Liveness, Owner};
 use crate::progress::{ProgressState, ProgressTracker};
-use crate::session::{ContextCell, Read};
 pub use crate::session::{ContextProvider, ReadError, Session};
 use crate::state::{SessionState, SessionStatus};
 use crate::store::{SessionStore, StoreOptions, DEFAULT_CLEANUP_DAYS, DEFAULT_STALE_MS};
-use crate::sync::lock;
+use crate::sync::{Rank, RankedMutex};
 use crate::timer::{self, TimerHandle};
 use crate::writer::{push_failure, Failures, Writer};
 
@@ -138,12 +141,12 @@ fn owner_record() -> Value {
 struct Inner {
     store: SessionStore,
     interval: Duration,
-    sessions: Mutex<IndexMap<String, Arc<Session>>>,
+    sessions: RankedMutex<IndexMap<String, Arc<Session>>>,
     listeners: Listeners<ProgressState>,
     writer: Arc<Writer>,
-    auto_save: Mutex<Option<TimerHandle>>,
+    auto_save: RankedMutex<Option<TimerHandle>>,
     /// Watches the folder for cancellation requests while sessions are live.
-    requests: Mutex<Option<crate::requests::Watch>>,
+    requests: RankedMutex<Option<crate::requests::Watch>>,
     /// The sessions folder as the registry of live sessions names it,
     /// computed once (after the first write has created the folder).
     registry_dir: std::sync::OnceLock<PathBuf>,
@@ -151,8 +154,11 @@ struct Inner {
 
 impl Drop for Inner {
     fn drop(&mut self) {
-        lock(&self.requests).take();
-        if let Some(handle) = lock(&self.auto_save).take() {
+        // Stopped outside the locks.
+        let watch = self.requests.lock().take();
+        drop(watch);
+        let auto_save = self.auto_save.lock().take();
+        if let Some(handle) = auto_save {
             handle.cancel();
         }
         // The writer, dropped after this, writes what is still dirty.
@@ -166,7 +172,7 @@ impl Inner {
     }
 
     fn cancel(&self, id: &str, reason: Option<String>, how: Read) -> Result<bool> {
-        let Some(session) = lock(&self.sessions).get(id).cloned() else {
+        let Some(session) = self.sessions.lock().get(id).cloned() else {
             return Ok(false);
         };
         // The file says `cancelled` before the token does: whoever sees the
@@ -186,10 +192,10 @@ impl Inner {
     fn serve_requests(&self) {
         for (id, reason) in self
             .store
-            .take_requests(|id| lock(&self.sessions).contains_key(id))
+            .take_requests(|id| self.sessions.lock().contains_key(id))
         {
             // Off the JavaScript thread: the context is the last one read.
-            if let Err(err) = self.cancel(&id, reason, Read::Cached) {
+            if let Err(err) = self.cancel(&id, reason, Read::WithoutReading) {
                 self.writer.keep_error(id, err);
             }
         }
@@ -209,12 +215,12 @@ impl Inner {
 
     /// [`save_all`](Self::save_all), with what failed by session.
     fn save_all_failures(&self) -> Failures {
-        let sessions: Vec<_> = lock(&self.sessions).values().cloned().collect();
+        let sessions: Vec<_> = self.sessions.lock().values().cloned().collect();
         let mut failed = Vec::new();
         let mut failures = Vec::new();
         for session in sessions {
             self.writer.forget_dirty(session.id());
-            if let Err(err) = self.writer.write(&session, Read::Strict, true) {
+            if let Err(err) = self.writer.write(&session, Read::ForCaller, true) {
                 failures.push((session.id.to_string(), err));
                 failed.push(session);
             }
@@ -265,10 +271,10 @@ impl SessionManager {
                 writer: Writer::new(store.clone(), options.persist_interval),
                 store,
                 interval: options.auto_save_interval,
-                sessions: Mutex::new(IndexMap::new()),
+                sessions: RankedMutex::new(Rank::Leaf, IndexMap::new()),
                 listeners: Listeners::default(),
-                auto_save: Mutex::new(None),
-                requests: Mutex::new(None),
+                auto_save: RankedMutex::new(Rank::AutoSaveSlot, None),
+                requests: RankedMutex::new(Rank::Leaf, None),
                 registry_dir: std::sync::OnceLock::new(),
             }),
         }
@@ -300,7 +306,7 @@ impl SessionManager {
             tracker,
             source: CancellationSource::new(),
             context,
-            written: Mutex::new(None),
+            written: RankedMutex::new(Rank::Written, None),
             finished: Default::default(),
             hook: Default::default(),
             owner: owner_record(),
@@ -320,7 +326,7 @@ impl SessionManager {
         provider: Option<Box<dyn ContextProvider>>,
     ) -> Result<Option<Arc<Session>>> {
         let id = SessionId::parse(&state.id)?;
-        if lock(&self.inner.sessions).contains_key(id.as_str()) {
+        if self.inner.sessions.lock().contains_key(id.as_str()) {
             return Ok(None);
         }
         let context_json = js_text::json_out(state.context.to_string());
@@ -352,7 +358,7 @@ impl SessionManager {
             tracker: ProgressTracker::from_state(progress),
             source: CancellationSource::new(),
             context,
-            written: Mutex::new(None),
+            written: RankedMutex::new(Rank::Written, None),
             finished: Default::default(),
             hook: Default::default(),
             owner: owner_record(),
@@ -364,16 +370,17 @@ impl SessionManager {
     fn admit(&self, session: Arc<Session>) -> Result<Arc<Session>> {
         // The context was just given as text: it is the first checkpoint,
         // paired with the tracker as it starts.
-        let start = session.tracker.snapshot();
-        lock(&session.context.last).paired = Some(start);
-        self.inner.writer.write(&session, Read::Cached, true)?;
+        session.context.first_checkpoint(&session.tracker);
+        self.inner
+            .writer
+            .write(&session, Read::WithoutReading, true)?;
         let hook = session.tracker.on_progress(Arc::new(SaveOnChange {
             manager: Arc::downgrade(&self.inner),
             session: Arc::downgrade(&session),
         }));
         let _ = session.hook.set(hook);
         let id = session.id.to_string();
-        lock(&self.inner.sessions).insert(id, session.clone());
+        self.inner.sessions.lock().insert(id, session.clone());
         crate::registry::register(self.inner.registry_dir(), &session);
         self.watch_requests();
         Ok(session)
@@ -381,34 +388,45 @@ impl SessionManager {
 
     /// Starts serving cancellation requests from other processes, once.
     fn watch_requests(&self) {
-        let mut slot = lock(&self.inner.requests);
-        if slot.is_none() {
-            let manager = Arc::downgrade(&self.inner);
-            // A folder that cannot be made is polled (and found empty) until it can.
-            let dir = (self.inner.store.ensure_requests_dir())
-                .unwrap_or_else(|_| self.inner.store.requests_dir());
-            *slot = Some(crate::requests::Watch::start(&dir, move || {
-                if let Some(inner) = manager.upgrade() {
-                    inner.serve_requests();
-                }
-            }));
+        if self.inner.requests.lock().is_some() {
+            return;
         }
+        // Started outside the slot's lock: a watch serves the requests
+        // already there at once, which cancels sessions (and runs their
+        // listeners). Of two threads that start one, the second's goes.
+        let manager = Arc::downgrade(&self.inner);
+        // A folder that cannot be made is polled (and found empty) until it can.
+        let dir = (self.inner.store.ensure_requests_dir())
+            .unwrap_or_else(|_| self.inner.store.requests_dir());
+        let watch = crate::requests::Watch::start(&dir, move || {
+            if let Some(inner) = manager.upgrade() {
+                inner.serve_requests();
+            }
+        });
+        let extra = {
+            let mut slot = self.inner.requests.lock();
+            match *slot {
+                None => slot.replace(watch),
+                Some(_) => Some(watch),
+            }
+        };
+        drop(extra);
     }
 
     /// The live session with that id.
     pub fn get(&self, id: &str) -> Option<Arc<Session>> {
-        lock(&self.inner.sessions).get(id).cloned()
+        self.inner.sessions.lock().get(id).cloned()
     }
 
     /// All live sessions, in creation order.
     pub fn sessions(&self) -> Vec<Arc<Session>> {
-        lock(&self.inner.sessions).values().cloned().collect()
+        self.inner.sessions.lock().values().cloned().collect()
     }
 
     /// Cancels the session's token and tracker and writes its file; the
     /// session stays live. `false` for an unknown id.
     pub fn cancel_session(&self, id: &str, reason: Option<String>) -> Result<bool> {
-        self.inner.cancel(id, reason, Read::Strict)
+        self.inner.cancel(id, reason, Read::ForCaller)
     }
 
     /// Completes the session, writes its file and forgets it. `false` for
@@ -427,11 +445,11 @@ impl SessionManager {
             return Ok(false);
         };
         change(&session.tracker);
-        self.inner.writer.write_now(&session, Read::Strict)?;
+        self.inner.writer.write_now(&session, Read::ForCaller)?;
         session
             .finished
             .store(true, std::sync::atomic::Ordering::Release);
-        lock(&self.inner.sessions).shift_remove(id);
+        self.inner.sessions.lock().shift_remove(id);
         crate::registry::unregister(self.inner.registry_dir(), id);
         // What the session holds goes now, not when the JavaScript objects
         // on it are collected (a loop that never yields gives no turn for
@@ -489,7 +507,7 @@ impl SessionManager {
     /// timer thread; the saves run wherever `executor` puts them (the
     /// thread that owns the contexts). Calling it again changes nothing.
     pub fn start_auto_save(&self, executor: Arc<dyn Executor>) {
-        let mut slot = lock(&self.inner.auto_save);
+        let mut slot = self.inner.auto_save.lock();
         if slot.is_some() {
             return;
         }
@@ -517,14 +535,15 @@ impl SessionManager {
 
     /// Stops auto-save.
     pub fn stop_auto_save(&self) {
-        if let Some(handle) = lock(&self.inner.auto_save).take() {
+        let auto_save = self.inner.auto_save.lock().take();
+        if let Some(handle) = auto_save {
             handle.cancel();
         }
     }
 
     /// Whether auto-save is on.
     pub fn is_auto_saving(&self) -> bool {
-        lock(&self.inner.auto_save).is_some()
+        self.inner.auto_save.lock().is_some()
     }
 
     /// Stops auto-save, writes every live session and every change, and
@@ -535,7 +554,8 @@ impl SessionManager {
     pub fn shutdown(&self) -> Result<()> {
         self.stop_auto_save();
         let saved = self.save_all();
-        lock(&self.inner.requests).take();
+        let watch = self.inner.requests.lock().take();
+        drop(watch);
         self.inner.writer.release_owner_lock();
         saved
     }
@@ -549,6 +569,7 @@ mod tests {
     use crate::state::SessionStatus;
     use std::sync::atomic::Ordering;
     use std::sync::mpsc;
+    use std::sync::Mutex;
     use std::time::Duration;
 
     /// A manager that writes every change before it returns.
@@ -697,7 +718,7 @@ mod tests {
     struct Reentrant(Mutex<Option<SessionManager>>);
     impl ContextProvider for Reentrant {
         fn read(&self) -> std::result::Result<Option<String>, crate::session::ReadError> {
-            if let Some(m) = lock(&self.0).clone() {
+            if let Some(m) = self.0.lock().unwrap().clone() {
                 let _ = m.flush();
                 let _ = m.save_all();
             }
@@ -723,11 +744,11 @@ mod tests {
                 Some(Box::new(Forward(provider.clone()))),
             )
             .unwrap();
-        *lock(&provider.0) = Some(m.clone());
+        *provider.0.lock().unwrap() = Some(m.clone());
         s.tracker().set_progress(3.0, None).unwrap();
         m.flush().unwrap();
         m.shutdown().unwrap();
-        *lock(&provider.0) = None;
+        *provider.0.lock().unwrap() = None;
         let on_disk = m.store().load(s.id()).unwrap().unwrap();
         assert_eq!(
             (on_disk.progress.progress, on_disk.context["n"].as_i64()),
@@ -1106,14 +1127,14 @@ mod tests {
             s.source()
                 .token()
                 .on_cancelled(Arc::new(FnListener(move |_: &Option<String>| {
-                    lock(&heard).push("token");
+                    heard.lock().unwrap().push("token");
                     tx.send(store.load(&id).unwrap().unwrap()).unwrap();
                 })));
             let heard = order.clone();
             s.tracker()
                 .on_progress(Arc::new(FnListener(move |p: &ProgressState| {
                     if p.status == ProgressStatus::Cancelled {
-                        lock(&heard).push("tracker");
+                        heard.lock().unwrap().push("tracker");
                     }
                 })));
             assert!(m.cancel_session(s.id(), Some("stop".into())).unwrap());
@@ -1121,7 +1142,7 @@ mod tests {
             assert_eq!(seen.status, SessionStatus::Cancelled, "lag {lag}");
             assert_eq!(seen.progress.error.as_deref(), Some("stop"));
             assert_eq!(seen.progress.progress, 40.0);
-            assert_eq!(*lock(&order), ["token", "tracker"]);
+            assert_eq!(*order.lock().unwrap(), ["token", "tracker"]);
             let last = m.store().load(s.id()).unwrap().unwrap();
             assert_eq!(last.status, SessionStatus::Cancelled);
             assert_eq!(last.progress.updated_at, s.tracker().state().updated_at);
@@ -1247,7 +1268,7 @@ mod tests {
         struct Channel(Mutex<mpsc::Sender<Box<dyn FnOnce() + Send>>>);
         impl Executor for Channel {
             fn execute(&self, job: Box<dyn FnOnce() + Send>) {
-                let _ = lock(&self.0).send(job);
+                let _ = self.0.lock().unwrap().send(job);
             }
         }
         let dir = tempfile::tempdir().unwrap();

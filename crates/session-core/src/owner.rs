@@ -43,7 +43,9 @@ use std::collections::HashMap;
 use std::fs::{self, File, OpenOptions};
 use std::io;
 use std::path::{Path, PathBuf};
-use std::sync::{Mutex, OnceLock};
+use std::sync::OnceLock;
+
+use crate::sync::{Rank, RankedMutex};
 
 use serde::{Deserialize, Serialize};
 
@@ -190,9 +192,9 @@ struct Held {
 
 /// The owner locks this process holds, by sessions folder: taken by the
 /// first hold on a folder, given back with the last.
-fn held_owner_locks() -> &'static Mutex<HashMap<PathBuf, Held>> {
-    static HELD: OnceLock<Mutex<HashMap<PathBuf, Held>>> = OnceLock::new();
-    HELD.get_or_init(Default::default)
+fn held_owner_locks() -> &'static RankedMutex<HashMap<PathBuf, Held>> {
+    static HELD: OnceLock<RankedMutex<HashMap<PathBuf, Held>>> = OnceLock::new();
+    HELD.get_or_init(|| RankedMutex::with_default(Rank::Leaf))
 }
 
 /// The owner files and claims of a sessions folder.
@@ -231,7 +233,7 @@ impl SessionStore {
     /// is the first. Each hold is given back with
     /// [`release_process_lock`](Self::release_process_lock).
     pub fn hold_process_lock(&self) -> Result<()> {
-        let mut held = crate::sync::lock(held_owner_locks());
+        let mut held = held_owner_locks().lock();
         if let Some(held) = held.get_mut(self.dir()) {
             held.holders += 1;
             return Ok(());
@@ -250,7 +252,7 @@ impl SessionStore {
     /// and deletes the lock file (this process is then no live owner in
     /// this folder, and holds nothing open in it).
     pub fn release_process_lock(&self) {
-        let mut held = crate::sync::lock(held_owner_locks());
+        let mut held = held_owner_locks().lock();
         let Some(entry) = held.get_mut(self.dir()) else {
             return;
         };
@@ -265,7 +267,8 @@ impl SessionStore {
 
     /// How many holds this process has on its owner lock in this folder.
     pub fn process_lock_holders(&self) -> usize {
-        crate::sync::lock(held_owner_locks())
+        held_owner_locks()
+            .lock()
             .get(self.dir())
             .map_or(0, |held| held.holders)
     }

@@ -10,10 +10,13 @@
 //!   call, `undefined` ones included; files and JSON keep the order they had.
 //!
 //! # Lock order
-//! The state lock is a leaf ([`crate`]): listeners are called after it is
-//! released, and only posting (which queues) happens under it.
+//! The state lock is a `Notifier` in the crate's order ([`crate`]), taken
+//! under `Session::written` (a write reads the state to write): an update
+//! takes the listener list under it and posts to listeners at home on other
+//! threads (which queues) before releasing it; listeners are called after
+//! it is released.
 
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 
 use serde::de::{self, MapAccess, Visitor};
 use serde::ser::SerializeMap;
@@ -23,7 +26,7 @@ use crate::clock;
 use crate::error::{CoreError, Result};
 use crate::js_number::{js_display, js_round, JsonNumber, MAX_SAFE_INTEGER};
 use crate::listeners::{self, Listener, ListenerId, Listeners};
-use crate::sync::lock;
+use crate::sync::{Rank, RankedMutex};
 
 /// The life cycle of an operation.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -560,7 +563,7 @@ struct Tracked {
 }
 
 struct Inner {
-    state: Mutex<Tracked>,
+    state: RankedMutex<Tracked>,
     listeners: Listeners<ProgressState>,
 }
 
@@ -600,12 +603,15 @@ impl ProgressTracker {
         state.keys = state.keys.base_first();
         Self {
             inner: Arc::new(Inner {
-                state: Mutex::new(Tracked {
-                    state: Arc::new(state),
-                    version: 0,
-                    steps: Rate::default(),
-                    percent: Rate::default(),
-                }),
+                state: RankedMutex::new(
+                    Rank::Notifier,
+                    Tracked {
+                        state: Arc::new(state),
+                        version: 0,
+                        steps: Rate::default(),
+                        percent: Rate::default(),
+                    },
+                ),
                 listeners: Listeners::default(),
             }),
         }
@@ -623,13 +629,13 @@ impl ProgressTracker {
 
     /// A copy of the current state.
     pub fn state(&self) -> ProgressState {
-        ProgressState::clone(&lock(&self.inner.state).state)
+        ProgressState::clone(&self.inner.state.lock().state)
     }
 
     /// A copy of the current state and its version: the number of changes
     /// made so far, which only grows.
     pub fn snapshot(&self) -> (ProgressState, u64) {
-        let tracked = lock(&self.inner.state);
+        let tracked = self.inner.state.lock();
         (ProgressState::clone(&tracked.state), tracked.version)
     }
 
@@ -637,7 +643,7 @@ impl ProgressTracker {
     /// step total, else by percent; `None` until two observations show
     /// progress.
     pub fn estimate(&self) -> Option<Estimate> {
-        let tracked = lock(&self.inner.state);
+        let tracked = self.inner.state.lock();
         let s = &tracked.state;
         let by_steps = match (s.total_steps, s.completed_steps) {
             (Some(total), Some(done)) if total > 0.0 && tracked.steps.per_ms > 0.0 => {
@@ -660,7 +666,7 @@ impl ProgressTracker {
 
     /// The current status.
     pub fn status(&self) -> ProgressStatus {
-        lock(&self.inner.state).state.status
+        self.inner.state.lock().state.status
     }
 
     /// Whether the status is `Running`.
@@ -749,7 +755,7 @@ impl ProgressTracker {
     /// disk before the cancellation can be seen.
     pub fn preview_cancel(&self, reason: Option<String>) -> (ProgressState, u64) {
         let (partial, change) = cancel_change(reason);
-        let tracked = lock(&self.inner.state);
+        let tracked = self.inner.state.lock();
         let mut state = ProgressState::clone(&tracked.state);
         apply(&mut state, &partial, change);
         (state, tracked.version + 1)
@@ -772,7 +778,7 @@ impl ProgressTracker {
     fn update(&self, partial: &[Key], change: impl FnOnce(&mut ProgressState)) {
         let here = listeners::current_thread_id();
         let (snapshot, listeners) = {
-            let mut guard = lock(&self.inner.state);
+            let mut guard = self.inner.state.lock();
             let tracked = &mut *guard;
             let state = Arc::make_mut(&mut tracked.state);
             apply(state, partial, change);
@@ -818,6 +824,7 @@ fn cancel_change(reason: Option<String>) -> ([Key; 2], impl FnOnce(&mut Progress
 pub(crate) mod tests {
     use super::*;
     use crate::listeners::FnListener;
+    use std::sync::Mutex;
 
     fn tracker() -> ProgressTracker {
         ProgressTracker::new("id".into(), "op".into())
@@ -906,12 +913,12 @@ pub(crate) mod tests {
         let heard = Arc::new(Mutex::new(0));
         let h = heard.clone();
         t.on_progress(Arc::new(FnListener(move |_: &ProgressState| {
-            *lock(&h) += 1;
+            *h.lock().unwrap() += 1;
         })));
         let before = t.snapshot();
         let (preview, version) = t.preview_cancel(Some("why".into()));
         assert_eq!(t.snapshot(), before);
-        assert_eq!(*lock(&heard), 0);
+        assert_eq!(*heard.lock().unwrap(), 0);
         t.cancel(Some("why".into()));
         let (after, after_version) = t.snapshot();
         assert_eq!(version, after_version);

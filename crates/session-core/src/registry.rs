@@ -5,22 +5,21 @@
 //! registry when it finishes (complete or fail) or when its manager drops it.
 //!
 //! # Lock order
-//! The map's lock is a leaf ([`crate`]), taken below `Session::written` at
-//! most.
+//! The map's lock is a leaf ([`crate`]), taken with no other lock held.
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
-use std::sync::{Arc, Mutex, OnceLock, Weak};
+use std::sync::{Arc, OnceLock, Weak};
 
 use crate::session::Session;
 use crate::store::sessions_dir;
-use crate::sync::lock;
+use crate::sync::{Rank, RankedMutex};
 
 type Key = (PathBuf, String);
 
-fn live() -> &'static Mutex<HashMap<Key, Weak<Session>>> {
-    static LIVE: OnceLock<Mutex<HashMap<Key, Weak<Session>>>> = OnceLock::new();
-    LIVE.get_or_init(|| Mutex::new(HashMap::new()))
+fn live() -> &'static RankedMutex<HashMap<Key, Weak<Session>>> {
+    static LIVE: OnceLock<RankedMutex<HashMap<Key, Weak<Session>>>> = OnceLock::new();
+    LIVE.get_or_init(|| RankedMutex::with_default(Rank::Leaf))
 }
 
 /// The folder as the registry names it: canonical when it exists. A
@@ -31,23 +30,25 @@ pub(crate) fn canonical(sessions_dir: &Path) -> PathBuf {
 
 pub(crate) fn register(canonical_dir: &Path, session: &Arc<Session>) {
     let key = (canonical_dir.to_path_buf(), session.id().to_string());
-    let mut map = lock(live());
+    let mut map = live().lock();
     map.retain(|_, s| s.strong_count() > 0);
     map.insert(key, Arc::downgrade(session));
 }
 
 pub(crate) fn unregister(canonical_dir: &Path, id: &str) {
-    lock(live()).remove(&(canonical_dir.to_path_buf(), id.to_string()));
+    live()
+        .lock()
+        .remove(&(canonical_dir.to_path_buf(), id.to_string()));
 }
 
 /// The live session `id` that a manager of this process created below
 /// `base_path`, if any.
 pub fn attach(base_path: &Path, id: &str) -> Option<Arc<Session>> {
     let key = (canonical(&sessions_dir(base_path)), id.to_string());
-    lock(live()).get(&key).and_then(Weak::upgrade)
+    live().lock().get(&key).and_then(Weak::upgrade)
 }
 
 /// How many entries the registry holds.
 pub(crate) fn len() -> usize {
-    lock(live()).len()
+    live().lock().len()
 }

@@ -14,8 +14,14 @@
 //!
 //! # Threads
 //! The watch calls `serve` on `notify`'s thread (or the timer thread when it
-//! polls); `serve` takes only leaf locks ([`crate`]) and writes the session
-//! with the context last read (it never calls into JavaScript).
+//! polls), and once when the watch starts, with no lock held. Serving a
+//! request cancels the session as `cancel_session` does, taking the locks of
+//! a write and of a cancel in the crate's order ([`crate`]): the manager's
+//! `sessions`, `Session::written`, the token's and the tracker's state locks
+//! and their listener lists. It writes the session with the context last
+//! read (it never reads a context), and runs the listeners of the token and
+//! the tracker that have no home thread (those at home on a JavaScript
+//! thread are posted there), with no lock held.
 
 use std::fs;
 use std::path::{Path, PathBuf};

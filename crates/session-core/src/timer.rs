@@ -18,8 +18,10 @@
 //! dropped, as a fake `setTimeout` is when the fake clock is uninstalled.
 //!
 //! # Lock order
-//! `Timer::queue` is a leaf ([`crate`]), never held while a job runs; the thread's host
-//! list is thread-local and never held while a host or a job runs.
+//! `Timer::queue` and a host's job slots are leaves ([`crate`]), never held
+//! while a job runs or is dropped; the queue is taken under a manager's
+//! `auto_save` slot when an auto-save starts. The thread's
+//! host list is thread-local and never held while a host or a job runs.
 
 use std::cell::RefCell;
 use std::cmp::Reverse;
@@ -27,11 +29,11 @@ use std::collections::BinaryHeap;
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::rc::Rc;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Condvar, Mutex, OnceLock};
+use std::sync::{Arc, Condvar, OnceLock};
 use std::thread;
 use std::time::{Duration, Instant};
 
-use crate::sync::lock;
+use crate::sync::{Rank, RankedMutex};
 
 /// Stops a scheduled job when cancelled. Dropping the handle does not cancel.
 #[derive(Clone, Debug)]
@@ -87,7 +89,7 @@ struct Queue {
 }
 
 struct Timer {
-    queue: Mutex<Queue>,
+    queue: RankedMutex<Queue>,
     wake: Condvar,
 }
 
@@ -109,7 +111,7 @@ fn timer(lane: Lane) -> &'static Timer {
     };
     slot.get_or_init(|| {
         let timer: &'static Timer = Box::leak(Box::new(Timer {
-            queue: Mutex::new(Queue::default()),
+            queue: RankedMutex::with_default(Rank::Leaf),
             wake: Condvar::new(),
         }));
         // A thread that cannot start leaves its jobs queued, never run: the
@@ -125,26 +127,26 @@ fn timer(lane: Lane) -> &'static Timer {
 }
 
 fn run(timer: &'static Timer) {
-    let mut queue = lock(&timer.queue);
+    let mut queue = timer.queue.lock();
     loop {
         let now = Instant::now();
         let next_due = queue.heap.peek().map(|Reverse(e)| e.due);
         match next_due {
             None => {
-                queue = timer.wake.wait(queue).unwrap_or_else(|p| p.into_inner());
+                queue = queue.wait(&timer.wake);
             }
             Some(due) if due > now => {
-                queue = timer
-                    .wake
-                    .wait_timeout(queue, due - now)
-                    .unwrap_or_else(|p| p.into_inner())
-                    .0;
+                queue = queue.wait_timeout(&timer.wake, due - now);
             }
             Some(_) => {
                 let Some(Reverse(entry)) = queue.heap.pop() else {
                     continue;
                 };
                 if !entry.active.load(Ordering::Acquire) {
+                    // What a stopped job holds goes outside the lock.
+                    drop(queue);
+                    drop(entry);
+                    queue = timer.queue.lock();
                     continue;
                 }
                 drop(queue);
@@ -159,7 +161,7 @@ fn run(timer: &'static Timer) {
                         Some((period, job))
                     }
                 };
-                queue = lock(&timer.queue);
+                queue = timer.queue.lock();
                 if let Some((period, job)) = again {
                     if entry.active.load(Ordering::Acquire) {
                         if let Some(due) = Instant::now().checked_add(period) {
@@ -191,7 +193,7 @@ pub trait Host {
 }
 
 /// A job handed to a host: run by the host, or taken back when the host goes.
-type Slot = Arc<Mutex<Option<Box<dyn FnOnce() + Send>>>>;
+type Slot = Arc<RankedMutex<Option<Box<dyn FnOnce() + Send>>>>;
 
 #[derive(Default)]
 struct ThreadHost {
@@ -218,7 +220,7 @@ pub fn set_thread_host(host: Option<Rc<dyn Host>>) {
         }
     });
     for (lane, slot) in orphans {
-        let job = lock(&slot).take();
+        let job = slot.lock().take();
         if let (Lane::Writes, Some(job)) = (lane, job) {
             after_on(Lane::Writes, Duration::ZERO, job);
         }
@@ -236,21 +238,21 @@ fn to_host(
     delay: Duration,
     job: Box<dyn FnOnce() + Send>,
 ) -> Option<Box<dyn FnOnce() + Send>> {
-    let slot: Slot = Arc::new(Mutex::new(Some(job)));
+    let slot: Slot = Arc::new(RankedMutex::new(Rank::Leaf, Some(job)));
     let host = HOST.with(|h| {
         let mut h = h.borrow_mut();
         let host = h.host.clone()?;
-        h.pending.retain(|(_, s)| lock(s).is_some());
+        h.pending.retain(|(_, s)| s.lock().is_some());
         h.pending.push((lane, slot.clone()));
         Some(host)
     });
     let Some(host) = host else {
-        return lock(&slot).take();
+        return slot.lock().take();
     };
     host.after(
         delay,
         Box::new(move || {
-            let job = lock(&slot).take();
+            let job = slot.lock().take();
             if let Some(job) = job {
                 let _ = catch_unwind(AssertUnwindSafe(job));
             }
@@ -286,7 +288,7 @@ fn schedule(lane: Lane, delay: Duration, job: Job) -> TimerHandle {
     };
     {
         let timer = timer(lane);
-        push(&mut lock(&timer.queue), due, active, job);
+        push(&mut timer.queue.lock(), due, active, job);
         timer.wake.notify_one();
     }
     handle
@@ -424,9 +426,9 @@ mod tests {
     #[test]
     fn repeating_jobs_repeat_until_cancelled() {
         let (tx, rx) = mpsc::channel();
-        let tx = Mutex::new(tx);
+        let tx = std::sync::Mutex::new(tx);
         let handle = every(Duration::from_millis(1), move || {
-            let _ = lock(&tx).send(());
+            let _ = tx.lock().unwrap().send(());
         });
         for _ in 0..3 {
             rx.recv().unwrap();

@@ -16,18 +16,16 @@ fn graph() -> BTreeMap<String, BTreeSet<String>> {
         let name = path.file_stem().unwrap().to_string_lossy().into_owned();
         if path.extension().is_some_and(|e| e == "rs") && name != "lib" {
             let text = fs::read_to_string(&path).unwrap();
-            // The test module may use anything.
-            let text = match text.find("#[cfg(test)]\n") {
-                Some(i)
-                    if text[i..]
-                        .lines()
-                        .nth(1)
-                        .is_some_and(|l| l.contains("mod tests")) =>
-                {
-                    text[..i].to_string()
-                }
-                _ => text,
-            };
+            // The test modules may use anything: cut from the first
+            // `#[cfg(test)]` that opens a module (test modules come last;
+            // test-only items before them count as code).
+            let cut = text.match_indices("#[cfg(test)]\n").find(|(i, _)| {
+                text[*i..]
+                    .lines()
+                    .nth(1)
+                    .is_some_and(|l| l.trim_start().starts_with("mod ") || l.contains(" mod "))
+            });
+            let text = cut.map_or(text.clone(), |(i, _)| text[..i].to_string());
             let code_only: String = text
                 .lines()
                 .map(|l| l.split("//").next().unwrap_or(""))
