@@ -38,6 +38,7 @@ pub mod cleanup;
 pub mod clock;
 pub mod crash;
 pub mod error;
+pub mod folder_safety;
 pub mod id;
 pub mod js_json;
 pub mod js_number;
