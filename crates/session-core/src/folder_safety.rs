@@ -7,7 +7,7 @@
 //! session files, and a planted `active` session is handed to this user's
 //! code as its own checkpoint. So before a manager, a store, `attachSession`
 //! or `requestCancellation` reads or writes anything, the folders of the
-//! sessions folder that exist ([`checked_folders`]: `.msw`, `.msw/sessions`,
+//! sessions folder that exist (`SessionStore::checked_folders`: `.msw`, `.msw/sessions`,
 //! its `owners/` and `requests/`) are checked, one `lstat` each, once per
 //! manager or store (`SessionStore::check_folders`, which calls [`check`]),
 //! and again only when

@@ -13,6 +13,12 @@
 //! work; listeners without a home thread, or at home on the changing thread,
 //! are called in place with [`Listener::call`]. See [`listeners`].
 //!
+//! # Folders
+//! Folders found on disk are checked before anything is read or written
+//! ([`SessionStore::open`], [`SessionManager::open`]); one that another user
+//! controls is refused with `ERR_UNSAFE_FOLDER`. The rules and messages are
+//! in [`folder_safety`].
+//!
 //! # Lock order
 //! This is the one place the order is written; each module that holds a lock
 //! names its locks' place in it.
