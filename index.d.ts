@@ -329,8 +329,8 @@ export interface StoreOptions {
   /**
    * Use the sessions folder even where it is unsafe. By default (`false`),
    * before anything is read or written, `.msw`, `.msw/sessions` and its
-   * `owners/` and `requests/` folders (those that exist) must each be a
-   * folder, not a symbolic link, owned by the current user, and not writable
+   * `owners/` and `requests/` folders (those that exist) must each be not
+   * a symbolic link, owned by the current user, and not writable
    * by group or others beyond what `fileMode` gives (on Windows: owned by the
    * current user, and no entry of its access list lets Everyone,
    * Authenticated Users or Users write); one that is not is refused with

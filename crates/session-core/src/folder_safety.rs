@@ -14,7 +14,6 @@
 //! the package itself creates one of them (another user may have created it
 //! first). Each must
 //! - not be a symbolic link (nor, on Windows, a junction);
-//! - be a folder;
 //! - be owned by the current user (on Windows: the process's user, or the
 //!   token's default owner, which is the Administrators group for an
 //!   elevated process);
@@ -56,8 +55,6 @@ pub enum Problem {
     /// It is a symbolic link (or a junction): whoever can change the link
     /// chooses where sessions go.
     Symlink,
-    /// It is not a folder.
-    NotAFolder,
     /// Another user owns it.
     Owner {
         /// Its owner (`uid 1000`; on Windows a SID).
@@ -79,7 +76,6 @@ impl fmt::Display for Problem {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             Problem::Symlink => f.write_str("it is a symbolic link"),
-            Problem::NotAFolder => f.write_str("it is not a folder"),
             Problem::Owner { owner, user } => {
                 write!(
                     f,
@@ -147,9 +143,10 @@ pub fn check(folders: &[PathBuf], allowed: u32) -> Result<(), Failure> {
         };
         let meta = match fs::symlink_metadata(folder) {
             Ok(meta) => meta,
-            // Nothing inside a missing `.msw` or `sessions` exists.
-            Err(e) if e.kind() == io::ErrorKind::NotFound && i < 2 => break,
-            Err(e) if e.kind() == io::ErrorKind::NotFound => continue,
+            // Nothing inside a missing `.msw` or `sessions` (or a file of
+            // that name) exists.
+            Err(e) if missing(&e) && i < 2 => break,
+            Err(e) if missing(&e) => continue,
             Err(e) => return Err(io(e)),
         };
         if let Some(problem) = problem_of(folder, &meta, allowed).map_err(io)? {
@@ -160,6 +157,14 @@ pub fn check(folders: &[PathBuf], allowed: u32) -> Result<(), Failure> {
         }
     }
     Ok(())
+}
+
+/// Whether an `lstat` failed because the path is not there.
+fn missing(e: &io::Error) -> bool {
+    matches!(
+        e.kind(),
+        io::ErrorKind::NotFound | io::ErrorKind::NotADirectory
+    )
 }
 
 /// Whether `path` exists and is not a regular file owned by the current
@@ -202,7 +207,9 @@ fn problem_of(path: &Path, meta: &fs::Metadata, allowed: u32) -> io::Result<Opti
         return Ok(Some(Problem::Symlink));
     }
     if !meta.is_dir() {
-        return Ok(Some(Problem::NotAFolder));
+        // Not a folder: nothing can be kept in it, and using it fails with
+        // the OS's error (ERR_SESSION_IO), which says so.
+        return Ok(None);
     }
     #[cfg(unix)]
     {
