@@ -26,11 +26,12 @@ export declare class NativeCrashScan {
 /** The session manager. */
 export declare class NativeManager {
   /**
-   * A manager below `basePath`; each absent option takes the core's
-   * default. `autoSaveIntervalMs` must be positive, `persistIntervalMs` a
-   * finite number >= 0.
+   * A manager below `basePath` whose folders have been checked
+   * (`ERR_UNSAFE_FOLDER`); each absent option takes the core's default.
+   * `autoSaveIntervalMs` must be positive, `persistIntervalMs` a finite
+   * number >= 0.
    */
-  constructor(basePath: string, autoSaveIntervalMs?: number | undefined | null, persistIntervalMs?: number | undefined | null, fsync?: boolean | undefined | null, fileMode?: number | undefined | null)
+  constructor(basePath: string, autoSaveIntervalMs: number | undefined | null, persistIntervalMs: number | undefined | null, store: NativeStoreOptions)
   /**
    * Creates a session and writes its file. `contextJson` is
    * `JSON.stringify(context)`; `readContext()` returns it anew at each save.
@@ -98,10 +99,11 @@ export declare class NativeSession {
 /** Session files in `<basePath>/.msw/sessions/`. */
 export declare class NativeStore {
   /**
-   * A store below `basePath`; `fileMode` (default 0o600) must let the
-   * owner read and write.
+   * A store below `basePath` whose folders have been checked
+   * (`ERR_UNSAFE_FOLDER`); `fileMode` (default 0o600) must let the owner
+   * read and write.
    */
-  constructor(basePath: string, fsync?: boolean | undefined | null, fileMode?: number | undefined | null)
+  constructor(basePath: string, options: NativeStoreOptions)
   /** The paths of files moved aside because they could not be read. */
   corruptFiles(): Array<string>
   /** Checks and writes a state given as JSON text. */
@@ -212,9 +214,10 @@ export declare function argumentNotSerializable(name: string, reason: string): T
 
 /**
  * The live session `id` that a manager of this process created below
- * `basePath`, from any thread; `null` when there is none.
+ * `basePath`, from any thread, once the folders there have been checked;
+ * `null` when there is none.
  */
-export declare function attachSession(basePath: string, id: string): NativeSession | null
+export declare function attachSession(basePath: string, id: string, options: NativeStoreOptions): NativeSession | null
 
 /**
  * Writes what every manager of the process has not written yet (called at
@@ -250,10 +253,24 @@ export interface LiveCounts {
 }
 
 /**
+ * The store options a native constructor takes, as the JavaScript layer
+ * passes them (type-checked there; each absent one the core's default):
+ * the one place their layout is defined.
+ */
+export interface NativeStoreOptions {
+  /** Flush each write to the device. */
+  fsync?: boolean
+  /** The mode of new files (Unix). */
+  fileMode?: number
+  /** Use a folder that another user controls. */
+  trustFolder?: boolean
+}
+
+/**
  * Asks the owner of session `id` below `basePath`, in any process on this
  * machine, to cancel it; returns whether a live owner exists.
  */
-export declare function requestCancellation(basePath: string, id: string, reason?: string | undefined | null): boolean
+export declare function requestCancellation(basePath: string, id: string, reason: string | undefined | null, options: NativeStoreOptions): boolean
 
 /**
  * A session as its manager hands it to JavaScript: its parts, and no

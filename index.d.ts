@@ -19,6 +19,11 @@
  *   (a cycle, a `BigInt`); the original error is the `cause`.
  * - `ERR_SESSION_IO` (`Error`): the disk refused; the message names the path and
  *   the OS reason, and `path` holds the path.
+ * - `ERR_UNSAFE_FOLDER` (`Error`): a folder of the sessions folder (`.msw`,
+ *   `.msw/sessions`, its `owners/` or `requests/`) is a symbolic link, or is
+ *   owned by another user, or others may write in it; the message names the
+ *   folder and what is wrong, and `path` holds it. Nothing was read from it
+ *   or written to it. See {@link StoreOptions.trustFolder}.
  * - `ERR_INTERNAL` (`Error`): a bug in the package (a Rust panic or a poisoned lock),
  *   caught before it could crash the process.
  */
@@ -29,6 +34,7 @@ export type ErrorCode =
   | "ERR_INVALID_SESSION_STATE"
   | "ERR_CONTEXT_NOT_SERIALIZABLE"
   | "ERR_SESSION_IO"
+  | "ERR_UNSAFE_FOLDER"
   | "ERR_INTERNAL";
 
 /**
@@ -320,6 +326,24 @@ export interface StoreOptions {
    * the owner read and write.
    */
   fileMode?: number;
+  /**
+   * Use the sessions folder even where it is unsafe. By default (`false`),
+   * before anything is read or written, `.msw`, `.msw/sessions` and its
+   * `owners/` and `requests/` folders (those that exist) must each be not
+   * a symbolic link, owned by the current user, and not writable
+   * by group or others beyond what `fileMode` gives (on Windows: owned by the
+   * current user, and no entry of its access list lets Everyone,
+   * Authenticated Users or Users write); one that is not is refused with
+   * Error `ERR_UNSAFE_FOLDER`. `true` skips these checks.
+   *
+   * **Risk:** whoever else controls the folder can replace, remove or plant
+   * session files: a planted `active` session would be offered to
+   * `findCrashedSessions`/`resumeSession` as yours. Even with `true`, a
+   * session file that another user owns is never reported as crashed,
+   * resumed, loaded or cancelled: it is moved aside as a corrupt file is
+   * (see `corruptFiles()`), never deleted.
+   */
+  trustFolder?: boolean;
 }
 
 /**
@@ -332,7 +356,8 @@ export declare class SessionStateStore {
    * @param options how files are written.
    * @throws TypeError `ERR_INVALID_ARG_TYPE` when `basePath` is not a string;
    * RangeError `ERR_OUT_OF_RANGE` for a `fileMode` that does not let the owner
-   * read and write.
+   * read and write; Error `ERR_UNSAFE_FOLDER` for a folder another user
+   * controls (see {@link StoreOptions.trustFolder}).
    */
   constructor(basePath?: string, options?: StoreOptions);
   /**
@@ -370,7 +395,8 @@ export declare class SessionStateStore {
    * however long it has been quiet. Only where liveness cannot be checked —
    * an owner on another host, a file written by the reference module — a
    * session counts as crashed when not updated for longer than
-   * `staleThresholdMs` (default 60000).
+   * `staleThresholdMs` (default 60000). A file that another user owns is
+   * never reported: it is moved aside as a corrupt file is.
    *
    * @throws RangeError `ERR_OUT_OF_RANGE` for NaN or a negative threshold.
    */
@@ -421,7 +447,9 @@ export interface SessionManagerOptions extends StoreOptions {
 export declare class SessionManager {
   /**
    * @throws TypeError `ERR_INVALID_ARG_TYPE` for options of the wrong type;
-   * RangeError `ERR_OUT_OF_RANGE` for an interval that is not a positive number.
+   * RangeError `ERR_OUT_OF_RANGE` for an interval that is not a positive number;
+   * Error `ERR_UNSAFE_FOLDER` for a folder another user controls (see
+   * {@link StoreOptions.trustFolder}).
    */
   constructor(options?: SessionManagerOptions);
   /**
@@ -480,7 +508,8 @@ export declare class SessionManager {
    * Exclusive: when several processes (or managers) resume the same session
    * at the same moment, exactly one gets it; the others get `undefined`. So
    * does a call for a session whose owner is still alive, or that has
-   * finished meanwhile.
+   * finished meanwhile, or whose file another user owns (that file is moved
+   * aside as a corrupt file is, never used).
    *
    * @throws TypeError `ERR_INVALID_SESSION_STATE` for a malformed state.
    */
@@ -524,9 +553,14 @@ export declare function getSessionManager(): SessionManager;
  * copy, taken when attached: a worker changes the context by asking the
  * thread that owns it (for example with `postMessage`).
  *
- * @throws TypeError `ERR_INVALID_ARG_TYPE` for arguments of the wrong type.
+ * @throws TypeError `ERR_INVALID_ARG_TYPE` for arguments of the wrong type;
+ * Error `ERR_UNSAFE_FOLDER` for a folder another user controls (`trustFolder`:
+ * see {@link StoreOptions.trustFolder}).
  */
-export declare function attachSession(id: string, options?: { basePath?: string }): Session | undefined;
+export declare function attachSession(
+  id: string,
+  options?: { basePath?: string; trustFolder?: boolean },
+): Session | undefined;
 
 /**
  * Asks the owner of a session below `basePath` (default `process.cwd()`), in
@@ -534,12 +568,17 @@ export declare function attachSession(id: string, options?: { basePath?: string 
  * is cancelled with `reason`, its tracker too, and the file says so.
  *
  * @returns whether a live owner exists (`false`: nothing was asked).
- * @throws TypeError `ERR_INVALID_ARG_TYPE`, `ERR_INVALID_SESSION_ID`.
+ * A session file that another user owns is never cancelled (`false`; the
+ * file is moved aside as a corrupt file is).
+ *
+ * @throws TypeError `ERR_INVALID_ARG_TYPE`, `ERR_INVALID_SESSION_ID`; Error
+ * `ERR_UNSAFE_FOLDER` for a folder another user controls (`trustFolder`: see
+ * {@link StoreOptions.trustFolder}).
  */
 export declare function requestCancellation(
   id: string,
   reason?: string,
-  options?: { basePath?: string },
+  options?: { basePath?: string; trustFolder?: boolean },
 ): boolean;
 
 /** What {@link liveCounts} reports. */

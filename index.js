@@ -767,15 +767,30 @@ const BARS = Array.from({ length: 31 }, (_, n) => `[${"#".repeat(n)}${"-".repeat
 // Store
 
 /**
- * The store options, type-checked; absent ones take the core's defaults.
+ * The store options, type-checked, as the native constructors and functions
+ * take them (one object, whose layout the binding's `NativeStoreOptions`
+ * defines); absent ones take the core's defaults.
  * @param {import("./index.js").StoreOptions} options
- * @returns {{ fsync: boolean | undefined, fileMode: number | undefined }}
+ * @returns {import("./binding.js").NativeStoreOptions}
  */
 function storeOptions(options) {
-  const { fsync, fileMode } = options;
+  const { fsync, fileMode, trustFolder } = options;
   if (fsync !== undefined && typeof fsync !== "boolean") throw invalidArgType("options.fsync", "of type boolean", fsync);
   if (fileMode !== undefined) checkNumber(fileMode, "options.fileMode");
-  return { fsync, fileMode };
+  return { fsync, fileMode, trustFolder: trustOf(options) };
+}
+
+/**
+ * The `trustFolder` option, type-checked (absent: the core's default, `false`).
+ * @param {{ trustFolder?: boolean }} options
+ * @returns {boolean | undefined}
+ */
+function trustOf(options) {
+  const { trustFolder } = options;
+  if (trustFolder !== undefined && typeof trustFolder !== "boolean") {
+    throw invalidArgType("options.trustFolder", "of type boolean", trustFolder);
+  }
+  return trustFolder;
 }
 
 /**
@@ -805,8 +820,7 @@ class SessionStateStore {
   constructor(basePath = process.cwd(), options = {}) {
     checkString(basePath, "basePath");
     checkObject(options, "options");
-    const { fsync, fileMode } = storeOptions(options);
-    this.#native = new native.NativeStore(basePath, fsync, fileMode);
+    this.#native = new native.NativeStore(basePath, storeOptions(options));
   }
 
   /** @returns {string[]} */
@@ -931,8 +945,7 @@ class SessionManager {
     checkString(basePath, "options.basePath");
     if (autoSaveIntervalMs !== undefined) checkNumber(autoSaveIntervalMs, "options.autoSaveIntervalMs");
     if (persistIntervalMs !== undefined) checkNumber(persistIntervalMs, "options.persistIntervalMs");
-    const { fsync, fileMode } = storeOptions(options);
-    this.#native = new native.NativeManager(basePath, autoSaveIntervalMs, persistIntervalMs, fsync, fileMode);
+    this.#native = new native.NativeManager(basePath, autoSaveIntervalMs, persistIntervalMs, storeOptions(options));
     this.#listeners = new ProgressListeners(this.#native, stateListener);
     flushAtExit();
   }
@@ -1100,12 +1113,12 @@ class SessionManager {
  * A handle, in any thread of this process, on a live session that a manager
  * of this process created below `basePath`; `undefined` when there is none.
  * @param {string} id
- * @param {{ basePath?: string }} [options]
+ * @param {{ basePath?: string, trustFolder?: boolean }} [options]
  * @returns {import("./index.js").Session | undefined}
  */
 function attachSession(id, options = {}) {
   checkString(id, "id");
-  const handle = native.attachSession(basePathOf(options), id);
+  const handle = native.attachSession(basePathOf(options), id, { trustFolder: trustOf(options) });
   if (handle == null) return undefined;
   return fillSession(newSession(handle.operation, JSON.parse(handle.contextJson)), handle);
 }
@@ -1126,14 +1139,14 @@ function basePathOf(options) {
  * Asks the owner of a session, in any process on this machine, to cancel it.
  * @param {string} id
  * @param {string} [reason]
- * @param {{ basePath?: string }} [options]
+ * @param {{ basePath?: string, trustFolder?: boolean }} [options]
  * @returns {boolean} whether a live owner exists
  */
 function requestCancellation(id, reason, options = {}) {
   syncClock();
   checkString(id, "id");
   checkOptionalString(reason, "reason");
-  return native.requestCancellation(basePathOf(options), id, reason);
+  return native.requestCancellation(basePathOf(options), id, reason, { trustFolder: trustOf(options) });
 }
 
 /** @type {SessionManager | undefined} */

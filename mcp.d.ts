@@ -1,7 +1,7 @@
 // msw-session/mcp: durable MCP tasks on the session store (see README, "Using it in an MCP server").
 import type { CreateTaskOptions, TaskStore } from "@modelcontextprotocol/sdk/experimental/tasks" with { "resolution-mode": "import" };
 import type { Request, RequestId, Result, ServerNotification, Task } from "@modelcontextprotocol/sdk/types.js" with { "resolution-mode": "import" };
-import type { CancellationToken, Session, SessionManager } from "./index.js";
+import type { CancellationToken, Session, SessionManager, StoreOptions } from "./index.js";
 
 /** Options of a {@link SessionTaskStore}. */
 export interface SessionTaskStoreOptions {
@@ -9,6 +9,12 @@ export interface SessionTaskStoreOptions {
   basePath?: string;
   /** How long the disk may lag behind a progress update of a task's session, in ms (default 100). */
   persistIntervalMs?: number;
+  /**
+   * Use a sessions folder that another user owns or may write in (see {@link StoreOptions.trustFolder}:
+   * that user can then replace, remove or plant task files). Default `false`: such a folder is
+   * refused with `ERR_UNSAFE_FOLDER` by the constructor.
+   */
+  trustFolder?: boolean;
 }
 
 /**

@@ -68,19 +68,22 @@ class SessionTaskStore {
   #store;
   /** @type {string} */
   #basePath;
+  /** @type {boolean | undefined} the `trustFolder` option, for requestCancellation */
+  #trustFolder;
   /** @type {Map<string, ReturnType<typeof setTimeout>>} ttl timers, by task id */
   #timers = new Map();
   /** @type {Set<string>} the tasks this store created */
   #mine = new Set();
 
   /**
-   * @param {{ basePath?: string, persistIntervalMs?: number }} [options]
+   * @param {{ basePath?: string, persistIntervalMs?: number, trustFolder?: boolean }} [options]
    */
   constructor(options = {}) {
-    const { basePath = process.cwd(), persistIntervalMs } = options;
+    const { basePath = process.cwd(), persistIntervalMs, trustFolder } = options;
     this.#basePath = basePath;
-    this.#manager = new SessionManager(persistIntervalMs === undefined ? { basePath } : { basePath, persistIntervalMs });
-    this.#store = new SessionStateStore(basePath);
+    this.#trustFolder = trustFolder;
+    this.#manager = new SessionManager(persistIntervalMs === undefined ? { basePath, trustFolder } : { basePath, persistIntervalMs, trustFolder });
+    this.#store = new SessionStateStore(basePath, { trustFolder });
   }
 
   /** The live session of a task of this process, if it still runs. */
@@ -250,7 +253,7 @@ class SessionTaskStore {
     }
     if (!found.live) {
       // A task of another live process: only a cancel can be asked of it.
-      if (status === "cancelled" && requestCancellation(taskId, statusMessage, { basePath: this.#basePath })) return;
+      if (status === "cancelled" && requestCancellation(taskId, statusMessage, { basePath: this.#basePath, trustFolder: this.#trustFolder })) return;
       throw new Error(`Task ${taskId} is run by another process; only its server can change it`);
     }
     if (isTerminal(status)) {

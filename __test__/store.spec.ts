@@ -250,6 +250,9 @@ describe("SessionStateStore findCrashedSessions", () => {
     () => {
       // Run as root, the test reads as `nobody` (uid 65534) files root owns:
       // Linux refuses O_NOATIME on them, and the store opens them plainly.
+      // The folder is root's, so `nobody` must trust it (issue 25), and a file
+      // of another user is read by the crash scan but never loaded or
+      // reported; `nobody` cannot move it aside in root's folder, so it stays.
       const base = tempDir();
       const store = new SessionStateStore(base);
       store.save(makeState("theirs", { updatedAt: isoAgo(2 * MINUTE) }));
@@ -257,8 +260,9 @@ describe("SessionStateStore findCrashedSessions", () => {
       fs.chmodSync(sessionFile(base, "theirs"), 0o644);
       const script = [
         `import { SessionStateStore } from ${JSON.stringify(packageEntry)};`,
-        `const store = new SessionStateStore(${JSON.stringify(base)});`,
+        `const store = new SessionStateStore(${JSON.stringify(base)}, { trustFolder: true });`,
         `console.log(JSON.stringify([store.load("theirs")?.id, store.findCrashedSessions().map((s) => s.id)]));`,
+        `try { new SessionStateStore(${JSON.stringify(base)}); } catch (e) { console.log(e.code); }`,
       ].join("\n");
       const run = spawnSync(process.execPath, ["--input-type=module", "-e", script], {
         uid: 65534,
@@ -266,7 +270,9 @@ describe("SessionStateStore findCrashedSessions", () => {
         encoding: "utf8",
       });
       expect(run.stderr).toBe("");
-      expect(JSON.parse(run.stdout)).toEqual(["theirs", ["theirs"]]);
+      const [read, refused] = run.stdout.trim().split("\n");
+      expect(JSON.parse(read)).toEqual([null, []]);
+      expect(refused).toBe("ERR_UNSAFE_FOLDER");
       expect(sessionFiles(base)).toEqual(["theirs.json"]);
     },
   );

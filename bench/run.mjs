@@ -9,11 +9,16 @@
 //                    (default: ../shared/reference/session from the repository root)
 // --only <ids>       run only these workloads (comma-separated): isCancelled,
 //                    throwIfCancelled, trackerUpdate, formatProgress, persistedUpdate,
-//                    createComplete, largeContext, crashScan, manyFiles, memory
+//                    createComplete, largeContext, crashScan, manyFiles, folderCheck, memory
 //
 // manyFiles: 10,000 stale session files (written once): listSessions and
 // findCrashedSessions on both sides, and `msw-session ls --json` (the
 // package only: the reference has no CLI).
+//
+// folderCheck (package only: the reference checks no folder): what the check
+// of .msw, sessions, owners/ and requests/ adds to a new store (one lstat per
+// folder, once per store or manager): `new SessionStateStore` with the
+// default options minus with `trustFolder: true`, over folders that exist.
 //
 // The floor: after each measured round of a file workload, the bare system
 // calls of that workload run in a Rust loop (crates/session-core/examples/
@@ -55,6 +60,7 @@ const WORKLOAD_IDS = [
   "largeContext",
   "crashScan",
   "manyFiles",
+  "folderCheck",
   "memory",
 ];
 
@@ -554,6 +560,38 @@ plan.push({
 /** `msw-session ls --json` over the many files (package only), when measured. */
 let cliMany = null;
 
+plan.push({
+  id: "folderCheck",
+  run: () => {
+    log("  folder check (package only) ...");
+    const { M, W } = sides.package;
+    const count = Q ? 2_000 : 20_000;
+    withTmp((dir) => {
+      // All four checked folders exist, as in a folder in use.
+      const manager = new M.SessionManager({ basePath: dir, persistIntervalMs: 0 });
+      manager.completeSession(manager.createSession("bench-folder-check").id);
+      manager.shutdown();
+      fs.mkdirSync(path.join(dir, ".msw", "sessions", "owners"), { recursive: true, mode: 0o700 });
+      fs.mkdirSync(path.join(dir, ".msw", "sessions", "requests"), { recursive: true, mode: 0o700 });
+      const sample = (options) => {
+        W.storeOpens(M, dir, count / 10, options); // warm-up
+        const rounds = [];
+        for (let r = 0; r < sizes.fileRounds; r++) {
+          gc();
+          const { ns, ops } = W.storeOpens(M, dir, count, options);
+          rounds.push(ns / ops);
+        }
+        return median(rounds);
+      };
+      const checked = sample({});
+      const trusted = sample({ trustFolder: true });
+      folderCheck = { checkedNs: checked, trustedNs: trusted, checkNs: checked - trusted, folders: 4, count };
+    });
+  },
+});
+/** What the folder check adds to a new store (package only), when measured. */
+let folderCheck = null;
+
 const wanted = (id) => !options.only || options.only.includes(id);
 for (const workload of plan) if (wanted(workload.id)) workload.run();
 
@@ -595,7 +633,7 @@ const machine = {
 if (options.json) {
   process.stdout.write(
     `${JSON.stringify(
-      { machine, quick: Q, baseline: options.baseline, sizes, seconds, workloads, floors, cliMany, memory },
+      { machine, quick: Q, baseline: options.baseline, sizes, seconds, workloads, floors, cliMany, folderCheck, memory },
       null,
       2,
     )}\n`,
@@ -665,6 +703,14 @@ if (cliMany) {
   out.push(
     `\`msw-session ls --json\` over ${cliMany.files.toLocaleString("en-US")} files (package only, a new process each time): ` +
       `${ns(cliMany.medianNs)} ns per file (${ns(cliMany.minNs)} – ${ns(cliMany.maxNs)}), ${(cliMany.medianNs * cliMany.files / 1e6).toFixed(0)} ms per run.`,
+  );
+  out.push("");
+}
+if (folderCheck) {
+  out.push(
+    `Folder check (package only; one \`lstat\` of each of the ${folderCheck.folders} folders, once per store or manager, never per write): ` +
+      `\`new SessionStateStore\` takes ${ns(folderCheck.checkedNs)} ns checked, ${ns(folderCheck.trustedNs)} ns with \`trustFolder: true\`: ` +
+      `the check costs ${ns(folderCheck.checkNs)} ns per store (medians of ${sizes.fileRounds} rounds of ${folderCheck.count.toLocaleString("en-US")}).`,
   );
   out.push("");
 }

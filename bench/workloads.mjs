@@ -266,3 +266,18 @@ export function scanMany(M, basePath, count) {
   if (found.length !== count) fail(`scan: found ${found.length} of ${count}`);
   return { ns, ops: count };
 }
+
+/**
+ * `count` × `new SessionStateStore(basePath, options)` over a sessions folder
+ * whose four checked folders exist (package only): with the default options
+ * each construction checks them (one `lstat` each), with `trustFolder: true`
+ * none does, so the difference is the folder check's cost.
+ */
+export function storeOpens(M, basePath, count, options) {
+  const t0 = now();
+  let last;
+  for (let i = 0; i < count; i++) last = new M.SessionStateStore(basePath, options);
+  const ns = Number(now() - t0);
+  if (!last) fail("storeOpens: no store");
+  return { ns, ops: count };
+}

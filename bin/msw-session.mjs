@@ -14,6 +14,9 @@
 //   2  usage
 //   3  no such folder: --dir does not exist, or is not a folder
 //   4  any other error (the message says which: the disk refused, say)
+//   5  unsafe folder: .msw or a folder in it is a symbolic link, owned by
+//      another user, or writable by others (ERR_UNSAFE_FOLDER; nothing was
+//      read or written); --trust-folder uses it anyway
 //
 // A read command (ls, show, watch) creates nothing: not the --dir folder,
 // not .msw/ (the core makes its folders private on the first write).
@@ -37,6 +40,8 @@ Options:
   --dir <path>   the folder that holds .msw/ (default: the current folder); it must exist
   --json         machine-readable output (ls, show, watch, cleanup); watch --json prints
                  one line at the start and one per change
+  --trust-folder use a sessions folder that another user owns or may write in (risky:
+                 that user can plant, replace or remove session files)
   -h, --help     this text
 
 Exit codes:
@@ -44,13 +49,15 @@ Exit codes:
   1  not found: no such session, or no live owner to cancel
   2  usage
   3  no such folder: --dir does not exist, or is not a folder
-  4  any other error (the disk refused, say)`;
+  4  any other error (the disk refused, say)
+  5  unsafe folder: .msw or a folder in it is a symbolic link, owned by another user,
+     or writable by others (nothing was read or written; see --trust-folder)`;
 
 class UsageError extends Error {}
 /** A --dir that does not exist or is not a folder: exit 3. */
 class FolderError extends Error {}
 
-const EXIT = { ok: 0, notFound: 1, usage: 2, noFolder: 3, error: 4 };
+const EXIT = { ok: 0, notFound: 1, usage: 2, noFolder: 3, error: 4, unsafeFolder: 5 };
 
 // A reader that stops early (`msw-session show <id> | head -3`) closes the
 // pipe: the command ends quietly, as ls or git do.
@@ -84,7 +91,7 @@ function formatAge(ms) {
  * The --dir folder, checked before any read: a mistyped path is an error
  * (exit 3), not an empty list. Nothing is created.
  */
-function openStore(dir) {
+function openStore(dir, trustFolder) {
   let stat;
   try {
     stat = fs.statSync(dir);
@@ -93,7 +100,7 @@ function openStore(dir) {
     throw error;
   }
   if (!stat.isDirectory()) throw new FolderError(`not a folder: ${dir}`);
-  return new SessionStateStore(dir);
+  return new SessionStateStore(dir, { trustFolder });
 }
 
 /** " (no .msw folder there)" when the folder never held sessions, else "". */
@@ -216,6 +223,7 @@ function main(argv) {
         dir: { type: "string", default: process.cwd() },
         json: { type: "boolean", default: false },
         "older-than": { type: "string" },
+        "trust-folder": { type: "boolean", default: false },
         help: { type: "boolean", short: "h", default: false },
       },
     });
@@ -229,19 +237,20 @@ function main(argv) {
     return values.help ? EXIT.ok : EXIT.usage;
   }
   const dir = path.resolve(values.dir);
+  const trustFolder = values["trust-folder"];
   const out = (text) => process.stdout.write(`${text}\n`);
 
   switch (command) {
     case "ls": {
       if (rest.length) throw new UsageError("ls takes no arguments");
-      const rows = readAll(openStore(dir));
+      const rows = readAll(openStore(dir, trustFolder));
       if (values.json) out(JSON.stringify(rows, null, 2));
       else out(rows.length ? renderRows(rows, Date.now(), false) : noSessions(dir));
       return EXIT.ok;
     }
     case "show": {
       if (rest.length !== 1) throw new UsageError("show takes one session id");
-      const state = readOne(openStore(dir), rest[0]);
+      const state = readOne(openStore(dir, trustFolder), rest[0]);
       if (!state) {
         process.stderr.write(`msw-session: no session ${rest[0]} in ${dir}${whyEmpty(dir)}\n`);
         return EXIT.notFound;
@@ -252,8 +261,8 @@ function main(argv) {
     }
     case "cancel": {
       if (rest.length < 1 || rest.length > 2) throw new UsageError("cancel takes a session id and an optional reason");
-      const state = readOne(openStore(dir), rest[0]);
-      const asked = state ? requestCancellation(state.id, rest[1], { basePath: dir }) : false;
+      const state = readOne(openStore(dir, trustFolder), rest[0]);
+      const asked = state ? requestCancellation(state.id, rest[1], { basePath: dir, trustFolder }) : false;
       if (!asked) {
         process.stderr.write(`msw-session: no live owner for session ${rest[0]} in ${dir}\n`);
         return EXIT.notFound;
@@ -266,13 +275,13 @@ function main(argv) {
       // Without --older-than, the package's default age (7 days).
       const olderThan = values["older-than"];
       const maxAgeDays = olderThan === undefined ? undefined : parseAge(olderThan);
-      const removed = openStore(dir).cleanup(maxAgeDays);
+      const removed = openStore(dir, trustFolder).cleanup(maxAgeDays);
       out(values.json ? JSON.stringify({ removed }) : `removed ${removed} session${removed === 1 ? "" : "s"}`);
       return EXIT.ok;
     }
     case "watch": {
       if (rest.length) throw new UsageError("watch takes no arguments");
-      watch(openStore(dir), dir, values.json);
+      watch(openStore(dir, trustFolder), dir, values.json);
       return undefined;
     }
     default:
@@ -348,6 +357,9 @@ function fail(error) {
   if (error instanceof UsageError) {
     process.stderr.write(`msw-session: ${error.message}\n\n${USAGE}\n`);
     process.exitCode = EXIT.usage;
+  } else if (error.code === "ERR_UNSAFE_FOLDER") {
+    process.stderr.write(`msw-session: ${error.message} (here: --trust-folder)\n`);
+    process.exitCode = EXIT.unsafeFolder;
   } else {
     process.stderr.write(`msw-session: ${error.message}\n`);
     process.exitCode = error instanceof FolderError ? EXIT.noFolder : EXIT.error;

@@ -27,7 +27,7 @@ fn class_of(error: &CoreError) -> Class {
         CoreError::InvalidSessionId { .. }
         | CoreError::InvalidState { .. }
         | CoreError::ContextNotSerializable { .. } => Class::Type,
-        CoreError::Io { .. } | CoreError::Internal(_) => Class::Plain,
+        CoreError::Io { .. } | CoreError::UnsafeFolder(_) | CoreError::Internal(_) => Class::Plain,
         // A save of several sessions fails as its first failure does.
         CoreError::Sessions { failures } => failures
             .first()
@@ -40,6 +40,7 @@ fn class_of(error: &CoreError) -> Class {
 fn path_of(error: &CoreError) -> Option<String> {
     match error {
         CoreError::Io { path, .. } => Some(path.display().to_string()),
+        CoreError::UnsafeFolder(refusal) => Some(refusal.path.display().to_string()),
         CoreError::Sessions { failures } => failures.first().and_then(|(_, e)| path_of(e)),
         _ => None,
     }

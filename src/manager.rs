@@ -14,7 +14,7 @@ use crate::handles::Counted;
 use crate::js_function::JsFunction;
 use crate::js_thread::JsThread;
 use crate::listeners::{Args, JsContextProvider, JsProgressListener};
-use crate::store::corrupt_files;
+use crate::store::{corrupt_files, NativeStoreOptions};
 use crate::token::NativeToken;
 use crate::tracker::NativeTracker;
 
@@ -100,28 +100,24 @@ pub struct NativeManager {
 
 #[napi]
 impl NativeManager {
-    /// A manager below `basePath`; each absent option takes the core's
-    /// default. `autoSaveIntervalMs` must be positive, `persistIntervalMs` a
-    /// finite number >= 0.
+    /// A manager below `basePath` whose folders have been checked
+    /// (`ERR_UNSAFE_FOLDER`); each absent option takes the core's default.
+    /// `autoSaveIntervalMs` must be positive, `persistIntervalMs` a finite
+    /// number >= 0.
     #[napi(constructor, catch_unwind)]
     pub fn new(
         env: Env,
         base_path: String,
         auto_save_interval_ms: Option<f64>,
         persist_interval_ms: Option<f64>,
-        fsync: Option<bool>,
-        file_mode: Option<f64>,
+        store: NativeStoreOptions,
     ) -> napi::Result<Self> {
-        let options = ManagerOptions::from_js(
-            base_path,
-            auto_save_interval_ms,
-            persist_interval_ms,
-            fsync,
-            file_mode,
-        )
-        .or_throw(&env)?;
+        let store = store.to_core(&env)?;
+        let options =
+            ManagerOptions::from_js(base_path, auto_save_interval_ms, persist_interval_ms, store)
+                .or_throw(&env)?;
         Ok(Self {
-            manager: SessionManager::new(options),
+            manager: SessionManager::open(options).or_throw(&env)?,
         })
     }
 
@@ -302,18 +298,26 @@ pub fn flush_all() {
 }
 
 /// The live session `id` that a manager of this process created below
-/// `basePath`, from any thread; `null` when there is none.
+/// `basePath`, from any thread, once the folders there have been checked;
+/// `null` when there is none.
 #[napi(catch_unwind)]
 pub fn attach_session(
+    env: Env,
     base_path: String,
     #[napi(ts_arg_type = "string")] id: Text,
-) -> Option<NativeSession> {
-    msw_session_core::registry::attach(std::path::Path::new(&base_path), &id.0).map(|session| {
-        NativeSession {
-            session,
-            _counted: Counted::new(),
-        }
-    })
+    options: NativeStoreOptions,
+) -> napi::Result<Option<NativeSession>> {
+    let options = options.to_core(&env)?;
+    let session = msw_session_core::registry::attach_checked(
+        std::path::Path::new(&base_path),
+        &id.0,
+        options,
+    )
+    .or_throw(&env)?;
+    Ok(session.map(|session| NativeSession {
+        session,
+        _counted: Counted::new(),
+    }))
 }
 
 /// What the process holds per session now: a finished session, once

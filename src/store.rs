@@ -21,20 +21,36 @@ pub(crate) fn corrupt_files(store: &SessionStore, env: &Env) -> napi::Result<Vec
     Ok(paths.iter().map(|p| p.display().to_string()).collect())
 }
 
+/// The store options a native constructor takes, as the JavaScript layer
+/// passes them (type-checked there; each absent one the core's default):
+/// the one place their layout is defined.
+#[napi(object, object_to_js = false)]
+pub struct NativeStoreOptions {
+    /// Flush each write to the device.
+    pub fsync: Option<bool>,
+    /// The mode of new files (Unix).
+    pub file_mode: Option<f64>,
+    /// Use a folder that another user controls.
+    pub trust_folder: Option<bool>,
+}
+
+impl NativeStoreOptions {
+    /// The core's options (see `StoreOptions::from_js`).
+    pub(crate) fn to_core(&self, env: &Env) -> napi::Result<StoreOptions> {
+        StoreOptions::from_js(self.fsync, self.file_mode, self.trust_folder).or_throw(env)
+    }
+}
+
 #[napi]
 impl NativeStore {
-    /// A store below `basePath`; `fileMode` (default 0o600) must let the
-    /// owner read and write.
+    /// A store below `basePath` whose folders have been checked
+    /// (`ERR_UNSAFE_FOLDER`); `fileMode` (default 0o600) must let the owner
+    /// read and write.
     #[napi(constructor, catch_unwind)]
-    pub fn new(
-        env: Env,
-        base_path: String,
-        fsync: Option<bool>,
-        file_mode: Option<f64>,
-    ) -> napi::Result<Self> {
-        let options = StoreOptions::from_js(fsync, file_mode).or_throw(&env)?;
+    pub fn new(env: Env, base_path: String, options: NativeStoreOptions) -> napi::Result<Self> {
+        let options = options.to_core(&env)?;
         Ok(Self {
-            store: SessionStore::with_options(base_path, options),
+            store: SessionStore::open(base_path, options).or_throw(&env)?,
         })
     }
 
@@ -102,9 +118,10 @@ pub fn request_cancellation(
     base_path: String,
     #[napi(ts_arg_type = "string")] id: Text,
     #[napi(ts_arg_type = "string | undefined | null")] reason: Option<Text>,
+    options: NativeStoreOptions,
 ) -> napi::Result<bool> {
-    SessionStore::new(base_path)
-        .request_cancellation(&id.0, reason.map(|t| t.0))
+    SessionStore::open(base_path, options.to_core(&env)?)
+        .and_then(|store| store.request_cancellation(&id.0, reason.map(|t| t.0)))
         .or_throw(&env)
 }
 

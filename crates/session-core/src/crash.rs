@@ -168,12 +168,15 @@ impl Job {
             }
         })??;
         // The owner is gone: read again, outside the first read.
-        verdict.or_else(|| {
+        let marked = verdict.or_else(|| {
             store.with_text_in(dir, &id, |text| {
                 (store.status_of(&id, text) == Some(SessionStatus::Active))
                     .then(|| mark_crashed(text, &self.at, false))
             })?
-        })
+        })?;
+        // Another user's file is never reported (one lstat per session
+        // that would be).
+        (!store.refuse_foreign(&id)).then_some(marked)
     }
 }
 

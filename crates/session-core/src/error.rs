@@ -55,6 +55,10 @@ pub enum CoreError {
         /// The OS error.
         source: io::Error,
     },
+    /// A folder of the sessions folder that another user controls, or a
+    /// symbolic link (see [`folder_safety`](crate::folder_safety)). JS:
+    /// `Error`, `ERR_UNSAFE_FOLDER`.
+    UnsafeFolder(crate::folder_safety::Refusal),
     /// A bug: a listener or the core panicked where it must not. JS: `Error`,
     /// `ERR_INTERNAL`.
     Internal(String),
@@ -95,6 +99,7 @@ impl CoreError {
             CoreError::InvalidState { .. } => "ERR_INVALID_SESSION_STATE",
             CoreError::ContextNotSerializable { .. } => "ERR_CONTEXT_NOT_SERIALIZABLE",
             CoreError::Io { .. } => "ERR_SESSION_IO",
+            CoreError::UnsafeFolder(_) => "ERR_UNSAFE_FOLDER",
             CoreError::Internal(_) => "ERR_INTERNAL",
             CoreError::Sessions { failures } => failures
                 .first()
@@ -184,6 +189,7 @@ impl fmt::Display for CoreError {
                 path,
                 source,
             } => write!(f, "Cannot {action} \"{}\": {source}", path.display()),
+            CoreError::UnsafeFolder(refusal) => refusal.fmt(f),
             CoreError::Internal(message) => write!(f, "Internal error in msw-session: {message}"),
             CoreError::Sessions { failures } => {
                 write!(

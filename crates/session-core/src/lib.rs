@@ -26,6 +26,12 @@
 //! queue or answer without running user code (the binding's do), and drops
 //! nothing that holds user code.
 //!
+//! # Folders
+//! Folders found on disk are checked before anything is read or written
+//! ([`SessionStore::open`], [`SessionManager::open`]); one that another user
+//! controls is refused with `ERR_UNSAFE_FOLDER`. The rules and messages are
+//! in [`folder_safety`].
+//!
 //! # Lock order
 //! This is the one place the order is written; each module that holds a lock
 //! names its locks' place in it. Every lock is a `RankedMutex` with a rank
@@ -76,6 +82,7 @@ pub mod context;
 pub mod crash;
 pub mod error;
 mod file_read;
+pub mod folder_safety;
 pub mod id;
 pub mod js_json;
 pub mod js_number;

@@ -98,21 +98,21 @@ impl ManagerOptions {
     }
 
     /// Options from what JavaScript passed, each absent one its default
-    /// ([`DEFAULT_AUTO_SAVE_INTERVAL_MS`], [`DEFAULT_PERSIST_INTERVAL_MS`],
-    /// [`StoreOptions::from_js`]), each given one checked.
+    /// ([`DEFAULT_AUTO_SAVE_INTERVAL_MS`], [`DEFAULT_PERSIST_INTERVAL_MS`]),
+    /// each given one checked, with the store's options (see
+    /// [`StoreOptions::from_js`]).
     pub fn from_js(
         base_path: impl Into<PathBuf>,
         auto_save_interval_ms: Option<f64>,
         persist_interval_ms: Option<f64>,
-        fsync: Option<bool>,
-        file_mode: Option<f64>,
+        store: StoreOptions,
     ) -> Result<Self> {
         Ok(Self::new(
             base_path,
             auto_save_interval_ms.unwrap_or(DEFAULT_AUTO_SAVE_INTERVAL_MS),
         )?
         .with_persist_interval_ms(persist_interval_ms.unwrap_or(DEFAULT_PERSIST_INTERVAL_MS))?
-        .with_store_options(StoreOptions::from_js(fsync, file_mode)?))
+        .with_store_options(store))
     }
 
     /// Sets how files are written.
@@ -280,6 +280,15 @@ impl SessionManager {
         }
     }
 
+    /// A manager whose folders have been checked
+    /// ([`SessionStore::check_folders`]): the constructor JavaScript
+    /// reaches. [`new`](Self::new) checks them only when it creates one.
+    pub fn open(options: ManagerOptions) -> Result<Self> {
+        let manager = Self::new(options);
+        manager.inner.store.check_folders()?;
+        Ok(manager)
+    }
+
     /// The store this manager writes to.
     pub fn store(&self) -> &SessionStore {
         &self.inner.store
@@ -334,6 +343,10 @@ impl SessionManager {
         // Exclusive: under the session's claim, check the file as it is now
         // — not finished, its owner gone — and write this process as the new
         // owner. Whoever claims it next finds a live owner.
+        // Another user's file is never resumed (it is moved aside).
+        if self.inner.store.refuse_foreign(&id) {
+            return Ok(None);
+        }
         let Some(_claim) = self.inner.store.claim(&id)? else {
             return Ok(None);
         };

@@ -181,8 +181,7 @@ pub fn probe(path: &Path) -> Liveness {
     }
 }
 
-/// The folder of owner lock files, inside the sessions folder.
-pub const OWNERS_DIR: &str = "owners";
+pub use crate::store::OWNERS_DIR;
 
 /// An owner lock of this process and how many hold it.
 struct Held {

@@ -11,8 +11,9 @@ use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, OnceLock, Weak};
 
+use crate::error::Result;
 use crate::session::Session;
-use crate::store::sessions_dir;
+use crate::store::{sessions_dir, SessionStore, StoreOptions};
 use crate::sync::{Rank, RankedMutex};
 
 type Key = (PathBuf, String);
@@ -46,6 +47,18 @@ pub(crate) fn unregister(canonical_dir: &Path, id: &str) {
 pub fn attach(base_path: &Path, id: &str) -> Option<Arc<Session>> {
     let key = (canonical(&sessions_dir(base_path)), id.to_string());
     live().lock().get(&key).and_then(Weak::upgrade)
+}
+
+/// [`attach`], once the folders below `base_path` have been checked
+/// ([`SessionStore::check_folders`], with `options`): what JavaScript's
+/// `attachSession` reaches.
+pub fn attach_checked(
+    base_path: &Path,
+    id: &str,
+    options: StoreOptions,
+) -> Result<Option<Arc<Session>>> {
+    SessionStore::open(base_path, options)?;
+    Ok(attach(base_path, id))
 }
 
 /// How many entries the registry holds.

@@ -39,8 +39,7 @@ use crate::state::SessionStatus;
 use crate::store::SessionStore;
 use crate::timer::{self, TimerHandle};
 
-/// The folder of request files, inside the sessions folder.
-pub const REQUESTS_DIR: &str = "requests";
+pub use crate::store::REQUESTS_DIR;
 
 /// How often the folder is polled where notification is unavailable.
 pub const POLL_INTERVAL: Duration = Duration::from_millis(100);

@@ -32,6 +32,7 @@ use std::time::Duration;
 
 use crate::error::{CoreError, Result};
 use crate::file_read;
+use crate::folder_safety::Failure;
 use crate::id::SessionId;
 use crate::js_text;
 use crate::state::{SessionState, StoredState};
@@ -41,6 +42,14 @@ pub const MSW_DIR: &str = ".msw";
 
 /// The folder inside [`MSW_DIR`] that holds the session files.
 pub const SESSIONS_DIR: &str = "sessions";
+
+/// The folder inside the sessions folder of the owning processes' lock
+/// files (see [`owner`](crate::owner)).
+pub const OWNERS_DIR: &str = "owners";
+
+/// The folder inside the sessions folder of cancellation request files
+/// (see [`requests`](crate::requests)).
+pub const REQUESTS_DIR: &str = "requests";
 
 /// The sessions folder of `base_path`: `<base_path>/.msw/sessions`, joined
 /// one component at a time so that every separator is the platform's
@@ -70,6 +79,11 @@ pub struct StoreOptions {
     /// The mode of new session and lock files (Unix); the folder gets the
     /// same bits plus search (`x`) wherever read is allowed.
     pub file_mode: u32,
+    /// Use the folders found on disk even where another user owns them or
+    /// may write in them (see [`folder_safety`](crate::folder_safety)):
+    /// that user can then replace, remove or plant session files. Off by
+    /// default.
+    pub trust_folder: bool,
 }
 
 impl Default for StoreOptions {
@@ -77,16 +91,23 @@ impl Default for StoreOptions {
         Self {
             fsync: false,
             file_mode: DEFAULT_FILE_MODE,
+            trust_folder: false,
         }
     }
 }
 
 impl StoreOptions {
     /// Options from what JavaScript passed, each absent one its default:
-    /// `fsync` false, `file_mode` [`DEFAULT_FILE_MODE`] (checked).
-    pub fn from_js(fsync: Option<bool>, file_mode: Option<f64>) -> Result<Self> {
+    /// `fsync` false, `file_mode` [`DEFAULT_FILE_MODE`] (checked),
+    /// `trust_folder` false.
+    pub fn from_js(
+        fsync: Option<bool>,
+        file_mode: Option<f64>,
+        trust_folder: Option<bool>,
+    ) -> Result<Self> {
         let options = Self {
             fsync: fsync.unwrap_or(false),
+            trust_folder: trust_folder.unwrap_or(false),
             ..Self::default()
         };
         match file_mode {
@@ -111,8 +132,8 @@ impl StoreOptions {
         Ok(self)
     }
 
-    /// The mode of new folders (only Unix has modes).
-    #[cfg(unix)]
+    /// The mode of new folders (Unix; elsewhere it only says which write
+    /// bits of group and others a folder found may have).
     fn dir_mode(&self) -> u32 {
         self.file_mode | ((self.file_mode & 0o444) >> 2)
     }
@@ -127,7 +148,8 @@ pub struct SessionStore {
 
 impl SessionStore {
     /// A store for `<base_path>/.msw/sessions`. Nothing is created until the
-    /// first save.
+    /// first save. The folders found are not checked until the store creates
+    /// one: [`open`](Self::open) checks them at once.
     pub fn new(base_path: impl AsRef<Path>) -> Self {
         Self::with_options(base_path, StoreOptions::default())
     }
@@ -138,6 +160,52 @@ impl SessionStore {
             dir: sessions_dir(base_path.as_ref()),
             options,
         }
+    }
+
+    /// A store for `<base_path>/.msw/sessions` whose folders have been
+    /// checked ([`check_folders`](Self::check_folders)): the constructor
+    /// JavaScript reaches.
+    pub fn open(base_path: impl AsRef<Path>, options: StoreOptions) -> Result<Self> {
+        let store = Self::with_options(base_path, options);
+        store.check_folders()?;
+        Ok(store)
+    }
+
+    /// The folders [`check_folders`](Self::check_folders) checks, outermost
+    /// first: `.msw`, the sessions folder, its `owners/` and `requests/`.
+    pub fn checked_folders(&self) -> [PathBuf; 4] {
+        [
+            self.dir.parent().unwrap_or(&self.dir).to_path_buf(),
+            self.dir.clone(),
+            self.dir.join(OWNERS_DIR),
+            self.dir.join(REQUESTS_DIR),
+        ]
+    }
+
+    /// Checks the folders of the sessions folder that exist, one `lstat`
+    /// each ([`folder_safety`](crate::folder_safety)); nothing when the
+    /// store's options trust the folder. `ERR_UNSAFE_FOLDER` names the first
+    /// that fails.
+    pub fn check_folders(&self) -> Result<()> {
+        if self.options.trust_folder {
+            return Ok(());
+        }
+        let allowed = self.options.dir_mode() & 0o022;
+        crate::folder_safety::check(&self.checked_folders(), allowed).map_err(|f| match f {
+            Failure::Refused(refusal) => CoreError::UnsafeFolder(refusal),
+            Failure::Io { path, source } => CoreError::io("check session folder", path, source),
+        })
+    }
+
+    /// Whether the file of session `id` exists and is not a regular file
+    /// of the current user: such a file is moved aside, as an unreadable
+    /// one is, and never used (see [`folder_safety`](crate::folder_safety)).
+    pub(crate) fn refuse_foreign(&self, id: &SessionId) -> bool {
+        let foreign = crate::folder_safety::is_foreign_file(&self.path_of(id));
+        if foreign {
+            self.quarantine(id);
+        }
+        foreign
     }
 
     /// The files moved aside because they could not be read, as paths.
@@ -217,7 +285,12 @@ impl SessionStore {
     /// The text of a session file and what it says, when it holds a session
     /// state as `JSON.parse` reads it (see [`StoredState`]); a file that is
     /// not one is moved aside.
+    /// A file another user owns is moved aside unread
+    /// ([`refuse_foreign`](Self::refuse_foreign)).
     pub(crate) fn read(&self, id: &SessionId) -> Option<(String, StoredState)> {
+        if self.refuse_foreign(id) {
+            return None;
+        }
         let read = self.with_text(id, |text| {
             let state = StoredState::check(&js_text::json_in(text)).ok()?;
             Some((text.to_string(), state))
@@ -281,15 +354,15 @@ impl SessionStore {
         self.make_dir(&self.dir, "create session folder")
     }
 
-    /// Creates a folder (and its parents) with the store's folder mode.
+    /// Creates a folder (and its parents) private, with the store's folder
+    /// mode ([`folder_safety::create_dir`]), then checks the folders again:
+    /// another user may have made one of them first.
+    ///
+    /// [`folder_safety::create_dir`]: crate::folder_safety::create_dir
     pub(crate) fn make_dir(&self, path: &Path, action: &'static str) -> Result<()> {
-        let mut builder = fs::DirBuilder::new();
-        builder.recursive(true);
-        #[cfg(unix)]
-        std::os::unix::fs::DirBuilderExt::mode(&mut builder, self.options.dir_mode());
-        builder
-            .create(path)
-            .map_err(|e| CoreError::io(action, path, e))
+        crate::folder_safety::create_dir(path, self.options.dir_mode())
+            .map_err(|e| CoreError::io(action, path, e))?;
+        self.check_folders()
     }
 
     fn write_atomic(&self, id: &SessionId, bytes: &[u8]) -> Result<()> {
