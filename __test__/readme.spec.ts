@@ -1,8 +1,9 @@
-// The README's code samples, run as Rust runs doctests (README, "The samples in this README").
+// The README's code samples, run as Rust runs doctests (README, "The samples in this README"),
+// and the check of the docs: CONTRIBUTING.md's Layout names every Rust file.
 //
-// Every fenced block of README.md is accounted for:
+// Every fenced block of README.md and CONTRIBUTING.md is accounted for:
 // - A JavaScript or TypeScript block is a whole file whose first line names it
-//   (`// main.mjs`). The blocks of one section are one sample, written into a fresh folder
+//   (`// main.mjs`). The blocks of one section (of one file) are one sample, written into a fresh folder
 //   whose `node_modules/` links the package (`msw-session` → the package root) and every other
 //   package the sample imports (from the root `node_modules/`). The first block is the entry:
 //   - a JavaScript entry runs with `process.execPath`, cwd the folder, stdin empty;
@@ -28,7 +29,8 @@ const tempDir = tempDirs();
 let logDir = "";
 const run = commandRunner(() => logDir, () => nestedEnv());
 
-const README = path.join(packageRoot, "README.md");
+/** The Markdown files whose code blocks are accounted for (and run, for a sample). */
+const DOCS = ["README.md", "CONTRIBUTING.md"];
 const CLI = path.join(packageRoot, "bin", "msw-session.mjs");
 const TSC = path.join(packageRoot, "node_modules", "typescript", "bin", "tsc");
 const VITEST = path.join(packageRoot, "node_modules", "vitest", "vitest.mjs");
@@ -39,6 +41,8 @@ const SHELL = new Set(["sh", "bash", "shell", ""]);
 const JSON_LANGS = new Set(["json"]);
 
 interface Block {
+  /** The Markdown file (relative to the package root). */
+  file: string;
   /** The 1-based line of the opening fence. */
   line: number;
   lang: string;
@@ -51,8 +55,8 @@ interface Block {
   sectionIndex: number;
 }
 
-/** Every fenced block of a Markdown text, with the heading it is under. */
-function fencedBlocks(text: string): Block[] {
+/** Every fenced block of a Markdown text (of `file`), with the heading it is under. */
+function fencedBlocks(text: string, file: string): Block[] {
   const lines = text.split("\n");
   const blocks: Block[] = [];
   let section = "(top)";
@@ -71,8 +75,8 @@ function fencedBlocks(text: string): Block[] {
     const start = i;
     const body: string[] = [];
     for (i++; i < lines.length && !new RegExp(`^ {0,3}${fence[0]}{${fence.length},}\\s*$`).test(lines[i]); i++) body.push(lines[i]);
-    if (i >= lines.length) throw new Error(`README.md:${start + 1}: a code block that is never closed`);
-    blocks.push({ line: start + 1, lang: open[2].toLowerCase(), rest: open[3].trim(), code: `${body.join("\n")}\n`, section, sectionIndex });
+    if (i >= lines.length) throw new Error(`${file}:${start + 1}: a code block that is never closed`);
+    blocks.push({ file, line: start + 1, lang: open[2].toLowerCase(), rest: open[3].trim(), code: `${body.join("\n")}\n`, section, sectionIndex });
   }
   return blocks;
 }
@@ -85,6 +89,7 @@ interface SampleFile {
 }
 
 interface Sample {
+  file: string;
   section: string;
   sectionIndex: number;
   line: number;
@@ -109,7 +114,7 @@ function classify(blocks: Block[]): { samples: Sample[]; notRun: string[]; json:
   return { samples, notRun, json, problems };
 
   function place(block: Block): void {
-    const where = `README.md:${block.line} (${block.section})`;
+    const where = `${block.file}:${block.line} (${block.section})`;
     if (SHELL.has(block.lang) && !block.rest) {
       notRun.push(`${where}: ${block.lang || "plain"} block, for a terminal`);
       return;
@@ -135,12 +140,12 @@ function classify(blocks: Block[]): { samples: Sample[]; notRun: string[]; json:
     if (ts !== TS.has(block.lang)) throw new Error(`${where}: a \`${block.lang}\` block named ${named[1]}`);
     const file: SampleFile = { name: named[1], code: block.code, line: block.line, ts };
     const last = samples.at(-1);
-    if (last && last.sectionIndex === block.sectionIndex) {
+    if (last && last.file === block.file && last.sectionIndex === block.sectionIndex) {
       if (last.files.some((f) => f.name === file.name)) throw new Error(`${where}: ${file.name} twice in one sample`);
       last.files.push(file);
       if (noRun) last.noRun = last.noRun ? `${last.noRun}; ${noRun}` : noRun;
     } else {
-      samples.push({ section: block.section, sectionIndex: block.sectionIndex, line: block.line, files: [file], noRun });
+      samples.push({ file: block.file, section: block.section, sectionIndex: block.sectionIndex, line: block.line, files: [file], noRun });
     }
   }
 }
@@ -173,7 +178,7 @@ const isTestFile = (name: string) => /\.(test|spec)\.[cm]?[jt]s$/.test(name);
 /** The file that runs for a TypeScript entry: tsc's output for it, in `.tsc-out/`. */
 const compiled = (name: string) => path.join(".tsc-out", name.replace(/\.([cm]?)ts$/, ".$1js"));
 
-const blocks = fencedBlocks(fs.readFileSync(README, "utf8"));
+const blocks = DOCS.flatMap((file) => fencedBlocks(fs.readFileSync(path.join(packageRoot, file), "utf8"), file));
 const { samples, notRun, json, problems } = classify(blocks);
 
 describe.skipIf(isReference)("README samples", () => {
@@ -181,22 +186,22 @@ describe.skipIf(isReference)("README samples", () => {
     const listing = [
       ...samples.map(
         (s) =>
-          `README.md:${s.line} (${s.section}): ${s.files.map((f) => f.name).join(" + ")}: ${
+          `${s.file}:${s.line} (${s.section}): ${s.files.map((f) => f.name).join(" + ")}: ${
             s.noRun ? `NOT RUN (no-run: ${s.noRun}), only checked` : runsAs(s)
           }`,
       ),
-      ...json.map((b) => `README.md:${b.line} (${b.section}): json block, parsed`),
+      ...json.map((b) => `${b.file}:${b.line} (${b.section}): json block, parsed`),
       ...notRun,
     ];
-    console.log(`README blocks:\n  ${listing.join("\n  ")}`);
+    console.log(`Code blocks of ${DOCS.join(" and ")}:\n  ${listing.join("\n  ")}`);
     expect(problems, "blocks that are neither run nor marked").toEqual([]);
-    expect(samples.length).toBeGreaterThan(0);
-    for (const block of json) expect(() => JSON.parse(block.code), `README.md:${block.line}`).not.toThrow();
+    expect(samples.filter((s) => s.file === "README.md").length).toBeGreaterThan(0);
+    for (const block of json) expect(() => JSON.parse(block.code), `${block.file}:${block.line}`).not.toThrow();
   });
 
   const junctions = windowsSkip("junctions");
   for (const sample of samples) {
-    const title = `${sample.section} (README.md:${sample.line}): ${sample.files.map((f) => f.name).join(" + ")}`;
+    const title = `${sample.section} (${sample.file}:${sample.line}): ${sample.files.map((f) => f.name).join(" + ")}`;
     it.skipIf(junctions.skip)(junctions.title(title), { timeout: 180_000 }, async () => {
       const dir = tempDir();
       logDir = tempDir();
@@ -264,10 +269,13 @@ function runsAs(sample: Sample): string {
   return `${check}run: node ${entry.ts ? compiled(entry.name) : entry.name}`;
 }
 
-describe("README Layout", () => {
+describe("CONTRIBUTING Layout", () => {
   it("names every Rust file of the repository", () => {
-    const readme = fs.readFileSync(path.join(packageRoot, "README.md"), "utf8");
-    const layout = readme.slice(readme.indexOf("## Layout"), readme.indexOf("\n## ", readme.indexOf("## Layout") + 1));
+    const guide = fs.readFileSync(path.join(packageRoot, "CONTRIBUTING.md"), "utf8");
+    const start = guide.indexOf("\n## Layout\n");
+    expect(start, "CONTRIBUTING.md has a Layout section").toBeGreaterThan(-1);
+    const end = guide.indexOf("\n## ", start + 1);
+    const layout = guide.slice(start, end === -1 ? undefined : end);
     const rust: string[] = [];
     const walk = (dir: string) => {
       for (const entry of fs.readdirSync(path.join(packageRoot, dir), { withFileTypes: true })) {
@@ -287,3 +295,4 @@ describe("README Layout", () => {
     expect(missing).toEqual([]);
   });
 });
+
