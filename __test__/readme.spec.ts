@@ -1,5 +1,6 @@
 // The README's code samples, run as Rust runs doctests (README, "The samples in this README"),
-// and the check of the docs: CONTRIBUTING.md's Layout names every Rust file.
+// and the checks of the docs: CONTRIBUTING.md's Layout names every Rust file, and every link of
+// the Markdown files resolves.
 //
 // Every fenced block of README.md and CONTRIBUTING.md is accounted for:
 // - A JavaScript or TypeScript block is a whole file whose first line names it
@@ -296,3 +297,72 @@ describe("CONTRIBUTING Layout", () => {
   });
 });
 
+/** The Markdown files whose links are checked. */
+const LINKED_DOCS = ["README.md", "CONTRIBUTING.md", "CHANGELOG.md", "BENCHMARKS.md"];
+
+/** The lines of a Markdown text, each fenced block's lines (fences included) as `undefined`. */
+function outsideFences(text: string): Array<string | undefined> {
+  let fence: string | undefined;
+  return text.split("\n").map((line) => {
+    const mark = /^ {0,3}(`{3,}|~{3,})(.*)$/.exec(line);
+    if (fence) {
+      if (mark && mark[1][0] === fence[0] && mark[1].length >= fence.length && !mark[2].trim()) fence = undefined;
+      return undefined;
+    }
+    if (mark) {
+      fence = mark[1];
+      return undefined;
+    }
+    return line;
+  });
+}
+
+/** The anchors GitHub gives the headings of a Markdown text (github-slugger's rule, repeats numbered). */
+function anchorsOf(text: string): Set<string> {
+  const anchors = new Set<string>();
+  const seen = new Map<string, number>();
+  for (const line of outsideFences(text)) {
+    const heading = line === undefined ? null : /^#{1,6}\s+(.*?)\s*#*\s*$/.exec(line);
+    if (!heading) continue;
+    const base = heading[1]
+      .toLowerCase()
+      .replace(/[^\p{L}\p{M}\p{N}\p{Pc} -]/gu, "")
+      .replace(/ /g, "-");
+    const n = seen.get(base) ?? 0;
+    seen.set(base, n + 1);
+    anchors.add(n === 0 ? base : `${base}-${n}`);
+  }
+  return anchors;
+}
+
+describe("Markdown links", () => {
+  it("every relative link of the docs names a file that exists, and a heading of it that exists", () => {
+    const broken: string[] = [];
+    let checked = 0;
+    for (const file of LINKED_DOCS) {
+      const lines = outsideFences(fs.readFileSync(path.join(packageRoot, file), "utf8"));
+      lines.forEach((line, i) => {
+        // Links outside code: fenced blocks and inline code spans are not Markdown.
+        const prose = (line ?? "").replace(/(`+)[^`]*?\1/g, "");
+        for (const match of prose.matchAll(/\]\(([^)\s]+)(?:\s+"[^"]*")?\)/g)) {
+          const target = match[1];
+          if (/^[a-z][a-z0-9+.-]*:/i.test(target)) continue; // https:, mailto:
+          checked++;
+          const [rel, anchor] = target.split("#") as [string, string | undefined];
+          const linked = rel === "" ? file : path.posix.normalize(path.posix.join(path.posix.dirname(file), rel));
+          const where = `${file}:${i + 1}: ${target}`;
+          const full = path.join(packageRoot, linked);
+          if (!fs.existsSync(full)) {
+            broken.push(`${where}: no file ${linked}`);
+            continue;
+          }
+          if (anchor !== undefined && !anchorsOf(fs.readFileSync(full, "utf8")).has(anchor)) {
+            broken.push(`${where}: ${linked} has no heading #${anchor}`);
+          }
+        }
+      });
+    }
+    expect(checked).toBeGreaterThan(20);
+    expect(broken).toEqual([]);
+  });
+});
