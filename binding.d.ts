@@ -46,6 +46,34 @@ export declare class NativeManager {
   /** Fails and forgets a session; `false` for an unknown id. */
   failSession(id: string, error: string): boolean
   /**
+   * Forgets a finished session and keeps its status on disk; `false`
+   * for an unknown id or a session still pending or running (see the
+   * core's `SessionManager::release_session`).
+   */
+  releaseSession(id: string): boolean
+  /** Writes one live session now; `false` for an unknown id. */
+  saveSession(id: string): boolean
+  /**
+   * One session of the folder and its owner's state; `null` when there
+   * is none, or when `id` is not a session id.
+   */
+  inspect(id: string): NativeInspection | null
+  /**
+   * Every session of the folder (of `operation`, with stored `status`,
+   * when given) and its owner's state, each file read once.
+   */
+  listStates(operation?: string | undefined | null, status?: 'active' | 'completed' | 'failed' | 'cancelled' | 'crashed' | undefined | null): NativeStateList
+  /**
+   * Marks every crashed session of the folder `failed` on disk with
+   * `reason`; returns their ids.
+   */
+  recoverCrashed(reason: string): Array<string>
+  /**
+   * Removes finished sessions last written more than `olderThanMs` ago;
+   * returns the count.
+   */
+  cleanupOlderThanMs(olderThanMs: number): number
+  /**
    * Registers a listener for every session, held weakly (the JavaScript
    * wrapper keeps it alive), called with the whole state as positional
    * arguments (`protocol::state_args`); returns its id.
@@ -118,6 +146,28 @@ export declare class NativeStore {
   scanCrashed(staleThresholdMs?: number | undefined | null): NativeCrashScan
   /** Removes old finished sessions; returns the count. */
   cleanup(maxAgeDays?: number | undefined | null): number
+  /**
+   * Removes finished sessions last written more than `olderThanMs` ago;
+   * returns the count.
+   */
+  cleanupOlderThanMs(olderThanMs: number): number
+  /**
+   * One session and its owner's state (see the core's
+   * `SessionStore::inspect`); `null` when there is none, or when `id` is
+   * not a session id.
+   */
+  inspect(id: string, staleThresholdMs?: number | undefined | null): NativeInspection | null
+  /**
+   * Every session (of `operation`, with stored `status`, when given)
+   * and its owner's state, each file read once (see the core's
+   * `SessionStore::list_states`).
+   */
+  listStates(operation?: string | undefined | null, status?: 'active' | 'completed' | 'failed' | 'cancelled' | 'crashed' | undefined | null, staleThresholdMs?: number | undefined | null): NativeStateList
+  /**
+   * Marks every crashed session `failed` on disk with `reason`; returns
+   * their ids (see the core's `SessionStore::fail_crashed`).
+   */
+  failCrashed(reason: string, staleThresholdMs?: number | undefined | null): Array<string>
 }
 
 /**
@@ -195,6 +245,12 @@ export declare class NativeTracker {
   setProgress(progress: number, currentStep?: string | undefined | null): void
   /** Counts one completed step. */
   completeStep(stepName?: string | undefined | null): void
+  /**
+   * Sets the steps as they are: `done` of `totalSteps` (kept when not
+   * given), the current step (cleared when not given), the percentage
+   * as `completeStep` computes it; both whole numbers from 0 to 2^53 - 1.
+   */
+  setSteps(done: number, totalSteps?: number | undefined | null, step?: string | undefined | null): void
   /** Finishes successfully. */
   complete(): void
   /** Finishes with an error. */
@@ -227,6 +283,12 @@ export declare function attachSession(basePath: string, id: string, options: Nat
  */
 export declare function flushAll(): void
 
+/**
+ * Whether `id` is a session id the store accepts (a plain file name); a
+ * lookup by any other finds nothing.
+ */
+export declare function isSessionId(id: string): boolean
+
 /** The counts of what the process holds per session, now. */
 export declare function liveCounts(): LiveCounts
 
@@ -250,6 +312,36 @@ export interface LiveCounts {
    * an attached session's); each is freed as its wrapper is collected.
    */
   handles: number
+}
+
+/**
+ * One session and its owner's state, as `inspect` hands them over: the
+ * file's text (`JSON.parse` it) and `"alive"`, `"crashed"`, `"unknown"`
+ * or `"finished"`.
+ */
+export interface NativeInspection {
+  /** The text of the session file, as `load` gives it. */
+  stateJson: string
+  /**
+   * What can be said of the owner: `alive`, `crashed`, `unknown` or
+   * `finished`.
+   */
+  ownerState: 'alive' | 'crashed' | 'unknown' | 'finished'
+}
+
+/**
+ * Sessions and their owners' states, as `listStates` hands them over: one
+ * JSON array of the states (one `JSON.parse` for all), and the owner
+ * state of the state at each index.
+ */
+export interface NativeStateList {
+  /**
+   * A JSON array of the session files' states, in the order of the
+   * sorted listing.
+   */
+  statesJson: string
+  /** The owner state of each state, at the same index. */
+  ownerStates: Array<'alive' | 'crashed' | 'unknown' | 'finished'>
 }
 
 /**

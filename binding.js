@@ -844,6 +844,7 @@ module.exports.NativeTracker = nativeBinding.NativeTracker
 module.exports.argumentNotSerializable = nativeBinding.argumentNotSerializable
 module.exports.attachSession = nativeBinding.attachSession
 module.exports.flushAll = nativeBinding.flushAll
+module.exports.isSessionId = nativeBinding.isSessionId
 module.exports.liveCounts = nativeBinding.liveCounts
 module.exports.requestCancellation = nativeBinding.requestCancellation
 module.exports.statusNames = nativeBinding.statusNames

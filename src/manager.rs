@@ -14,6 +14,7 @@ use crate::handles::Counted;
 use crate::js_function::JsFunction;
 use crate::js_thread::JsThread;
 use crate::listeners::{Args, JsContextProvider, JsProgressListener};
+use crate::protocol::{NativeInspection, NativeStateList};
 use crate::store::{corrupt_files, NativeStoreOptions};
 use crate::token::NativeToken;
 use crate::tracker::NativeTracker;
@@ -194,6 +195,71 @@ impl NativeManager {
         #[napi(ts_arg_type = "string")] error: Text,
     ) -> napi::Result<bool> {
         self.manager.fail_session(&id.0, error.0).or_throw(&env)
+    }
+
+    /// Forgets a finished session and keeps its status on disk; `false`
+    /// for an unknown id or a session still pending or running (see the
+    /// core's `SessionManager::release_session`).
+    #[napi(catch_unwind)]
+    pub fn release_session(
+        &self,
+        env: Env,
+        #[napi(ts_arg_type = "string")] id: Text,
+    ) -> napi::Result<bool> {
+        self.manager.release_session(&id.0).or_throw(&env)
+    }
+
+    /// Writes one live session now; `false` for an unknown id.
+    #[napi(catch_unwind)]
+    pub fn save_session(
+        &self,
+        env: Env,
+        #[napi(ts_arg_type = "string")] id: Text,
+    ) -> napi::Result<bool> {
+        self.manager.save_session(&id.0).or_throw(&env)
+    }
+
+    /// One session of the folder and its owner's state; `null` when there
+    /// is none, or when `id` is not a session id.
+    #[napi(catch_unwind)]
+    pub fn inspect(&self, #[napi(ts_arg_type = "string")] id: Text) -> Option<NativeInspection> {
+        self.manager.inspect(&id.0).map(NativeInspection::from)
+    }
+
+    /// Every session of the folder (of `operation`, with stored `status`,
+    /// when given) and its owner's state, each file read once.
+    #[napi(catch_unwind)]
+    pub fn list_states(
+        &self,
+        env: Env,
+        #[napi(ts_arg_type = "string | undefined | null")] operation: Option<Text>,
+        #[napi(
+            ts_arg_type = "'active' | 'completed' | 'failed' | 'cancelled' | 'crashed' | undefined | null"
+        )]
+        status: Option<Text>,
+    ) -> napi::Result<NativeStateList> {
+        let filter = crate::protocol::state_filter(&env, operation, status)?;
+        Ok(self.manager.list_states(&filter).or_throw(&env)?.into())
+    }
+
+    /// Marks every crashed session of the folder `failed` on disk with
+    /// `reason`; returns their ids.
+    #[napi(catch_unwind)]
+    pub fn recover_crashed(
+        &self,
+        env: Env,
+        #[napi(ts_arg_type = "string")] reason: Text,
+    ) -> napi::Result<Vec<String>> {
+        self.manager.recover_crashed(&reason.0).or_throw(&env)
+    }
+
+    /// Removes finished sessions last written more than `olderThanMs` ago;
+    /// returns the count.
+    #[napi(catch_unwind)]
+    pub fn cleanup_older_than_ms(&self, env: Env, older_than_ms: f64) -> napi::Result<u32> {
+        self.manager
+            .cleanup_older_than_ms(older_than_ms)
+            .or_throw(&env)
     }
 
     /// Registers a listener for every session, held weakly (the JavaScript

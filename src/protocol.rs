@@ -11,6 +11,8 @@
 //! | [`state_args`] | the whole state, [`STATE_ARGS`] arguments | `buildState`: manager listeners (`stateListener`), `getState` |
 //! | [`changing_args`] | the last [`CHANGING_ARGS`] of [`state_args`]: the fields an update can change | the tracker's listener in `ProgressTracker#makeListeners`, which calls `buildState` |
 //! | [`estimate_tuple`] | `[ratePerSec, remainingMs, etaMs, inSteps]` | `ProgressTracker#estimate` |
+//! | [`NativeInspection`] | `{ stateJson, ownerState }`: one session's file text and its owner's state | `inspect` (store, manager) |
+//! | [`NativeStateList`] | `{ statesJson, ownerStates }`: one JSON array of the states, and the owner state of each at the same index | `listStates` (store, manager) |
 //!
 //! Adding a field to `ProgressState` means: a position at the end of
 //! [`changing_args`] (or, when no update changes it, among the first
@@ -19,11 +21,12 @@
 //! place in [`OPTIONAL`] and its case in `buildState`'s switch.
 
 use msw_session_core::progress::{Estimate, Key};
-use msw_session_core::{ProgressState, ProgressStatus};
+use msw_session_core::{Inspection, ProgressState, ProgressStatus, SessionStatus, StateFilter};
 use napi::sys;
 use napi_derive::napi;
 
-use crate::convert::{js_number, js_opt_number, js_opt_string};
+use crate::convert::{js_number, js_opt_number, js_opt_string, Text};
+use crate::error::OrThrow;
 
 /// The statuses, each passed as its index in this list (a number costs less
 /// to hand over than a string).
@@ -148,4 +151,77 @@ pub(crate) fn estimate_tuple(e: &Estimate) -> Vec<f64> {
         e.eta_ms,
         if e.in_steps { 1.0 } else { 0.0 },
     ]
+}
+
+/// One session and its owner's state, as `inspect` hands them over: the
+/// file's text (`JSON.parse` it) and `"alive"`, `"crashed"`, `"unknown"`
+/// or `"finished"`.
+#[napi(object, object_from_js = false)]
+pub struct NativeInspection {
+    /// The text of the session file, as `load` gives it.
+    pub state_json: String,
+    /// What can be said of the owner: `alive`, `crashed`, `unknown` or
+    /// `finished`.
+    #[napi(ts_type = "'alive' | 'crashed' | 'unknown' | 'finished'")]
+    pub owner_state: String,
+}
+
+impl From<Inspection> for NativeInspection {
+    fn from(found: Inspection) -> Self {
+        Self {
+            state_json: found.text,
+            owner_state: found.owner_state.name().to_string(),
+        }
+    }
+}
+
+/// Sessions and their owners' states, as `listStates` hands them over: one
+/// JSON array of the states (one `JSON.parse` for all), and the owner
+/// state of the state at each index.
+#[napi(object, object_from_js = false)]
+pub struct NativeStateList {
+    /// A JSON array of the session files' states, in the order of the
+    /// sorted listing.
+    pub states_json: String,
+    /// The owner state of each state, at the same index.
+    #[napi(ts_type = "Array<'alive' | 'crashed' | 'unknown' | 'finished'>")]
+    pub owner_states: Vec<String>,
+}
+
+impl From<Vec<Inspection>> for NativeStateList {
+    fn from(found: Vec<Inspection>) -> Self {
+        let mut states_json =
+            String::with_capacity(found.iter().map(|f| f.text.len() + 1).sum::<usize>() + 2);
+        states_json.push('[');
+        let mut owner_states = Vec::with_capacity(found.len());
+        for (n, f) in found.into_iter().enumerate() {
+            if n > 0 {
+                states_json.push(',');
+            }
+            states_json.push_str(&f.text);
+            owner_states.push(f.owner_state.name().to_string());
+        }
+        states_json.push(']');
+        Self {
+            states_json,
+            owner_states,
+        }
+    }
+}
+
+/// The filter of `listStates` from its arguments: an operation, and a
+/// stored status by name (`ERR_OUT_OF_RANGE` for another name).
+pub(crate) fn state_filter(
+    env: &napi::Env,
+    operation: Option<Text>,
+    status: Option<Text>,
+) -> napi::Result<StateFilter> {
+    let status = status
+        .map(|name| SessionStatus::from_name("status", &name.0))
+        .transpose()
+        .or_throw(env)?;
+    Ok(StateFilter {
+        operation: operation.map(|t| t.0),
+        status,
+    })
 }

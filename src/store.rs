@@ -8,6 +8,7 @@ use napi_derive::napi;
 use crate::convert::Text;
 use crate::crash::NativeCrashScan;
 use crate::error::OrThrow;
+use crate::protocol::{NativeInspection, NativeStateList};
 
 /// Session files in `<basePath>/.msw/sessions/`.
 #[napi(custom_finalize)]
@@ -108,6 +109,72 @@ impl NativeStore {
         let days = max_age_days.unwrap_or(store::DEFAULT_CLEANUP_DAYS);
         self.store.cleanup(days, clock::now_ms()).or_throw(&env)
     }
+
+    /// Removes finished sessions last written more than `olderThanMs` ago;
+    /// returns the count.
+    #[napi(catch_unwind)]
+    pub fn cleanup_older_than_ms(&self, env: Env, older_than_ms: f64) -> napi::Result<u32> {
+        self.store
+            .cleanup_older_than_ms(older_than_ms, clock::now_ms())
+            .or_throw(&env)
+    }
+
+    /// One session and its owner's state (see the core's
+    /// `SessionStore::inspect`); `null` when there is none, or when `id` is
+    /// not a session id.
+    #[napi(catch_unwind)]
+    pub fn inspect(
+        &self,
+        env: Env,
+        #[napi(ts_arg_type = "string")] id: Text,
+        stale_threshold_ms: Option<f64>,
+    ) -> napi::Result<Option<NativeInspection>> {
+        let stale = stale_threshold_ms.unwrap_or(store::DEFAULT_STALE_MS);
+        let found = self.store.inspect(&id.0, stale, clock::now_ms());
+        Ok(found.or_throw(&env)?.map(NativeInspection::from))
+    }
+
+    /// Every session (of `operation`, with stored `status`, when given)
+    /// and its owner's state, each file read once (see the core's
+    /// `SessionStore::list_states`).
+    #[napi(catch_unwind)]
+    pub fn list_states(
+        &self,
+        env: Env,
+        #[napi(ts_arg_type = "string | undefined | null")] operation: Option<Text>,
+        #[napi(
+            ts_arg_type = "'active' | 'completed' | 'failed' | 'cancelled' | 'crashed' | undefined | null"
+        )]
+        status: Option<Text>,
+        stale_threshold_ms: Option<f64>,
+    ) -> napi::Result<NativeStateList> {
+        let filter = crate::protocol::state_filter(&env, operation, status)?;
+        let stale = stale_threshold_ms.unwrap_or(store::DEFAULT_STALE_MS);
+        let found = self.store.list_states(&filter, stale, clock::now_ms());
+        Ok(found.or_throw(&env)?.into())
+    }
+
+    /// Marks every crashed session `failed` on disk with `reason`; returns
+    /// their ids (see the core's `SessionStore::fail_crashed`).
+    #[napi(catch_unwind)]
+    pub fn fail_crashed(
+        &self,
+        env: Env,
+        #[napi(ts_arg_type = "string")] reason: Text,
+        stale_threshold_ms: Option<f64>,
+    ) -> napi::Result<Vec<String>> {
+        let stale = stale_threshold_ms.unwrap_or(store::DEFAULT_STALE_MS);
+        self.store
+            .fail_crashed(&reason.0, stale, clock::now_ms())
+            .or_throw(&env)
+    }
+}
+
+/// Whether `id` is a session id the store accepts (a plain file name); a
+/// lookup by any other finds nothing.
+#[napi(catch_unwind)]
+pub fn is_session_id(#[napi(ts_arg_type = "string")] id: Text) -> bool {
+    msw_session_core::is_session_id(&id.0)
 }
 
 /// Asks the owner of session `id` below `basePath`, in any process on this

@@ -134,6 +134,22 @@ impl NativeTracker {
         self.tracker.complete_step(step_name.map(|t| t.0))
     }
 
+    /// Sets the steps as they are: `done` of `totalSteps` (kept when not
+    /// given), the current step (cleared when not given), the percentage
+    /// as `completeStep` computes it; both whole numbers from 0 to 2^53 - 1.
+    #[napi(catch_unwind)]
+    pub fn set_steps(
+        &self,
+        env: Env,
+        done: f64,
+        total_steps: Option<f64>,
+        #[napi(ts_arg_type = "string | undefined | null")] step: Option<Text>,
+    ) -> napi::Result<()> {
+        self.tracker
+            .set_steps(done, total_steps, step.map(|t| t.0))
+            .or_throw(&env)
+    }
+
     /// Finishes successfully.
     #[napi(catch_unwind)]
     pub fn complete(&self) {

@@ -17,7 +17,18 @@ impl SessionStore {
     /// is moved aside (see [`SessionStore::load`]), never removed.
     pub fn cleanup(&self, max_age_days: f64, now_ms: i64) -> Result<u32> {
         check_non_negative("maxAgeDays", max_age_days)?;
-        let max_age_ms = max_age_days * 24.0 * 60.0 * 60.0 * 1000.0;
+        self.remove_finished(max_age_days * 24.0 * 60.0 * 60.0 * 1000.0, now_ms)
+    }
+
+    /// [`cleanup`](Self::cleanup) with the age in milliseconds: removes
+    /// sessions that are not active and were last written more than
+    /// `older_than_ms` before `now_ms` (a number >= 0; fractions allowed).
+    pub fn cleanup_older_than_ms(&self, older_than_ms: f64, now_ms: i64) -> Result<u32> {
+        check_non_negative("olderThanMs", older_than_ms)?;
+        self.remove_finished(older_than_ms, now_ms)
+    }
+
+    fn remove_finished(&self, max_age_ms: f64, now_ms: i64) -> Result<u32> {
         let mut removed = 0;
         for id in self.list()? {
             let Ok(id) = SessionId::parse(&id) else {

@@ -1,7 +1,10 @@
 //! The crash scan: which sessions of a folder crashed, and how a crashed
-//! session is marked. Everything that reports crashed sessions (the
-//! manager, the store, the CLI, the MCP task store) goes through
-//! [`SessionStore::scan_crashed`], the one place that decides.
+//! session is marked. Whether a session crashed is decided in one place,
+//! [`SessionStore::decide`], from its file's status, `updatedAt` and owner:
+//! the scan ([`SessionStore::scan_crashed`]), the query of one session
+//! ([`SessionStore::inspect`]), the listing with liveness
+//! ([`SessionStore::list_states`]) and the recovery of crashed sessions
+//! ([`SessionStore::fail_crashed`]) all ask it.
 //!
 //! A session crashed when its file says `active` and its owner is gone — at
 //! once when the owner's lock shows it ([`owner`](crate::owner)), otherwise
@@ -72,34 +75,69 @@ impl SessionStore {
         let Some((header, once)) = self.header(id, &mapped) else {
             return Verdict::Not;
         };
-        if header.status != SessionStatus::Active {
-            return Verdict::Not;
-        }
         let owner = header.owner.and_then(|raw| Owner::read(raw.get()));
-        match self.owner_liveness(owner.as_ref()) {
-            Liveness::Alive => Verdict::Not,
-            // The owner may have finished between the read and the probe:
-            // only a file still active counts.
-            Liveness::Gone => Verdict::Recheck,
+        let decision = self.decide(
+            header.status,
+            &header.updated_at,
+            owner.as_ref(),
+            stale_ms,
+            now_ms,
+        );
+        match decision {
+            Decision::Is(OwnerState::Crashed) => Verdict::Crashed {
+                // The first `status` is the only one, and no `crashedAt`
+                // follows: marking may stop there.
+                stop_at_status: once && !header.crashed_at,
+            },
+            Decision::Is(_) => Verdict::Not,
+            Decision::OwnerGone => Verdict::Recheck,
+        }
+    }
+
+    /// Whether a session crashed: the one place that decides, used by the
+    /// crash scan ([`scan_crashed`](Self::scan_crashed)), by
+    /// [`inspect`](Self::inspect) and by [`list_states`](Self::list_states).
+    ///
+    /// A session file that says anything but `active` is
+    /// [`Finished`](OwnerState::Finished) (a `crashed` status is only ever
+    /// on a copy a scan returned; one saved back counts as finished, as
+    /// `cleanup` counts it). An active one whose owner's lock is held is
+    /// [`Alive`](OwnerState::Alive); whose owner is gone,
+    /// [`Decision::OwnerGone`]: crashed once a second read still says
+    /// `active` (the owner may have finished it just before it exited).
+    /// An owner that cannot be checked (another host, no owner record, as
+    /// the reference writes) is [`Crashed`](OwnerState::Crashed) once
+    /// `updated_at` is more than `stale_ms` before `now_ms`, and
+    /// [`Unknown`](OwnerState::Unknown) until then.
+    pub(crate) fn decide(
+        &self,
+        status: SessionStatus,
+        updated_at: &str,
+        owner: Option<&Owner>,
+        stale_ms: f64,
+        now_ms: i64,
+    ) -> Decision {
+        if status != SessionStatus::Active {
+            return Decision::Is(OwnerState::Finished);
+        }
+        match self.owner_liveness(owner) {
+            Liveness::Alive => Decision::Is(OwnerState::Alive),
+            Liveness::Gone => Decision::OwnerGone,
             Liveness::Unknown => {
-                let stale = clock::parse_iso_ms(&header.updated_at)
-                    .is_some_and(|t| (now_ms - t) as f64 > stale_ms);
-                if stale {
-                    Verdict::Crashed {
-                        // The first `status` is the only one, and no
-                        // `crashedAt` follows: marking may stop there.
-                        stop_at_status: once && !header.crashed_at,
-                    }
+                let stale =
+                    clock::parse_iso_ms(updated_at).is_some_and(|t| (now_ms - t) as f64 > stale_ms);
+                Decision::Is(if stale {
+                    OwnerState::Crashed
                 } else {
-                    Verdict::Not
-                }
+                    OwnerState::Unknown
+                })
             }
         }
     }
 
     /// The status a session file states, `None` (and the file moved aside)
     /// when it is not a session state.
-    fn status_of(&self, id: &SessionId, text: &str) -> Option<SessionStatus> {
+    pub(crate) fn status_of(&self, id: &SessionId, text: &str) -> Option<SessionStatus> {
         let mapped = js_text::json_in(text);
         self.header(id, &mapped).map(|(h, _)| h.status)
     }
@@ -284,6 +322,45 @@ enum Verdict {
     Crashed { stop_at_status: bool },
     /// Active, its owner gone: crashed if a second read still says active.
     Recheck,
+}
+
+/// What can be said of a session's owner, judged from its file by
+/// [`SessionStore::decide`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum OwnerState {
+    /// Active, and its owner's lock is held: the owner is at work.
+    Alive,
+    /// Active, and its owner is gone (at once when its lock shows it; when
+    /// it cannot be checked, once the file is older than the threshold).
+    Crashed,
+    /// Active, its owner cannot be checked (another host, or no owner
+    /// record), and the file is not yet older than the threshold.
+    Unknown,
+    /// Not active: completed, failed or cancelled.
+    Finished,
+}
+
+impl OwnerState {
+    /// The name JavaScript sees (`"alive"`, `"crashed"`, `"unknown"`,
+    /// `"finished"`).
+    pub fn name(self) -> &'static str {
+        match self {
+            OwnerState::Alive => "alive",
+            OwnerState::Crashed => "crashed",
+            OwnerState::Unknown => "unknown",
+            OwnerState::Finished => "finished",
+        }
+    }
+}
+
+/// What [`SessionStore::decide`] says of a session file.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Decision {
+    /// Settled.
+    Is(OwnerState),
+    /// Active, its owner gone: crashed if a second read of the file still
+    /// says `active`, else finished.
+    OwnerGone,
 }
 
 /// The fields of a session file that decide whether it crashed; the rest

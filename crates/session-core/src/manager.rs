@@ -49,6 +49,7 @@ use crate::context::{ContextCell, Read};
 use crate::crash::CrashScan;
 use crate::error::{CoreError, Result};
 use crate::id::SessionId;
+use crate::inspect::{Inspection, StateFilter};
 use crate::js_text;
 use crate::listeners::{self, Executor, Listener, ListenerId, Listeners};
 use crate::owner::{Liveness, Owner};
@@ -453,12 +454,60 @@ impl SessionManager {
         self.finish(id, move |tracker| tracker.fail(error))
     }
 
+    /// Forgets a finished session — completed, failed or cancelled — and
+    /// keeps its status: its file is written once more only if its tracker
+    /// changed since the last write, then the session leaves memory as
+    /// [`complete_session`](Self::complete_session) makes it leave. This is
+    /// how a long-lived process lets go of a cancelled session without
+    /// turning it `completed`: `complete_session` and `fail_session` change
+    /// the tracker's status, as the reference's do (its `completeSession`
+    /// after `cancelSession` completes the session), and keep doing so.
+    ///
+    /// `false` when no session with that id is live here, or when it is
+    /// still pending or running (it stays live: finish it with
+    /// `complete_session`, `fail_session` or `cancel_session` first). When
+    /// the write fails the session stays live.
+    pub fn release_session(&self, id: &str) -> Result<bool> {
+        let Some(session) = self.get(id) else {
+            return Ok(false);
+        };
+        if SessionStatus::from(session.tracker.status()) == SessionStatus::Active {
+            return Ok(false);
+        }
+        self.inner.writer.forget_dirty(id);
+        if let Err(err) = self.inner.writer.write(&session, Read::ForCaller, false) {
+            self.inner.writer.retry_later(&session);
+            return Err(err);
+        }
+        self.forget(&session);
+        Ok(true)
+    }
+
+    /// Writes one live session now, reading its context anew (as
+    /// [`save_all`](Self::save_all) writes each), without writing any
+    /// other. `false` for an id that is not live here. When the write fails
+    /// the session stays due for the next write of any kind.
+    pub fn save_session(&self, id: &str) -> Result<bool> {
+        let Some(session) = self.get(id) else {
+            return Ok(false);
+        };
+        self.inner.writer.write_now(&session, Read::ForCaller)?;
+        Ok(true)
+    }
+
     fn finish(&self, id: &str, change: impl FnOnce(&ProgressTracker)) -> Result<bool> {
         let Some(session) = self.get(id) else {
             return Ok(false);
         };
         change(&session.tracker);
         self.inner.writer.write_now(&session, Read::ForCaller)?;
+        self.forget(&session);
+        Ok(true)
+    }
+
+    /// Lets go of a session whose last state is written.
+    fn forget(&self, session: &Arc<Session>) {
+        let id = session.id();
         session
             .finished
             .store(true, std::sync::atomic::Ordering::Release);
@@ -473,7 +522,6 @@ impl SessionManager {
         if let Some(hook) = session.hook.get() {
             session.tracker.remove_listener(*hook);
         }
-        Ok(true)
     }
 
     /// Registers a listener for every session's changes.
@@ -492,6 +540,46 @@ impl SessionManager {
         self.inner
             .store
             .scan_crashed(DEFAULT_STALE_MS, clock::now_ms())
+    }
+
+    /// Session `id` of this manager's folder with its owner's liveness (see
+    /// [`SessionStore::inspect`]; threshold [`DEFAULT_STALE_MS`]): the file
+    /// as it is, which for a live session of this manager may lag its
+    /// tracker by up to the persist interval
+    /// ([`save_session`](Self::save_session) first for the latest). `None`
+    /// for no such session, or an id that is not a session id.
+    pub fn inspect(&self, id: &str) -> Option<Inspection> {
+        self.inner
+            .store
+            .inspect(id, DEFAULT_STALE_MS, clock::now_ms())
+            .ok()
+            .flatten()
+    }
+
+    /// Every session of this manager's folder that `filter` admits, with
+    /// its owner's liveness (see [`SessionStore::list_states`]; threshold
+    /// [`DEFAULT_STALE_MS`]).
+    pub fn list_states(&self, filter: &StateFilter) -> Result<Vec<Inspection>> {
+        self.inner
+            .store
+            .list_states(filter, DEFAULT_STALE_MS, clock::now_ms())
+    }
+
+    /// Marks every crashed session of this manager's folder `failed` on
+    /// disk with `reason` (see [`SessionStore::fail_crashed`]; threshold
+    /// [`DEFAULT_STALE_MS`]); returns their ids.
+    pub fn recover_crashed(&self, reason: &str) -> Result<Vec<String>> {
+        self.inner
+            .store
+            .fail_crashed(reason, DEFAULT_STALE_MS, clock::now_ms())
+    }
+
+    /// Removes finished sessions last written more than `older_than_ms`
+    /// ago (see [`SessionStore::cleanup_older_than_ms`]).
+    pub fn cleanup_older_than_ms(&self, older_than_ms: f64) -> Result<u32> {
+        self.inner
+            .store
+            .cleanup_older_than_ms(older_than_ms, clock::now_ms())
     }
 
     /// Removes finished sessions older than `max_age_days` (default
@@ -571,6 +659,22 @@ impl SessionManager {
         drop(watch);
         self.inner.writer.release_owner_lock();
         saved
+    }
+}
+
+#[cfg(test)]
+impl SessionManager {
+    /// Lets go of a live session as a crash would: not finished, not
+    /// written again.
+    fn sessions_for_test_forget(&self, id: &str) {
+        let session = self.inner.sessions.lock().shift_remove(id);
+        if let Some(session) = session {
+            crate::registry::unregister(self.inner.registry_dir(), id);
+            session.context.release();
+            if let Some(hook) = session.hook.get() {
+                session.tracker.remove_listener(*hook);
+            }
+        }
     }
 }
 
@@ -1304,6 +1408,154 @@ mod tests {
         assert!(m.is_auto_saving());
         m.shutdown().unwrap();
         assert!(!m.is_auto_saving());
+    }
+
+    #[test]
+    fn a_cancelled_session_is_released_and_its_file_stays_cancelled() {
+        let dir = tempfile::tempdir().unwrap();
+        for lag in [0.0, 3_600_000.0] {
+            let m = lagging(&dir, lag);
+            let s = m.create_session("op".into(), "{}".into(), None).unwrap();
+            s.tracker().set_progress(40.0, None).unwrap();
+            assert!(m.cancel_session(s.id(), Some("stop".into())).unwrap());
+            // A change after the cancel is written by the release.
+            s.tracker().set_progress(45.0, None).unwrap();
+            assert!(m.release_session(s.id()).unwrap(), "lag {lag}");
+            assert!(m.get(s.id()).is_none());
+            assert!(crate::registry::attach(dir.path(), s.id()).is_none());
+            let on_disk = m.store().load(s.id()).unwrap().unwrap();
+            assert_eq!(on_disk.status, SessionStatus::Cancelled);
+            assert_eq!(on_disk.progress.status, ProgressStatus::Cancelled);
+            assert_eq!(on_disk.progress.error.as_deref(), Some("stop"));
+            assert_eq!(on_disk.progress.progress, 45.0);
+            // Gone from memory: nothing more to release, save or complete.
+            assert!(!m.release_session(s.id()).unwrap());
+            assert!(!m.complete_session(s.id()).unwrap());
+            m.flush().unwrap();
+            assert_eq!(
+                m.store().load(s.id()).unwrap().unwrap().status,
+                SessionStatus::Cancelled
+            );
+        }
+    }
+
+    #[test]
+    fn release_takes_finished_sessions_only() {
+        let dir = tempfile::tempdir().unwrap();
+        let m = manager(&dir);
+        let s = m.create_session("op".into(), "{}".into(), None).unwrap();
+        assert!(!m.release_session("unknown").unwrap());
+        assert!(!m.release_session("../x").unwrap());
+        // Pending, then running: stays live.
+        assert!(!m.release_session(s.id()).unwrap());
+        s.tracker().start(None).unwrap();
+        assert!(!m.release_session(s.id()).unwrap());
+        assert!(m.get(s.id()).is_some());
+        // Finished through its own tracker: released with its status.
+        s.tracker().fail("broke".into());
+        assert!(m.release_session(s.id()).unwrap());
+        let on_disk = m.store().load(s.id()).unwrap().unwrap();
+        assert_eq!(on_disk.status, SessionStatus::Failed);
+    }
+
+    #[test]
+    fn complete_after_cancel_completes_as_the_reference_does() {
+        // The reference's completeSession completes whatever the tracker
+        // says (its tracker has no guard); release_session is the way to
+        // let go of a cancelled session and keep `cancelled`.
+        let dir = tempfile::tempdir().unwrap();
+        let m = manager(&dir);
+        let s = m.create_session("op".into(), "{}".into(), None).unwrap();
+        m.cancel_session(s.id(), None).unwrap();
+        assert!(m.complete_session(s.id()).unwrap());
+        assert_eq!(s.tracker().status(), ProgressStatus::Completed);
+        assert_eq!(
+            m.store().load(s.id()).unwrap().unwrap().status,
+            SessionStatus::Completed
+        );
+    }
+
+    #[test]
+    fn save_session_writes_that_session_only() {
+        let dir = tempfile::tempdir().unwrap();
+        let m = lagging(&dir, 3_600_000.0);
+        let cell = Arc::new(Mutex::new(Ok(None)));
+        let bad = m
+            .create_session(
+                "bad".into(),
+                "{}".into(),
+                Some(Box::new(Shared(cell.clone()))),
+            )
+            .unwrap();
+        let good = m
+            .create_session("good".into(), "{\"n\":1}".into(), None)
+            .unwrap();
+        *cell.lock().unwrap() = Err("Converting circular structure to JSON".into());
+        bad.tracker().set_progress(10.0, None).unwrap();
+        good.tracker()
+            .set_steps(3.0, Some(5.0), Some("three".into()))
+            .unwrap();
+        // An unserializable context of another session does not stop it.
+        assert!(m.save_session(good.id()).unwrap());
+        let on_disk = m.store().load(good.id()).unwrap().unwrap();
+        assert_eq!(
+            (
+                on_disk.progress.completed_steps,
+                on_disk.progress.total_steps
+            ),
+            (Some(3.0), Some(5.0))
+        );
+        assert_eq!(on_disk.progress.progress, 60.0);
+        assert_eq!(on_disk.progress.current_step.as_deref(), Some("three"));
+        // The other session was not written.
+        assert_eq!(progress_on_disk(&m, bad.id()), 0.0);
+        assert_eq!(
+            m.save_session(bad.id()).unwrap_err().code(),
+            "ERR_CONTEXT_NOT_SERIALIZABLE"
+        );
+        assert!(!m.save_session("unknown").unwrap());
+    }
+
+    #[test]
+    fn inspect_list_and_recover_on_the_manager() {
+        use crate::crash::OwnerState;
+        let dir = tempfile::tempdir().unwrap();
+        let m = manager(&dir);
+        let live = m.create_session("job".into(), "{}".into(), None).unwrap();
+        let dead = m.create_session("job".into(), "{}".into(), None).unwrap();
+        let done = m.create_session("other".into(), "{}".into(), None).unwrap();
+        m.complete_session(done.id()).unwrap();
+        let dead_id = dead.id().to_string();
+        drop(dead);
+        m.sessions_for_test_forget(&dead_id);
+        with_dead_owner(m.store(), &dead_id);
+        let state_of = |id: &str| m.inspect(id).map(|found| found.owner_state);
+        assert_eq!(state_of(live.id()), Some(OwnerState::Alive));
+        assert_eq!(state_of(&dead_id), Some(OwnerState::Crashed));
+        assert_eq!(state_of(done.id()), Some(OwnerState::Finished));
+        assert_eq!(state_of("../../etc/passwd"), None);
+        assert_eq!(state_of("missing"), None);
+        let jobs = m
+            .list_states(&StateFilter {
+                operation: Some("job".into()),
+                status: None,
+            })
+            .unwrap();
+        assert_eq!(jobs.len(), 2);
+        assert_eq!(
+            m.recover_crashed("server died").unwrap(),
+            vec![dead_id.clone()]
+        );
+        let found = m.inspect(&dead_id).unwrap();
+        assert_eq!(
+            (found.status, found.owner_state),
+            (SessionStatus::Failed, OwnerState::Finished)
+        );
+        assert!(m.scan_crashed().unwrap().next().is_none());
+        assert_eq!(m.cleanup_older_than_ms(3_600_000.0).unwrap(), 0);
+        std::thread::sleep(Duration::from_millis(5));
+        assert_eq!(m.cleanup_older_than_ms(1.0).unwrap(), 2);
+        assert_eq!(m.store().list().unwrap(), [live.id().to_string()]);
     }
 
     #[test]

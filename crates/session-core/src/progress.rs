@@ -326,6 +326,18 @@ impl ProgressState {
         self
     }
 
+    /// This state failed with `error` at `at` (ISO 8601), keyed as the
+    /// tracker's [`fail`](ProgressTracker::fail) keys it: what marking a
+    /// crashed session failed writes ([`SessionStore::fail_crashed`]).
+    ///
+    /// [`SessionStore::fail_crashed`]: crate::store::SessionStore::fail_crashed
+    pub(crate) fn failed_at(mut self, error: String, at: String) -> Self {
+        let (partial, change) = fail_change(error);
+        apply(&mut self, &partial, change);
+        self.updated_at = at;
+        self
+    }
+
     /// Whether the field of `key` holds a value (`false` for an unlisted or
     /// `undefined` key).
     fn has_value(&self, key: Key) -> bool {
@@ -678,13 +690,7 @@ impl ProgressTracker {
     /// as given (a whole number from 0 to 2^53 - 1).
     pub fn start(&self, total_steps: Option<f64>) -> Result<()> {
         if let Some(total) = total_steps {
-            if !((0.0..=MAX_SAFE_INTEGER).contains(&total) && total.fract() == 0.0) {
-                return Err(CoreError::out_of_range(
-                    "totalSteps",
-                    "a whole number from 0 to 9007199254740991",
-                    js_display(total),
-                ));
-            }
+            whole_steps("totalSteps", total)?;
         }
         let partial = [Key::Status, Key::TotalSteps, Key::CompletedSteps];
         self.update(&partial, |s| {
@@ -726,6 +732,63 @@ impl ProgressTracker {
         });
     }
 
+    /// Sets the steps as they are: `completed_steps` to `done`,
+    /// `total_steps` to `total` when given (kept as it is otherwise), the
+    /// current step to `step` (cleared when `None`, as
+    /// [`set_progress`](Self::set_progress) and
+    /// [`complete_step`](Self::complete_step) do), and the percentage as
+    /// `complete_step` computes it, `Math.round(done / (total || done) *
+    /// 100)` at most 100 (0 for 0 of 0). The status is left as it is. `done`
+    /// and `total` are whole numbers from 0 to 2^53 - 1.
+    ///
+    /// Keys that the state does not have yet join it in the order
+    /// `totalSteps` (when given), `completedSteps`, `progress`,
+    /// `currentStep`: as `start(total)` followed by `completeStep(step)`
+    /// would add them.
+    ///
+    /// ```
+    /// use msw_session_core::ProgressTracker;
+    /// let t = ProgressTracker::new("s1".into(), "job".into());
+    /// t.set_steps(3.0, Some(5.0), Some("three".into())).unwrap();
+    /// let s = t.state();
+    /// assert_eq!((s.completed_steps, s.total_steps, s.progress), (Some(3.0), Some(5.0), 60.0));
+    /// assert_eq!(s.current_step.as_deref(), Some("three"));
+    /// ```
+    pub fn set_steps(&self, done: f64, total: Option<f64>, step: Option<String>) -> Result<()> {
+        whole_steps("completedSteps", done)?;
+        if let Some(total) = total {
+            whole_steps("totalSteps", total)?;
+        }
+        let with_total = [
+            Key::TotalSteps,
+            Key::CompletedSteps,
+            Key::Progress,
+            Key::CurrentStep,
+        ];
+        let partial = if total.is_some() {
+            &with_total[..]
+        } else {
+            &with_total[1..]
+        };
+        self.update(partial, |s| {
+            if total.is_some() {
+                s.total_steps = total;
+            }
+            let of = match s.total_steps {
+                Some(t) if t != 0.0 => t,
+                _ => done,
+            };
+            s.completed_steps = Some(done);
+            s.progress = if of == 0.0 {
+                0.0
+            } else {
+                js_round(done / of * 100.0).min(100.0)
+            };
+            s.current_step = step;
+        });
+        Ok(())
+    }
+
     /// Finishes successfully: `Completed`, 100 %.
     pub fn complete(&self) {
         self.update(&[Key::Status, Key::Progress], |s| {
@@ -736,10 +799,8 @@ impl ProgressTracker {
 
     /// Finishes with an error.
     pub fn fail(&self, error: String) {
-        self.update(&[Key::Status, Key::Error], |s| {
-            s.status = ProgressStatus::Failed;
-            s.error = Some(error);
-        });
+        let (partial, change) = fail_change(error);
+        self.update(&partial, change);
     }
 
     /// Stops on request; the error is the reason or `"Cancelled by user"`
@@ -805,6 +866,27 @@ fn apply(state: &mut ProgressState, partial: &[Key], change: impl FnOnce(&mut Pr
     state.keys.add_all(partial);
     change(state);
     state.updated_at = clock::now_iso();
+}
+
+/// Checks a count of steps: a whole number from 0 to 2^53 - 1.
+fn whole_steps(name: &'static str, value: f64) -> Result<()> {
+    if (0.0..=MAX_SAFE_INTEGER).contains(&value) && value.fract() == 0.0 {
+        Ok(())
+    } else {
+        Err(CoreError::out_of_range(
+            name,
+            "a whole number from 0 to 9007199254740991",
+            js_display(value),
+        ))
+    }
+}
+
+/// The change [`ProgressTracker::fail`] makes.
+fn fail_change(error: String) -> ([Key; 2], impl FnOnce(&mut ProgressState)) {
+    ([Key::Status, Key::Error], move |s: &mut ProgressState| {
+        s.status = ProgressStatus::Failed;
+        s.error = Some(error);
+    })
 }
 
 /// The change [`ProgressTracker::cancel`] makes: the error is the reason or
@@ -1134,5 +1216,76 @@ pub(crate) mod tests {
         rate.observe(20.0, at(20_000));
         rate.observe(1_000.0, at(20_100));
         assert!(rate.per_ms > 0.01 && rate.per_ms < 9.8);
+    }
+
+    #[test]
+    fn set_steps_keeps_the_steps_as_they_are() {
+        let t = tracker();
+        t.start(Some(5.0)).unwrap();
+        t.set_steps(3.0, None, Some("three".into())).unwrap();
+        let st = t.state();
+        assert_eq!(
+            (st.completed_steps, st.total_steps, st.progress),
+            (Some(3.0), Some(5.0), 60.0)
+        );
+        assert_eq!(st.current_step.as_deref(), Some("three"));
+        assert_eq!(st.status, ProgressStatus::Running);
+        // A new total; a step name left out clears the current step.
+        t.set_steps(5.0, Some(8.0), None).unwrap();
+        let st = t.state();
+        assert_eq!(
+            (st.completed_steps, st.total_steps, st.progress),
+            (Some(5.0), Some(8.0), 63.0)
+        );
+        assert_eq!(st.current_step, None);
+        // Past the total: at most 100 %. Without a total: all of it. Nothing of nothing: 0.
+        t.set_steps(9.0, None, None).unwrap();
+        assert_eq!(t.state().progress, 100.0);
+        let t = tracker();
+        t.set_steps(2.0, None, None).unwrap();
+        assert_eq!(t.state().progress, 100.0);
+        t.set_steps(0.0, Some(0.0), None).unwrap();
+        assert_eq!(t.state().progress, 0.0);
+        // Back down is allowed: steps as they are.
+        t.set_steps(1.0, Some(4.0), None).unwrap();
+        assert_eq!(t.state().progress, 25.0);
+        // Refused and nothing changed.
+        for (done, total, name) in [
+            (-1.0, None, "completedSteps"),
+            (1.5, None, "completedSteps"),
+            (f64::NAN, None, "completedSteps"),
+            (1.0, Some(f64::INFINITY), "totalSteps"),
+            (1.0, Some(-2.0), "totalSteps"),
+        ] {
+            let err = t.set_steps(done, total, None).unwrap_err();
+            assert_eq!(err.code(), "ERR_OUT_OF_RANGE");
+            assert!(err.to_string().contains(name), "{err}");
+        }
+        assert_eq!(
+            (t.state().completed_steps, t.state().total_steps),
+            (Some(1.0), Some(4.0))
+        );
+    }
+
+    #[test]
+    fn set_steps_adds_its_keys_in_the_order_first_set() {
+        // On a new tracker: as start(total) then completeStep(step) add them.
+        let t = tracker();
+        t.set_steps(3.0, Some(5.0), Some("c".into())).unwrap();
+        let mut expected = BASE_NAMES.to_vec();
+        expected.extend(["totalSteps", "completedSteps", "currentStep"]);
+        assert_eq!(names(t.state().keys()), expected);
+        assert_eq!(written_keys(&t.state()), expected);
+        // Without a total, totalSteps is not added.
+        let t = tracker();
+        t.set_eta(0.0).unwrap();
+        t.set_steps(1.0, None, None).unwrap();
+        let mut expected = BASE_NAMES.to_vec();
+        expected.extend(["eta", "completedSteps", "currentStep"]);
+        assert_eq!(names(t.state().keys()), expected);
+        // Keys already there keep their places.
+        t.set_steps(2.0, Some(4.0), Some("d".into())).unwrap();
+        expected.push("totalSteps");
+        assert_eq!(names(t.state().keys()), expected);
     }
 }

@@ -37,6 +37,43 @@ pub enum SessionStatus {
     Crashed,
 }
 
+impl SessionStatus {
+    /// Every status, in the order of the enum.
+    pub const ALL: [SessionStatus; 5] = [
+        SessionStatus::Active,
+        SessionStatus::Completed,
+        SessionStatus::Failed,
+        SessionStatus::Cancelled,
+        SessionStatus::Crashed,
+    ];
+
+    /// The name the files and JavaScript use (`"active"`).
+    pub fn name(self) -> &'static str {
+        match self {
+            SessionStatus::Active => "active",
+            SessionStatus::Completed => "completed",
+            SessionStatus::Failed => "failed",
+            SessionStatus::Cancelled => "cancelled",
+            SessionStatus::Crashed => "crashed",
+        }
+    }
+
+    /// The status of that name; an `ERR_OUT_OF_RANGE` error naming the
+    /// argument `arg` for any other.
+    pub fn from_name(arg: &'static str, name: &str) -> Result<Self> {
+        Self::ALL
+            .into_iter()
+            .find(|s| s.name() == name)
+            .ok_or_else(|| {
+                CoreError::out_of_range(
+                    arg,
+                    "one of \"active\", \"completed\", \"failed\", \"cancelled\", \"crashed\"",
+                    format!("{name:?}"),
+                )
+            })
+    }
+}
+
 impl From<ProgressStatus> for SessionStatus {
     fn from(status: ProgressStatus) -> Self {
         match status {
@@ -136,6 +173,8 @@ fn context_not_an_object() -> CoreError {
 /// [`js_json`]).
 #[derive(Clone, Debug, PartialEq)]
 pub(crate) struct StoredState {
+    /// What the session does.
+    pub operation: String,
     /// The stored status.
     pub status: SessionStatus,
     /// Time of writing (ISO 8601, as written).
@@ -157,6 +196,7 @@ impl StoredState {
             return Err(context_not_an_object());
         }
         Ok(StoredState {
+            operation: shape.operation.into_owned(),
             status: shape.status,
             updated_at: shape.updated_at.into_owned(),
             owner: shape.owner.map(|raw| raw.get().to_string()),
@@ -172,7 +212,8 @@ impl StoredState {
 #[allow(dead_code)] // Most fields are read only to check them.
 struct Shape<'a> {
     id: IsString,
-    operation: IsString,
+    #[serde(borrow)]
+    operation: Cow<'a, str>,
     status: SessionStatus,
     progress: LastWins<ProgressShape>,
     #[serde(borrow)]

@@ -288,10 +288,20 @@ impl SessionStore {
     /// A file another user owns is moved aside unread
     /// ([`refuse_foreign`](Self::refuse_foreign)).
     pub(crate) fn read(&self, id: &SessionId) -> Option<(String, StoredState)> {
+        self.read_in(None, id)
+    }
+
+    /// [`read`](Self::read), opening the file relative to `dir`, the
+    /// sessions folder open, when given (see [`file_read::with_file_in`]).
+    pub(crate) fn read_in(
+        &self,
+        dir: Option<&fs::File>,
+        id: &SessionId,
+    ) -> Option<(String, StoredState)> {
         if self.refuse_foreign(id) {
             return None;
         }
-        let read = self.with_text(id, |text| {
+        let read = self.with_text_in(dir, id, |text| {
             let state = StoredState::check(&js_text::json_in(text)).ok()?;
             Some((text.to_string(), state))
         })?;
@@ -330,12 +340,8 @@ impl SessionStore {
     /// UTF-8), `None` when it cannot be read (it is missing, say). Bytes that
     /// are not UTF-8 are read as `readFileSync(path, "utf-8")` reads them, as
     /// U+FFFD. `f` must not read a file itself (see [`file_read::with_file`]).
-    pub(crate) fn with_text<R>(&self, id: &SessionId, f: impl FnOnce(&str) -> R) -> Option<R> {
-        self.with_text_in(None, id, f)
-    }
-
-    /// [`with_text`](Self::with_text), opening the file relative to `dir`,
-    /// the sessions folder open, when given (see [`file_read::with_file_in`]).
+    /// The file is opened relative to `dir`, the sessions folder open, when
+    /// given (see [`file_read::with_file_in`]).
     pub(crate) fn with_text_in<R>(
         &self,
         dir: Option<&fs::File>,
