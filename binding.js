@@ -846,5 +846,6 @@ module.exports.attachSession = nativeBinding.attachSession
 module.exports.flushAll = nativeBinding.flushAll
 module.exports.liveCounts = nativeBinding.liveCounts
 module.exports.requestCancellation = nativeBinding.requestCancellation
+module.exports.setTrackerProgress = nativeBinding.setTrackerProgress
 module.exports.statusNames = nativeBinding.statusNames
 module.exports.useTestClock = nativeBinding.useTestClock

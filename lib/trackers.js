@@ -206,7 +206,7 @@ class ProgressTracker {
   setProgress(progress, currentStep) {
     checkNumber(progress, "progress");
     checkOptionalString(currentStep, "currentStep");
-    synced(this.#native).setProgress(progress, currentStep);
+    synced(native).setTrackerProgress(this.#native, progress, currentStep);
   }
 
   /** @param {string} [stepName] */
