@@ -200,6 +200,9 @@ class ProgressTracker {
   }
 
   /**
+   * The hot path: a function of the addon rather than a method of the
+   * tracker's handle, which borrows the tracker more cheaply (see
+   * `set_tracker_progress` in src/tracker.rs).
    * @param {number} progress
    * @param {string} [currentStep]
    */
