@@ -241,8 +241,6 @@ export declare class NativeTracker {
   isRunning(): boolean
   /** Starts; `totalSteps` must be a whole number from 0 to 2^53 - 1. */
   start(totalSteps?: number | undefined | null): void
-  /** Sets the percentage (clamped; NaN refused) and the current step. */
-  setProgress(progress: number, currentStep?: string | undefined | null): void
   /** Counts one completed step. */
   completeStep(stepName?: string | undefined | null): void
   /**
@@ -380,6 +378,14 @@ export interface SessionParts {
   /** A handle on the session's cancellation token. */
   token: NativeToken
 }
+
+/**
+ * Sets a tracker's percentage (clamped; NaN refused) and current step: the
+ * hot path of a tracker, a function rather than a method of
+ * `NativeTracker` so that the tracker is borrowed by [`receiver`], not as
+ * `&self` (see there why).
+ */
+export declare function setTrackerProgress(tracker: NativeTracker, progress: number, currentStep?: string | undefined | null): void
 
 /**
  * The progress statuses, in the order in which the core passes them as

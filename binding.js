@@ -847,5 +847,6 @@ module.exports.flushAll = nativeBinding.flushAll
 module.exports.isSessionId = nativeBinding.isSessionId
 module.exports.liveCounts = nativeBinding.liveCounts
 module.exports.requestCancellation = nativeBinding.requestCancellation
+module.exports.setTrackerProgress = nativeBinding.setTrackerProgress
 module.exports.statusNames = nativeBinding.statusNames
 module.exports.useTestClock = nativeBinding.useTestClock

@@ -196,12 +196,13 @@ describe.skipIf(isReference)("installing msw-session in a new project", () => {
       for (const p of typeof target === "string" ? [target] : Object.values(target)) needed.push(entry(p));
     }
     for (const p of Object.values(repoPkg.bin as Record<string, string>)) needed.push(entry(p));
-    // Every Rust source the repo tracks.
-    const tracked = await run("git", ["ls-files", "--", "src", "crates/session-core/src"], { cwd: packageRoot });
+    // Every Rust source the repo tracks, and the modules of the JavaScript layer.
+    const tracked = await run("git", ["ls-files", "--", "src", "crates/session-core/src", "lib"], { cwd: packageRoot });
     expectOk(tracked);
     const sources = tracked.stdout.split("\n").filter(Boolean);
     expect(sources.some((f) => f.startsWith("src/"))).toBe(true);
     expect(sources.some((f) => f.startsWith("crates/session-core/src/"))).toBe(true);
+    expect(sources.some((f) => f.startsWith("lib/"))).toBe(true);
     needed.push(...sources);
 
     const missing = [...new Set(needed)].filter((f) => !files.includes(f));

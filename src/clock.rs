@@ -1,13 +1,13 @@
 //! A test's fake clock, as the JavaScript side finds it at each call.
 //!
-//! `index.js` looks for the fake clock of a test framework (vitest's and
-//! jest's fake timers, both `@sinonjs/fake-timers`) before each call that
-//! reads the time or schedules a timer, and tells this thread about it with
-//! [`use_test_clock`]: the time the fake `Date` shows becomes the thread's
-//! time ([`clock::set_thread_time`]), and one-shot timers scheduled on this
-//! thread (timeouts, background writes) go to the fake `setTimeout` through
-//! a [`timer::Host`]. Called with neither, the thread is back on the system
-//! clock and the background threads.
+//! `lib/clock.js` looks for the fake clock of a test framework (vitest's
+//! and jest's fake timers, both `@sinonjs/fake-timers`) before each call
+//! that reads the time or schedules a timer (its `synced`), and tells this
+//! thread about it with [`use_test_clock`]: the time the fake `Date` shows
+//! becomes the thread's time ([`clock::set_thread_time`]), and one-shot
+//! timers scheduled on this thread (timeouts, background writes) go to the
+//! fake `setTimeout` through a [`timer::Host`]. Called with neither, the
+//! thread is back on the system clock and the background threads.
 //!
 //! # Invariants
 //! - Everything here is thread-local: a worker's fake clock is its own.

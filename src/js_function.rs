@@ -7,8 +7,9 @@
 //! object owns the native value that holds the listener — a cycle through a
 //! root, which the garbage collector can never break. So listeners are held
 //! **weakly** ([`JsFunction::weak`]): the JavaScript object they were
-//! registered on keeps them alive (`index.js` stores them in a `Map` of the
-//! wrapper), and a listener whose wrapper was collected is simply not called.
+//! registered on keeps them alive (the JavaScript layer, `lib/`, stores them
+//! in a `Map` of the wrapper), and a listener whose wrapper was collected is
+//! simply not called.
 //! Only a function that closes over nothing that leads back to its holder
 //! is held strongly ([`JsFunction::new`]: a session's context reader).
 //!

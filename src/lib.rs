@@ -6,8 +6,8 @@
 //! `crates/session-core`.
 //!
 //! The classes exported here (`Native*`) are the private half of the public
-//! API: the hand-written `index.js` wraps them into the reference's classes,
-//! holding what must be JavaScript (the `CancellationError` subclass, object
+//! API: the hand-written `index.js` and `lib/` wrap them into the reference's
+//! classes, holding what must be JavaScript (the `CancellationError` subclass, object
 //! identity, building state objects, reading the shared cancelled flag).
 //!
 //! # Threads

@@ -4,12 +4,12 @@
 //! building an object in Rust costs a microsecond or two, in JavaScript a
 //! nanosecond (see `MEASUREMENTS.md`).
 //!
-//! | Rust | layout | read by (`index.js`) |
+//! | Rust | layout | read by (`lib/trackers.js`) |
 //! |---|---|---|
 //! | [`STATUSES`], [`status_names`] | a status is its index in this list | `STATUSES` (taken from [`status_names`] at load) |
 //! | [`shape`] | a status and the optional keys present, in their order, as one number | `buildState` |
 //! | [`state_args`] | the whole state, [`STATE_ARGS`] arguments | `buildState`: manager listeners (`stateListener`), `getState` |
-//! | [`changing_args`] | the last [`CHANGING_ARGS`] of [`state_args`]: the fields an update can change | the tracker's listener in `ProgressTracker#makeListeners`, which calls `buildState` |
+//! | [`changing_args`] | the last [`CHANGING_ARGS`] of [`state_args`]: the fields an update can change | the tracker's listener (`trackerListener`), which calls `buildState` |
 //! | [`estimate_tuple`] | `[ratePerSec, remainingMs, etaMs, inSteps]` | `ProgressTracker#estimate` |
 //! | [`NativeInspection`] | `{ stateJson, ownerState }`: one session's file text and its owner's state | `inspect` (store, manager) |
 //! | [`NativeStateList`] | `{ statesJson, ownerStates }`: one JSON array of the states, and the owner state of each at the same index | `listStates` (store, manager) |
@@ -19,6 +19,15 @@
 //! arguments of [`state_args`]), the parameter of `buildState` at that
 //! position (and of the tracker's listener), and, for an optional field, a
 //! place in [`OPTIONAL`] and its case in `buildState`'s switch.
+//!
+//! The layouts are spelled out again where a type must name them: the
+//! `ts_args_type` of `NativeManager::on_progress`, `NativeTracker::on_progress`
+//! and `NativeTracker::state` (hence `binding.d.ts`), and `ProgressState`,
+//! `ProgressStatus` and `ProgressEstimate` in `index.d.ts`.
+//! `__test__/protocol.spec.ts` reads the layouts from this file (the bodies
+//! of [`state_args`], [`changing_args`] and [`estimate_tuple`], [`STATUSES`]
+//! and [`OPTIONAL`]) and fails when any of those places, or the JavaScript
+//! that reads the values, disagrees.
 
 use msw_session_core::progress::{Estimate, Key};
 use msw_session_core::{Inspection, ProgressState, ProgressStatus, SessionStatus, StateFilter};

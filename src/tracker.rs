@@ -1,7 +1,8 @@
 //! `NativeTracker`: a progress tracker for JavaScript.
 
 use msw_session_core::ProgressTracker;
-use napi::bindgen_prelude::{Function, Unknown};
+use napi::bindgen_prelude::{validate_type_tag, Function, JsValue, TypeTag, Unknown};
+use napi::sys;
 use napi::Env;
 use napi_derive::napi;
 
@@ -112,19 +113,6 @@ impl NativeTracker {
         self.tracker.start(total_steps).or_throw(&env)
     }
 
-    /// Sets the percentage (clamped; NaN refused) and the current step.
-    #[napi(catch_unwind)]
-    pub fn set_progress(
-        &self,
-        env: Env,
-        progress: f64,
-        #[napi(ts_arg_type = "string | undefined | null")] current_step: Option<Text>,
-    ) -> napi::Result<()> {
-        self.tracker
-            .set_progress(progress, current_step.map(|t| t.0))
-            .or_throw(&env)
-    }
-
     /// Counts one completed step.
     #[napi(catch_unwind)]
     pub fn complete_step(
@@ -172,6 +160,55 @@ impl NativeTracker {
     #[napi(catch_unwind)]
     pub fn set_eta(&self, env: Env, eta_ms: f64) -> napi::Result<()> {
         self.tracker.set_eta(eta_ms).or_throw(&env)
+    }
+}
+
+/// Sets a tracker's percentage (clamped; NaN refused) and current step: the
+/// hot path of a tracker, a function rather than a method of
+/// `NativeTracker` so that the tracker is borrowed by [`receiver`], not as
+/// `&self` (see there why).
+#[napi(
+    catch_unwind,
+    ts_args_type = "tracker: NativeTracker, progress: number, currentStep?: string | undefined | null"
+)]
+pub fn set_tracker_progress(
+    env: Env,
+    tracker: Unknown,
+    progress: f64,
+    current_step: Option<Text>,
+) -> napi::Result<()> {
+    // SAFETY: `env` and `tracker` are this call's.
+    let tracker = unsafe { receiver(&env, tracker.raw()) }?;
+    tracker
+        .tracker
+        .set_progress(progress, current_step.map(|t| t.0))
+        .or_throw(&env)
+}
+
+/// The `NativeTracker` that `value` wraps, checked by its type tag as napi-rs
+/// checks a `&self` receiver, but without napi-rs's registry of native
+/// borrows: for each `&self` call, that takes a process-wide lock and adds
+/// and removes a hash-map entry, a seventh of a whole tracker update. The
+/// registry refuses a `&mut` borrow beside another borrow; no method of
+/// `NativeTracker` takes `&mut self`, and the object lives for the call (it
+/// is an argument of the call), so a shared borrow here can conflict with
+/// nothing.
+///
+/// # Safety
+/// `env` must be the live env of the current call, `value` a value of it.
+unsafe fn receiver<'a>(env: &Env, value: sys::napi_value) -> napi::Result<&'a NativeTracker> {
+    let mut wrapped = std::ptr::null_mut();
+    // SAFETY: per the function's contract; the tag check rejects an object
+    // of another class before the cast.
+    unsafe {
+        validate_type_tag(
+            env.raw(),
+            value,
+            &<NativeTracker as TypeTag>::type_tag(),
+            "NativeTracker",
+        )?;
+        napi::check_status!(sys::napi_unwrap(env.raw(), value, &mut wrapped))?;
+        Ok(&*wrapped.cast::<NativeTracker>())
     }
 }
 
