@@ -545,25 +545,36 @@ mod windows {
     /// inside: Windows' `0700`.
     pub(super) fn make_private(path: &Path) -> io::Result<()> {
         let users = users()?;
-        let sid = users.user.as_psid();
-        // SAFETY: `sid` is valid; the ACL buffer is sized for its header
-        // and one allowed ACE holding `sid`, and aligned for an ACL.
+        set_access(path, &[users.user.as_psid()])
+    }
+
+    /// Gives the folder `path` a protected access list granting full
+    /// control, inherited by what is inside, to each of `sids`.
+    fn set_access(path: &Path, sids: &[PSID]) -> io::Result<()> {
+        // SAFETY: each SID is valid; the ACL buffer is sized for its header
+        // and one allowed ACE per SID, and aligned for an ACL.
         unsafe {
-            let ace = std::mem::size_of::<ACCESS_ALLOWED_ACE>() - std::mem::size_of::<u32>()
-                + GetLengthSid(sid) as usize;
-            let size = (std::mem::size_of::<ACL>() + ace).next_multiple_of(4);
+            let size = sids.iter().fold(std::mem::size_of::<ACL>(), |size, &sid| {
+                size + std::mem::size_of::<ACCESS_ALLOWED_ACE>() - std::mem::size_of::<u32>()
+                    + GetLengthSid(sid) as usize
+            });
+            let size = size.next_multiple_of(4);
             let mut buffer = vec![0u32; size / 4];
             let list = buffer.as_mut_ptr().cast::<ACL>();
-            if InitializeAcl(list, size as u32, ACL_REVISION) == 0
-                || AddAccessAllowedAceEx(
+            if InitializeAcl(list, size as u32, ACL_REVISION) == 0 {
+                return Err(io::Error::last_os_error());
+            }
+            for &sid in sids {
+                if AddAccessAllowedAceEx(
                     list,
                     ACL_REVISION,
                     OBJECT_INHERIT_ACE | CONTAINER_INHERIT_ACE,
                     FILE_ALL_ACCESS,
                     sid,
                 ) == 0
-            {
-                return Err(io::Error::last_os_error());
+                {
+                    return Err(io::Error::last_os_error());
+                }
             }
             let name = wide(path);
             let status = SetNamedSecurityInfoW(
@@ -581,12 +592,53 @@ mod windows {
         }
         Ok(())
     }
+
+    #[cfg(test)]
+    pub(super) mod testing {
+        //! What the Windows tests need of this module's internals.
+        use super::*;
+
+        /// The SIDs the allowed entries of `path`'s access list name.
+        pub(crate) fn allowed_sids(path: &Path) -> Vec<String> {
+            let (_descriptor, _, list) = security(path, true).unwrap();
+            assert!(!list.is_null(), "{} has no access list", path.display());
+            let mut sids = Vec::new();
+            // SAFETY: as in `problem_of`.
+            unsafe {
+                for i in 0..u32::from((*list).AceCount) {
+                    let mut ace = null_mut();
+                    assert_ne!(GetAce(list, i, &mut ace), 0);
+                    let header = &*ace.cast::<ACE_HEADER>();
+                    assert_eq!(u32::from(header.AceType), ACCESS_ALLOWED_ACE_TYPE);
+                    let allowed = ace.cast::<ACCESS_ALLOWED_ACE>();
+                    sids.push(sid_text(
+                        std::ptr::addr_of!((*allowed).SidStart).cast_mut().cast(),
+                    ));
+                }
+            }
+            sids
+        }
+
+        /// The current user's SID, as text.
+        pub(crate) fn user_sid() -> String {
+            sid_text(users().unwrap().user.as_psid())
+        }
+
+        /// Lets the current user and Everyone do anything in `path`.
+        pub(crate) fn open_to_everyone(path: &Path) {
+            let users = users().unwrap();
+            let world = well_known(WinWorldSid).unwrap();
+            set_access(path, &[users.user.as_psid(), world.as_psid()]).unwrap();
+        }
+    }
 }
 
 #[cfg(test)]
 mod tests {
-    // Unix only: the Windows checks run under wine through the vitest suite
-    // (`npm run test:windows`).
+    // Each platform's checks; the Windows ones run under wine with
+    // `npm run test:windows`.
     #[cfg(unix)]
     mod unix;
+    #[cfg(windows)]
+    mod windows;
 }
