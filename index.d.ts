@@ -411,6 +411,12 @@ export declare class SessionStateStore {
    */
   constructor(basePath?: string, options?: StoreOptions);
   /**
+   * The sessions folder, `<basePath>/.msw/sessions` (an absolute path when
+   * `basePath` is), with the platform's separators. It may not exist yet:
+   * the first write makes it. New in this package.
+   */
+  readonly dir: string;
+  /**
    * Files that could not be read as a session state. Such a file is never
    * deleted: the first read that fails moves it aside to
    * `<id>.json.corrupt` (`.corrupt.1`, … when taken) and this lists their paths.

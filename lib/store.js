@@ -127,6 +127,11 @@ class SessionStateStore {
     this.#native = new native.NativeStore(basePath, storeOptions(options));
   }
 
+  /** The sessions folder, `<basePath>/.msw/sessions` (the core spells its name). */
+  get dir() {
+    return this.#native.dir;
+  }
+
   /** @returns {string[]} */
   corruptFiles() {
     return this.#native.corruptFiles();
