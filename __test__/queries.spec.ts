@@ -8,14 +8,13 @@ import { type ChildProcess, spawn } from "node:child_process";
 import fs from "node:fs";
 import path from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
-import v8 from "node:v8";
-import vm from "node:vm";
 import { afterEach, describe, expect, it } from "vitest";
 import * as pkg from "msw-session";
 import { SessionManager, SessionStateStore } from "msw-session";
 import {
   MINUTE,
   childProcesses,
+  collect,
   expectError,
   isReference,
   isoAgo,
@@ -80,17 +79,6 @@ async function childOwner(basePath: string): Promise<{ child: ChildProcess; id: 
   const match = /^id (.+)\n/m.exec(stdout);
   if (!match) throw new Error(`the owner child ended early: ${stderr}`);
   return { child, id: match[1], closed };
-}
-
-v8.setFlagsFromString("--expose-gc");
-const gc = vm.runInNewContext("gc") as () => void;
-
-/** Collects garbage, letting native finalizers run, until `done()` or 50 rounds. */
-async function collect(done: () => boolean): Promise<void> {
-  for (let round = 0; round < 50 && !done(); round++) {
-    gc();
-    await new Promise((resolve) => setImmediate(resolve));
-  }
 }
 
 describe("bug 1: a cancelled session and completeSession", () => {
