@@ -134,6 +134,11 @@ export declare class NativeStore {
   constructor(basePath: string, options: NativeStoreOptions)
   /** The paths of files moved aside because they could not be read. */
   corruptFiles(): Array<string>
+  /**
+   * The sessions folder, `<basePath>/.msw/sessions` (the core's
+   * `sessions_dir`: the one place its name is spelled).
+   */
+  get dir(): string
   /** Checks and writes a state given as JSON text. */
   save(stateJson: string): void
   /** The text of a session file, or `undefined` when missing or unreadable. */

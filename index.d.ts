@@ -214,6 +214,19 @@ export declare class ProgressTracker {
    * @throws TypeError `ERR_INVALID_ARG_TYPE` for a non-string step name.
    */
   completeStep(stepName?: string): void;
+  /**
+   * Sets the steps as they are: `completedSteps` to `done`, `totalSteps` to
+   * `totalSteps` (kept as it is when omitted), the current step to `step`
+   * (cleared when omitted), and the percentage as `completeStep` computes it
+   * (`Math.round(done / (total || done) * 100)`, at most 100; 0 for 0 of 0).
+   * The status is left as it is; `updatedAt` is set. For a job that reports
+   * "step 3 of 5" rather than counting steps one by one. New in this package.
+   *
+   * @throws TypeError `ERR_INVALID_ARG_TYPE` for a non-number count or a
+   * non-string step; RangeError `ERR_OUT_OF_RANGE` unless each count is a
+   * whole number from 0 to 2^53 - 1.
+   */
+  setSteps(done: number, totalSteps?: number, step?: string): void;
   /** Sets status `completed` and progress 100. */
   complete(): void;
   /**
@@ -312,6 +325,42 @@ export interface SessionOwner {
   since: string;
 }
 
+/**
+ * What can be said of a session's owner, judged from its file (the rule the
+ * crash scan follows):
+ * - `alive`: active, and its owner's lock is held (the owner is at work);
+ * - `crashed`: active, and its owner is gone — at once when its lock shows
+ *   it, or, where the owner cannot be checked, once the file is older than the
+ *   stale threshold;
+ * - `unknown`: active, its owner cannot be checked (another host, or a file
+ *   without an owner record, as the reference writes), and the file is not yet
+ *   older than the threshold;
+ * - `finished`: not active (completed, failed or cancelled).
+ */
+export type OwnerState = "alive" | "crashed" | "unknown" | "finished";
+
+/** A session as `inspect` and `listStates` find it. */
+export interface SessionInspection {
+  /**
+   * The state as stored: an active session whose owner crashed says
+   * `status: "active"` here, and `ownerState` says `"crashed"`.
+   */
+  state: SessionState;
+  /** What can be said of its owner. */
+  ownerState: OwnerState;
+}
+
+/** Which sessions `listStates` lists; an absent field admits any. */
+export interface StateFilter {
+  /** Only sessions of this operation. */
+  operation?: string;
+  /**
+   * Only sessions with this stored status (`ownerState` is not a filter:
+   * `status: "active"` lists alive, unknown and crashed ones).
+   */
+  status?: SessionState["status"];
+}
+
 /** How session files are written. */
 export interface StoreOptions {
   /**
@@ -348,7 +397,8 @@ export interface StoreOptions {
 
 /**
  * Session files in `<basePath>/.msw/sessions/`. Every id is checked: one that
- * is not a plain file name is refused with `ERR_INVALID_SESSION_ID`.
+ * is not a plain file name is refused with `ERR_INVALID_SESSION_ID`, except
+ * by `inspect`, which answers `undefined` for it.
  */
 export declare class SessionStateStore {
   /**
@@ -360,6 +410,12 @@ export declare class SessionStateStore {
    * controls (see {@link StoreOptions.trustFolder}).
    */
   constructor(basePath?: string, options?: StoreOptions);
+  /**
+   * The sessions folder, `<basePath>/.msw/sessions` (an absolute path when
+   * `basePath` is), with the platform's separators. It may not exist yet:
+   * the first write makes it. New in this package.
+   */
+  readonly dir: string;
   /**
    * Files that could not be read as a session state. Such a file is never
    * deleted: the first read that fails moves it aside to
@@ -408,6 +464,57 @@ export declare class SessionStateStore {
    * @throws RangeError `ERR_OUT_OF_RANGE` for NaN or a negative age.
    */
   cleanup(maxAgeDays?: number): number;
+  /**
+   * Removes finished sessions (completed, failed, cancelled) last written
+   * more than `olderThanMs` milliseconds ago (fractions allowed): retention
+   * in the unit servers use. New in this package.
+   *
+   * @returns how many files were removed.
+   * @throws TypeError `ERR_INVALID_ARG_TYPE` when `olderThanMs` is not a number;
+   * RangeError `ERR_OUT_OF_RANGE` for NaN or a negative age.
+   */
+  cleanup(options: { olderThanMs: number }): number;
+  /**
+   * One session with its owner's state, from one read of its file and at
+   * most one probe of a lock: its cost does not grow with the number of
+   * files in the folder. `undefined` when there is no such session (no file,
+   * a file moved aside as unreadable) and for an id that is not a session id
+   * (`"../x"`, `""`, a non-string): a lookup by an id a client sent needs no
+   * `try`/`catch` (see {@link isSessionId}). New in this package.
+   *
+   * @param options.staleMs the threshold for owners that cannot be checked
+   * (see {@link OwnerState}; default 60000, as `findCrashedSessions`).
+   * @throws TypeError `ERR_INVALID_ARG_TYPE` for options of the wrong type;
+   * RangeError `ERR_OUT_OF_RANGE` for a NaN or negative `staleMs`.
+   */
+  inspect(sessionId: string, options?: { staleMs?: number }): SessionInspection | undefined;
+  /**
+   * Every session the filter admits, with its owner's state, in the order of
+   * the sorted file names: each file read once (a session whose owner is found
+   * gone is read a second time, to tell a crash from a session its owner
+   * finished just before it exited). Unreadable files are moved aside and left
+   * out (see `corruptFiles`). New in this package.
+   *
+   * @param filter.staleMs as for {@link SessionStateStore.inspect}.
+   * @throws TypeError `ERR_INVALID_ARG_TYPE` for a filter of the wrong type;
+   * RangeError `ERR_OUT_OF_RANGE` for an unknown `status` or a NaN or negative `staleMs`.
+   */
+  listStates(filter?: StateFilter & { staleMs?: number }): SessionInspection[];
+  /**
+   * Settles a dead owner's sessions: marks every crashed session `failed` on
+   * disk, with `fail` as its error, which makes it final (no longer reported
+   * by `findCrashedSessions`, no longer resumable) and removable by `cleanup`.
+   * Each is checked again and written under its claim, as `resumeSession`
+   * takes it: of a recovery and a resume of one session exactly one acts.
+   * New in this package.
+   *
+   * @param options.staleMs as for {@link SessionStateStore.inspect}.
+   * @returns the ids of the sessions marked, sorted.
+   * @throws TypeError `ERR_INVALID_ARG_TYPE` when `fail` is not a string;
+   * Error `ERR_SESSION_IO` naming each session that could not be written
+   * (the others are marked all the same).
+   */
+  recoverCrashed(options: { fail: string; staleMs?: number }): string[];
 }
 
 /** A live session: what `SessionManager#createSession` returns. */
@@ -491,6 +598,53 @@ export declare class SessionManager {
    */
   failSession(id: string, error: string): boolean;
   /**
+   * Forgets a finished session — completed, failed or cancelled through its
+   * tracker or `cancelSession` — and keeps its file as it is (written once
+   * more only when it changed since the last write): how a long-lived
+   * process lets go of a cancelled session without turning it `completed`,
+   * as `completeSession` does after `cancelSession` (as the reference's does).
+   * New in this package.
+   *
+   * @returns `false` for an unknown id, or a session still pending or
+   * running (it stays live: finish it first).
+   * @throws TypeError `ERR_INVALID_ARG_TYPE` when `id` is not a string;
+   * Error `ERR_SESSION_IO` when the write failed (the session stays live).
+   */
+  releaseSession(id: string): boolean;
+  /**
+   * Writes one live session's file now, reading its context anew, without
+   * writing any other (unlike `saveAllSessions`). New in this package.
+   *
+   * @returns `false` for an unknown id.
+   * @throws TypeError `ERR_INVALID_ARG_TYPE`, `ERR_CONTEXT_NOT_SERIALIZABLE`;
+   * Error `ERR_SESSION_IO` (the session stays due for the next write).
+   */
+  saveSession(id: string): boolean;
+  /**
+   * One session of this manager's folder — this process's or another's —
+   * with its owner's state (see {@link SessionStateStore.inspect}; threshold
+   * 60000 ms). `undefined` when there is none, and for an id that is not a
+   * session id, a non-string included: never an exception. New in this package.
+   */
+  inspect(id: string): SessionInspection | undefined;
+  /**
+   * Every session of this manager's folder that the filter admits, with its
+   * owner's state, each file read once (see {@link SessionStateStore.listStates}).
+   * New in this package.
+   *
+   * @throws TypeError `ERR_INVALID_ARG_TYPE` for a filter of the wrong type;
+   * RangeError `ERR_OUT_OF_RANGE` for an unknown `status`.
+   */
+  listStates(filter?: StateFilter): SessionInspection[];
+  /**
+   * Marks every crashed session of this manager's folder `failed` on disk
+   * with `fail` as its error (see {@link SessionStateStore.recoverCrashed}).
+   * New in this package.
+   *
+   * @returns the ids of the sessions marked, sorted.
+   */
+  recoverCrashed(options: { fail: string }): string[];
+  /**
    * Registers a listener for every session's updates.
    *
    * @returns a function that removes the listener.
@@ -514,8 +668,19 @@ export declare class SessionManager {
    * @throws TypeError `ERR_INVALID_SESSION_STATE` for a malformed state.
    */
   resumeSession(crashedState: SessionState): Session | undefined;
-  /** Removes finished sessions older than `maxAgeDays` (default 7). */
+  /**
+   * Removes finished sessions older than `maxAgeDays` (default 7).
+   *
+   * @returns how many files were removed.
+   */
   cleanup(maxAgeDays?: number): number;
+  /**
+   * Removes finished sessions last written more than `olderThanMs` ago (see
+   * {@link SessionStateStore.cleanup}). New in this package.
+   *
+   * @returns how many files were removed.
+   */
+  cleanup(options: { olderThanMs: number }): number;
   /**
    * Writes every session's file. Every session is attempted: one that cannot
    * be saved never stops the others, and stays due, so the next write of any
@@ -580,6 +745,15 @@ export declare function requestCancellation(
   reason?: string,
   options?: { basePath?: string; trustFolder?: boolean },
 ): boolean;
+
+/**
+ * Whether `id` is a session id the store accepts: a plain file name (not
+ * `""`, `"."`, `".."`, nor one with a path separator). `false` for a
+ * non-string. A lookup by any other id finds nothing; `inspect` answers
+ * `undefined` for it, so this is for a caller that wants to tell a malformed
+ * id from an unknown one. New in this package.
+ */
+export declare function isSessionId(id: unknown): id is string;
 
 /** What {@link liveCounts} reports. */
 export interface LiveCounts {

@@ -12,7 +12,7 @@
  * | `lib/tokens.js` | `CancellationToken`, `CancellationSource`, `createTimeoutToken` |
  * | `lib/trackers.js` | `ProgressTracker`, progress listeners, state objects from the core's positional values, `formatProgress` |
  * | `lib/store.js` | `SessionStateStore` |
- * | `lib/sessions.js` | `SessionManager`, `getSessionManager`, `attachSession`, `requestCancellation`, `liveCounts` |
+ * | `lib/sessions.js` | `SessionManager`, `getSessionManager`, `attachSession`, `requestCancellation`, `isSessionId`, `liveCounts` |
  *
  * These files hold only what must or should be JavaScript:
  * - argument *type* checks (`typeof`, `instanceof`), which cost a nanosecond
@@ -42,6 +42,7 @@ const {
   attachSession,
   requestCancellation,
   liveCounts,
+  isSessionId,
 } = require("./lib/sessions.js");
 
 module.exports = {
@@ -57,4 +58,5 @@ module.exports = {
   attachSession,
   requestCancellation,
   liveCounts,
+  isSessionId,
 };

@@ -15,4 +15,5 @@ export const {
   attachSession,
   requestCancellation,
   liveCounts,
+  isSessionId,
 } = session;

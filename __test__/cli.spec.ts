@@ -245,6 +245,33 @@ describe.skipIf(isReference)("msw-session CLI", () => {
     expect(JSON.parse((await cli(["show", live.id, "--dir", base, "--json"])).stdout).ownerState).toBe("alive");
   });
 
+  it("the owner column says unknown for an owner on another host that is not yet stale, - for a finished session", async () => {
+    const base = tempDir();
+    const store = new SessionStateStore(base);
+    const since = isoAgo(1000);
+    store.save(makeState("elsewhere", { updatedAt: isoAgo(1000), owner: { pid: 1, host: "another-host.invalid", instance: "i-1", since } }));
+    store.save(makeState("done", { status: "completed", updatedAt: isoAgo(1000) }));
+    const ls = await cli(["ls", "--dir", base], { NO_COLOR: "1" });
+    const lines = ls.stdout.split("\n");
+    expect(lines.find((l) => l.startsWith("elsewhe"))).toMatch(/^elsewher\s+index\s+active\b.*\bunknown$/);
+    expect(lines.find((l) => l.startsWith("done"))).toMatch(/\bcompleted\b.*\s-$/);
+    const json = JSON.parse((await cli(["ls", "--dir", base, "--json"])).stdout);
+    expect(Object.fromEntries(json.map((s: any) => [s.id, s.ownerState]))).toEqual({ elsewhere: "unknown", done: "finished" });
+    const show = await cli(["show", "elsewhere", "--dir", base], { NO_COLOR: "1" });
+    expect(show.stdout).toContain("  status    active\n");
+    expect(show.stdout).toContain(`  owner     pid 1 on another-host.invalid since ${since} (unknown)\n`);
+  });
+
+  it("show finds a session by its whole id when another id starts with it", async () => {
+    const base = tempDir();
+    const store = new SessionStateStore(base);
+    store.save(makeState("ab", { status: "completed" }));
+    store.save(makeState("abc", { status: "failed" }));
+    expect(JSON.parse((await cli(["show", "ab", "--dir", base, "--json"])).stdout)).toMatchObject({ id: "ab", ownerState: "finished" });
+    expect((await cli(["show", "a", "--dir", base])).code).toBe(1);
+    for (const hostile of ["../ab", "", "ab/"]) expect((await cli(["show", hostile, "--dir", base])).code, hostile).toBe(1);
+  });
+
   it("show tells a stale file without an owner record (the reference's) as crashed", async () => {
     const base = tempDir();
     new SessionStateStore(base).save(makeState("lost", { updatedAt: isoAgo(3_600_000) }));
@@ -345,6 +372,24 @@ describe.skipIf(isReference)("msw-session CLI", () => {
     const { lines } = watchLines(["--dir", base]);
     // Off a terminal each frame is the table and an empty line.
     await waitFor(() => lines.filter((l) => l.startsWith("ID")).length >= 2);
+  });
+
+  it("the ETA column of watch comes from the package's estimator, once two changes were seen", async () => {
+    const base = tempDir();
+    const session = managerIn(base).createSession("index");
+    session.progress.start(1000);
+    const { lines } = watchLines(["--dir", base]);
+    const etaOf = (line: string | undefined) => line && /\s(\d+:\d\d)$/.exec(line)?.[1];
+    const rowLines = () => lines.filter((l) => l.startsWith(session.id.slice(0, 8)));
+    await waitFor(() => rowLines().length >= 1);
+    expect(lines[0]).toMatch(/\bETA$/);
+    expect(etaOf(rowLines()[0])).toBeFalsy();
+    // Each change is waited for in the view before the next: the estimator sees each one.
+    for (let step = 1; step <= 3; step++) {
+      session.progress.setSteps(step * 10, 1000, `step ${step}`);
+      await waitFor(() => rowLines().some((l) => l.includes(`step ${step}`)));
+    }
+    await waitFor(() => !!etaOf(rowLines().at(-1)));
   });
 
   it("usage errors exit 2 with the usage text; --help exits 0", async () => {

@@ -2,6 +2,8 @@ import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
+import v8 from "node:v8";
+import vm from "node:vm";
 import { spawn, type ChildProcess } from "node:child_process";
 import { afterEach, expect } from "vitest";
 
@@ -164,6 +166,25 @@ export function makeState(id: string, overrides: Record<string, unknown> = {}): 
 export async function waitFor(condition: () => boolean): Promise<void> {
   while (!condition()) {
     await new Promise((resolve) => setTimeout(resolve, 2));
+  }
+}
+
+let exposedGc: (() => void) | undefined;
+
+/** Runs the garbage collector (`--expose-gc` is set on first use). */
+export function gc(): void {
+  if (!exposedGc) {
+    v8.setFlagsFromString("--expose-gc");
+    exposedGc = vm.runInNewContext("gc") as () => void;
+  }
+  exposedGc();
+}
+
+/** Collects garbage and lets the finalizers of native objects run, until `done()` or 50 rounds. */
+export async function collect(done: () => boolean): Promise<void> {
+  for (let round = 0; round < 50 && !done(); round++) {
+    gc();
+    await new Promise((resolve) => setImmediate(resolve));
   }
 }
 

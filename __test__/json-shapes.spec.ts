@@ -486,10 +486,12 @@ describe("files in every valid shape are read as JSON.parse reads them", () => {
   it.skipIf(isReference)("the CLI's ls --json and show --json print what JSON.parse reads", () => {
     const base = folderWith(files);
     const crashed = new Set([...parsed].filter(([, v]) => v.status === "active" && v.updatedAt === OLD).map(([id]) => id));
-    // What the CLI prints: the state and its owner's state, through JSON.stringify.
+    // What the CLI prints: the state and its owner's state, through JSON.stringify. These files
+    // have no owner record: an active one is crashed once stale, and until then its owner
+    // cannot be judged (unknown).
     const row = (id: string) => {
       const state = parsed.get(id)!;
-      const ownerState = state.status !== "active" ? "-" : crashed.has(id) ? "crashed" : "alive";
+      const ownerState = state.status !== "active" ? "finished" : crashed.has(id) ? "crashed" : "unknown";
       return JSON.parse(JSON.stringify({ ...state, ownerState }));
     };
     const ls = cli(["ls", "--dir", base, "--json"]);

@@ -31,6 +31,8 @@ const EXPORTS = [
   "requestCancellation",
   // added by the package (a diagnostic of what finished sessions leave behind)
   "liveCounts",
+  // added by the package (a lookup by a client's id that needs no try/catch)
+  "isSessionId",
 ].sort();
 
 const KINDS = `Object.fromEntries(Object.keys(m).sort().map((k) => [k, typeof m[k]]))`;

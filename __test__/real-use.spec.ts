@@ -6,26 +6,14 @@ import { spawn } from "node:child_process";
 import fs from "node:fs";
 import path from "node:path";
 import { pathToFileURL } from "node:url";
-import v8 from "node:v8";
-import vm from "node:vm";
 import { describe, expect, it } from "vitest";
 import * as pkg from "msw-session";
 import { CancellationSource, ProgressTracker, SessionManager, SessionStateStore, createTimeoutToken } from "msw-session";
-import { childProcesses, isReference, packageEntry, packageRoot, readSession, sessionFile, sessionsDir, tempDirs, waitFor } from "./helpers";
+import { childProcesses, collect, gc, isReference, packageEntry, packageRoot, readSession, sessionFile, sessionsDir, tempDirs, waitFor } from "./helpers";
 
 const tempDir = tempDirs();
 const children = childProcesses();
 
-v8.setFlagsFromString("--expose-gc");
-const gc = vm.runInNewContext("gc") as () => void;
-
-/** Collects garbage and lets the finalizers of native objects run, until `done()` or 50 rounds. */
-async function collect(done: () => boolean): Promise<void> {
-  for (let round = 0; round < 50 && !done(); round++) {
-    gc();
-    await new Promise((resolve) => setImmediate(resolve));
-  }
-}
 
 /** The counts once everything earlier tests left is collected (they no longer change). */
 async function settled() {

@@ -2,24 +2,25 @@
 // inspect(id) and listStates() of the native store, with 10 and with 10,000
 // session files in the folder (issue 23: inspect within 2x of 10 files).
 //
-//   node bench/inspect.mjs [--rounds <n>]
+//   node bench/inspect.mjs [--rounds <n>] [--json]
 //
-// Goes through the addon's NativeStore directly (the JavaScript wrappers of
-// these queries are not written yet), JSON.parse of the answer included.
-// Prints the median µs per inspect call over `--rounds` rounds (default 9)
-// of 2,000 calls each, and one listStates() of the whole folder.
+// Goes through the package's SessionStateStore (`inspect`, `listStates`),
+// JSON.parse of the answer included. Prints the median µs per inspect call
+// over `--rounds` rounds (default 9) of 2,000 calls each, and the median ms
+// of `--rounds` listStates() of the whole folder; `--json` prints them as one
+// JSON line (what `npm run bench`, bench/run.mjs, reads).
 import { randomUUID } from "node:crypto";
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
-import { createRequire } from "node:module";
 
-const require = createRequire(import.meta.url);
-const { NativeStore } = require("../binding.js");
+import { SessionStateStore } from "../index.mjs";
 
 const args = process.argv.slice(2);
 const roundsAt = args.indexOf("--rounds");
 const rounds = roundsAt >= 0 ? Number(args[roundsAt + 1]) : 9;
+const json = args.includes("--json");
+const results = [];
 const calls = 2000;
 
 function folderWith(files) {
@@ -49,23 +50,32 @@ const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 
 for (const files of [10, 10_000]) {
   const { base, ids } = folderWith(files);
-  const store = new NativeStore(base, {});
+  const store = new SessionStateStore(base);
   const id = ids[Math.floor(files / 2)];
   const perCall = [];
   // A warm-up round, not counted.
-  for (let i = 0; i < calls; i++) JSON.parse(store.inspect(id).stateJson);
+  for (let i = 0; i < calls; i++) store.inspect(id);
   for (let r = 0; r < rounds; r++) {
     const t = process.hrtime.bigint();
-    for (let i = 0; i < calls; i++) JSON.parse(store.inspect(id).stateJson);
+    for (let i = 0; i < calls; i++) store.inspect(id);
     perCall.push(Number(process.hrtime.bigint() - t) / 1000 / calls);
   }
-  const t = process.hrtime.bigint();
-  const list = store.listStates();
-  const states = JSON.parse(list.statesJson);
-  const listMs = Number(process.hrtime.bigint() - t) / 1e6;
-  console.log(
-    `${files} files: inspect ${median(perCall).toFixed(2)} µs/call (median of ${rounds}); ` +
-      `listStates ${listMs.toFixed(1)} ms for ${states.length}`,
-  );
+  const perList = [];
+  let listed = 0;
+  for (let r = 0; r < rounds; r++) {
+    const t = process.hrtime.bigint();
+    listed = store.listStates().length;
+    perList.push(Number(process.hrtime.bigint() - t) / 1e6);
+  }
+  if (listed !== files) throw new Error(`listStates listed ${listed} of ${files}`);
+  results.push({ files, inspectUs: median(perCall), listStatesMs: median(perList), rounds, calls });
+  if (!json) {
+    console.log(
+      `${files} files: inspect ${median(perCall).toFixed(2)} µs/call (median of ${rounds}); ` +
+        `listStates ${median(perList).toFixed(1)} ms for ${listed} (median of ${rounds})`,
+    );
+  }
   fs.rmSync(base, { recursive: true, force: true });
 }
+
+if (json) console.log(JSON.stringify(results));

@@ -9,7 +9,11 @@
 //                    (default: ../shared/reference/session from the repository root)
 // --only <ids>       run only these workloads (comma-separated): isCancelled,
 //                    throwIfCancelled, trackerUpdate, formatProgress, persistedUpdate,
-//                    createComplete, largeContext, crashScan, manyFiles, folderCheck, memory
+//                    createComplete, largeContext, crashScan, manyFiles, inspect, folderCheck, memory
+//
+// inspect (package only): bench/inspect.mjs in a process of its own:
+// SessionStateStore#inspect(id) with 10 and with 10,000 files in the folder,
+// and listStates() of them.
 //
 // manyFiles: 10,000 stale session files (written once): listSessions and
 // findCrashedSessions on both sides, and `msw-session ls --json` (the
@@ -60,6 +64,7 @@ const WORKLOAD_IDS = [
   "largeContext",
   "crashScan",
   "manyFiles",
+  "inspect",
   "folderCheck",
   "memory",
 ];
@@ -561,6 +566,23 @@ plan.push({
 let cliMany = null;
 
 plan.push({
+  id: "inspect",
+  run: () => {
+    // bench/inspect.mjs, in a process of its own: inspect(id) with 10 and
+    // with 10,000 files in the folder (issue 23: within 2x), and listStates.
+    log("  inspect and listStates, 10 and 10,000 files (package only) ...");
+    const child = spawnSync(process.execPath, [path.join(here, "inspect.mjs"), "--json", "--rounds", Q ? "3" : "9"], {
+      encoding: "utf8",
+      stdio: ["ignore", "pipe", "inherit"],
+    });
+    if (child.status !== 0) throw new Error(`bench/inspect.mjs exited ${child.status}`);
+    inspect = JSON.parse(child.stdout.trim().split("\n").at(-1));
+  },
+});
+/** bench/inspect.mjs's figures (package only), when measured. */
+let inspect = null;
+
+plan.push({
   id: "folderCheck",
   run: () => {
     log("  folder check (package only) ...");
@@ -633,7 +655,7 @@ const machine = {
 if (options.json) {
   process.stdout.write(
     `${JSON.stringify(
-      { machine, quick: Q, baseline: options.baseline, sizes, seconds, workloads, floors, cliMany, folderCheck, memory },
+      { machine, quick: Q, baseline: options.baseline, sizes, seconds, workloads, floors, cliMany, inspect, folderCheck, memory },
       null,
       2,
     )}\n`,
@@ -703,6 +725,15 @@ if (cliMany) {
   out.push(
     `\`msw-session ls --json\` over ${cliMany.files.toLocaleString("en-US")} files (package only, a new process each time): ` +
       `${ns(cliMany.medianNs)} ns per file (${ns(cliMany.minNs)} – ${ns(cliMany.maxNs)}), ${(cliMany.medianNs * cliMany.files / 1e6).toFixed(0)} ms per run.`,
+  );
+  out.push("");
+}
+if (inspect) {
+  const [few, many] = inspect;
+  out.push(
+    `\`SessionStateStore#inspect(id)\` (package only, bench/inspect.mjs): ${few.inspectUs.toFixed(2)} µs per call with ${few.files.toLocaleString("en-US")} files in the folder, ` +
+      `${many.inspectUs.toFixed(2)} µs with ${many.files.toLocaleString("en-US")} (${(many.inspectUs / few.inspectUs).toFixed(2)}x; medians of ${many.rounds} rounds of ${many.calls.toLocaleString("en-US")}); ` +
+      `\`listStates()\` of the ${many.files.toLocaleString("en-US")} files: ${many.listStatesMs.toFixed(1)} ms.`,
   );
   out.push("");
 }

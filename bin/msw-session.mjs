@@ -25,12 +25,13 @@ import fs from "node:fs";
 import path from "node:path";
 import { parseArgs } from "node:util";
 
-import { SessionStateStore, formatProgress, requestCancellation } from "../index.mjs";
+import { ProgressTracker, SessionStateStore, formatProgress, requestCancellation } from "../index.mjs";
 
 const USAGE = `Usage: msw-session <command> [options]
 
 Commands:
   ls                       list the sessions: id, operation, status, progress, step, age, owner
+                           (alive, crashed, unknown: another host's, not yet stale; - finished)
   show <id>                the full state of one session
   watch                    a live view of every session, until Ctrl-C
   cancel <id> [reason]     ask the session's owner (any process here) to cancel it
@@ -103,56 +104,91 @@ function openStore(dir, trustFolder) {
   return new SessionStateStore(dir, { trustFolder });
 }
 
-/** " (no .msw folder there)" when the folder never held sessions, else "". */
-function whyEmpty(dir) {
-  return fs.existsSync(path.join(dir, ".msw")) ? "" : " (no .msw folder there)";
+/**
+ * " (no .msw folder there)" when the folder never held sessions, else "":
+ * the sessions folder's path is the store's (`store.dir`), never spelled here.
+ */
+function whyEmpty(store) {
+  return fs.existsSync(path.dirname(store.dir)) ? "" : " (no .msw folder there)";
 }
 
 /** What `ls` and `watch` print for a folder without sessions. */
-const noSessions = (dir) => `no sessions in ${dir}${whyEmpty(dir)}`;
-
-/** The ids the crash scan reports: active sessions whose owner is gone. */
-const crashedIds = (store) => new Set(store.findCrashedSessions().map((s) => s.id));
+const noSessions = (dir, store) => `no sessions in ${dir}${whyEmpty(store)}`;
 
 /**
- * The stored state with its owner's state, `ownerState`: "alive", "crashed"
- * (the crash scan reports it) or "-" (finished). The one rule of ls, show and watch.
+ * A row of ls, show and watch: the stored state with its owner's state,
+ * `ownerState`, as the package's queries judge it ("alive", "crashed",
+ * "unknown" for an owner that cannot be checked and is not yet stale,
+ * "finished").
  */
-function withOwnerState(state, crashed) {
-  const ownerState = state.status !== "active" ? "-" : crashed.has(state.id) ? "crashed" : "alive";
-  return { ...state, ownerState };
-}
+const row = ({ state, ownerState }) => ({ ...state, ownerState });
 
 /** The status to print: "crashed" when the owner is gone, else the stored one. */
 const shownStatus = (row) => (row.ownerState === "crashed" ? "crashed" : row.status);
 
-/** Every readable session with its owner's state. */
+/** The owner column: the owner's state, "-" for a finished session. */
+const shownOwner = (row) => (row.ownerState === "finished" ? "-" : row.ownerState);
+
+/** Every readable session with its owner's state, each file read once, oldest first. */
 function readAll(store) {
-  const crashed = crashedIds(store);
-  const rows = [];
-  for (const id of store.listSessions()) {
-    const state = store.load(id);
-    if (state) rows.push(withOwnerState(state, crashed));
-  }
+  const rows = store.listStates().map(row);
   rows.sort((a, b) => a.createdAt.localeCompare(b.createdAt));
   return rows;
 }
 
-/** The session with that id or unique id prefix, with its owner's state; or undefined. */
+/**
+ * The session with that id (one file read), or else with that unique id
+ * prefix (the folder listed), with its owner's state; or undefined.
+ */
 function readOne(store, id) {
-  const ids = store.listSessions().filter((s) => s === id || s.startsWith(id));
-  const state = ids.length === 1 ? store.load(ids[0]) : undefined;
-  return state && withOwnerState(state, crashedIds(store));
+  const found = store.inspect(id);
+  if (found) return row(found);
+  const ids = store.listSessions().filter((s) => s.startsWith(id));
+  const prefixed = ids.length === 1 ? store.inspect(ids[0]) : undefined;
+  return prefixed && row(prefixed);
 }
 
-/** Estimated time left from the time spent so far, as `mm:ss`, or "". */
-function eta(state) {
-  const p = state.progress.progress;
-  if (state.status !== "active" || !(p > 0) || p >= 100) return "";
-  const elapsed = Date.parse(state.progress.updatedAt) - Date.parse(state.progress.startedAt);
-  const left = (elapsed * (100 - p)) / p / 1000;
-  if (!Number.isFinite(left)) return "";
-  return `${Math.floor(left / 60)}:${String(Math.round(left % 60)).padStart(2, "0")}`;
+/**
+ * The estimated time left of each active session that `watch` follows, as
+ * `mm:ss`, or "": the package's own estimator (`ProgressTracker#estimate`,
+ * a smoothed rate), fed with each change of the session that `watch` sees.
+ */
+class Estimates {
+  /** @type {Map<string, { tracker: ProgressTracker, seen: string }>} */
+  #trackers = new Map();
+
+  /** Feeds what `rows` show, forgets the sessions no longer active. */
+  observe(rows) {
+    const active = new Set();
+    for (const r of rows) {
+      if (r.status !== "active" || r.ownerState === "crashed") continue;
+      active.add(r.id);
+      let entry = this.#trackers.get(r.id);
+      if (!entry) {
+        entry = { tracker: new ProgressTracker(r.id, r.operation), seen: "" };
+        this.#trackers.set(r.id, entry);
+      }
+      const p = r.progress;
+      const seen = `${p.updatedAt} ${p.progress} ${p.completedSteps}`;
+      if (seen === entry.seen) continue;
+      entry.seen = seen;
+      try {
+        if (p.totalSteps > 0 && p.completedSteps !== undefined) entry.tracker.setSteps(p.completedSteps, p.totalSteps);
+        else entry.tracker.setProgress(p.progress);
+      } catch {
+        // A file's numbers the tracker refuses (written by other code): no estimate from them.
+      }
+    }
+    for (const id of this.#trackers.keys()) if (!active.has(id)) this.#trackers.delete(id);
+  }
+
+  /** The time left of session `id`, or "" until the rate is known. */
+  left(id) {
+    const estimate = this.#trackers.get(id)?.tracker.estimate();
+    if (!estimate || !Number.isFinite(estimate.remainingMs)) return "";
+    const left = Math.round(estimate.remainingMs / 1000);
+    return `${Math.floor(left / 60)}:${String(left % 60).padStart(2, "0")}`;
+  }
 }
 
 /** A table with padded columns; the header dimmed. */
@@ -162,9 +198,9 @@ function table(header, rows) {
   return [paint(2, line(header)), ...rows.map(line)].join("\n");
 }
 
-function renderRows(rows, now, withEta) {
+function renderRows(rows, now, estimates) {
   const header = ["ID", "OPERATION", "STATUS", "PROGRESS", "STEP", "AGE", "OWNER"];
-  if (withEta) header.push("ETA");
+  if (estimates) header.push("ETA");
   const body = rows.map((s) => {
     const status = shownStatus(s);
     const bar = formatProgress({ ...s.progress, operation: "", currentStep: undefined }).trimEnd();
@@ -175,9 +211,9 @@ function renderRows(rows, now, withEta) {
       bar,
       s.progress.currentStep ?? "",
       formatAge(now - Date.parse(s.updatedAt)),
-      s.ownerState,
+      shownOwner(s),
     ];
-    if (withEta) cells.push(eta(s));
+    if (estimates) cells.push(estimates.left(s.id));
     return cells;
   });
   const text = table(header, body);
@@ -207,7 +243,7 @@ function renderOne(state, out) {
   out(`  created   ${state.createdAt}`);
   out(`  updated   ${state.updatedAt}`);
   if (state.owner) {
-    const alive = state.ownerState === "-" ? "" : ` (${state.ownerState})`;
+    const alive = state.ownerState === "finished" ? "" : ` (${state.ownerState})`;
     out(`  owner     pid ${state.owner.pid} on ${state.owner.host} since ${state.owner.since}${alive}`);
   }
   out(`  context   ${JSON.stringify(state.context)}`);
@@ -243,16 +279,18 @@ function main(argv) {
   switch (command) {
     case "ls": {
       if (rest.length) throw new UsageError("ls takes no arguments");
-      const rows = readAll(openStore(dir, trustFolder));
+      const store = openStore(dir, trustFolder);
+      const rows = readAll(store);
       if (values.json) out(JSON.stringify(rows, null, 2));
-      else out(rows.length ? renderRows(rows, Date.now(), false) : noSessions(dir));
+      else out(rows.length ? renderRows(rows, Date.now(), undefined) : noSessions(dir, store));
       return EXIT.ok;
     }
     case "show": {
       if (rest.length !== 1) throw new UsageError("show takes one session id");
-      const state = readOne(openStore(dir, trustFolder), rest[0]);
+      const store = openStore(dir, trustFolder);
+      const state = readOne(store, rest[0]);
       if (!state) {
-        process.stderr.write(`msw-session: no session ${rest[0]} in ${dir}${whyEmpty(dir)}\n`);
+        process.stderr.write(`msw-session: no session ${rest[0]} in ${dir}${whyEmpty(store)}\n`);
         return EXIT.notFound;
       }
       if (values.json) out(JSON.stringify(state, null, 2));
@@ -295,7 +333,8 @@ function main(argv) {
  * change, never the same sessions twice in a row.
  */
 function watch(store, dir, json) {
-  const sessionsDir = path.join(dir, ".msw", "sessions");
+  const sessionsDir = store.dir;
+  const estimates = new Estimates();
   let last;
   const draw = () => {
     const rows = readAll(store);
@@ -306,7 +345,8 @@ function watch(store, dir, json) {
       process.stdout.write(`{"at":${JSON.stringify(new Date().toISOString())},"sessions":${sessions}}\n`);
       return;
     }
-    const text = rows.length ? renderRows(rows, Date.now(), true) : noSessions(dir);
+    estimates.observe(rows);
+    const text = rows.length ? renderRows(rows, Date.now(), estimates) : noSessions(dir, store);
     process.stdout.write(process.stdout.isTTY ? `\x1b[H\x1b[2J${text}\n` : `${text}\n\n`);
   };
   const drawOrFail = () => {

@@ -1,8 +1,8 @@
 // @ts-check
 /**
  * Sessions: `SessionManager` and the session objects it hands out,
- * `getSessionManager`, `attachSession` and `requestCancellation`, and
- * `liveCounts`. The sessions' state, their persistence and the registry of
+ * `getSessionManager`, `attachSession` and `requestCancellation`,
+ * `isSessionId` and `liveCounts`. The sessions' state, their persistence and the registry of
  * this process are the core's; a manager keeps the session objects.
  */
 "use strict";
@@ -13,7 +13,7 @@ const { checkFunction, checkNumber, checkObject, checkOptionalString, checkStrin
 const { kWrap } = require("./internal.js");
 const { sourceOf } = require("./tokens.js");
 const { ProgressTracker, ProgressListeners, stateListener } = require("./trackers.js");
-const { storeOptions, trustOf, crashedStates } = require("./store.js");
+const { storeOptions, trustOf, crashedStates, inspection, inspections, stateFilter, checkOlderThan } = require("./store.js");
 
 /**
  * A session object with its fields in the reference's order, filled in by
@@ -174,6 +174,59 @@ class SessionManager {
   }
 
   /**
+   * Forgets a finished session (completed, failed or cancelled) and keeps
+   * its file as it is; `false` for an unknown id or one still running.
+   * @param {string} id
+   * @returns {boolean}
+   */
+  releaseSession(id) {
+    checkString(id, "id");
+    return this.#forgetIf(id, synced(this.#native).releaseSession(id));
+  }
+
+  /**
+   * Writes one live session now; `false` for an unknown id.
+   * @param {string} id
+   * @returns {boolean}
+   */
+  saveSession(id) {
+    checkString(id, "id");
+    return synced(this.#native).saveSession(id);
+  }
+
+  /**
+   * One session of this manager's folder with its owner's state;
+   * `undefined` when there is none, or when `id` is not a session id.
+   * @param {unknown} id
+   * @returns {import("../index.js").SessionInspection | undefined}
+   */
+  inspect(id) {
+    if (typeof id !== "string") return undefined;
+    return inspection(synced(this.#native).inspect(id));
+  }
+
+  /**
+   * Every session of this manager's folder (filtered) with its owner's state.
+   * @param {{ operation?: string, status?: import("../index.js").SessionState["status"] }} [filter]
+   * @returns {import("../index.js").SessionInspection[]}
+   */
+  listStates(filter = {}) {
+    const { operation, status } = stateFilter(filter);
+    return inspections(synced(this.#native).listStates(operation, status));
+  }
+
+  /**
+   * Marks every crashed session of this manager's folder failed on disk.
+   * @param {{ fail: string }} options
+   * @returns {string[]}
+   */
+  recoverCrashed(options) {
+    checkObject(options, "options");
+    checkString(options.fail, "options.fail");
+    return synced(this.#native).recoverCrashed(options.fail);
+  }
+
+  /**
    * The core forgot the session: forget its object too.
    * @param {string} id
    * @param {boolean} forgotten
@@ -214,10 +267,17 @@ class SessionManager {
     return handle == null ? undefined : this.#adopt(session, handle);
   }
 
-  /** @param {number} [maxAgeDays] */
-  cleanup(maxAgeDays) {
-    if (maxAgeDays !== undefined) checkNumber(maxAgeDays, "maxAgeDays");
-    return synced(this.#native).cleanup(maxAgeDays);
+  /**
+   * `cleanup(maxAgeDays?)` or `cleanup({ olderThanMs })`.
+   * @param {number | { olderThanMs: number }} [maxAge]
+   * @returns {number}
+   */
+  cleanup(maxAge) {
+    if (typeof maxAge === "object" && maxAge !== null) {
+      return synced(this.#native).cleanupOlderThanMs(checkOlderThan(maxAge));
+    }
+    if (maxAge !== undefined) checkNumber(maxAge, "maxAgeDays");
+    return synced(this.#native).cleanup(maxAge);
   }
 
   saveAllSessions() {
@@ -283,6 +343,16 @@ function getSessionManager() {
 }
 
 /**
+ * Whether `id` is a session id the store accepts (a plain file name);
+ * `false` for a non-string.
+ * @param {unknown} id
+ * @returns {boolean}
+ */
+function isSessionId(id) {
+  return typeof id === "string" && native.isSessionId(id);
+}
+
+/**
  * What this process holds per session, now (a diagnostic; see index.d.ts).
  * @returns {import("../index.js").LiveCounts}
  */
@@ -296,4 +366,5 @@ module.exports = {
   attachSession,
   requestCancellation,
   liveCounts,
+  isSessionId,
 };

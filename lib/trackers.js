@@ -218,6 +218,20 @@ class ProgressTracker {
     synced(this.#native).completeStep(stepName);
   }
 
+  /**
+   * Sets the steps as they are: `done` of `totalSteps` (kept when omitted),
+   * the current step (cleared when omitted).
+   * @param {number} done
+   * @param {number} [totalSteps]
+   * @param {string} [step]
+   */
+  setSteps(done, totalSteps, step) {
+    checkNumber(done, "done");
+    if (totalSteps !== undefined) checkNumber(totalSteps, "totalSteps");
+    checkOptionalString(step, "step");
+    synced(this.#native).setSteps(done, totalSteps, step);
+  }
+
   complete() {
     synced(this.#native).complete();
   }

@@ -61,6 +61,13 @@ impl NativeStore {
         corrupt_files(&self.store, &env)
     }
 
+    /// The sessions folder, `<basePath>/.msw/sessions` (the core's
+    /// `sessions_dir`: the one place its name is spelled).
+    #[napi(getter, catch_unwind)]
+    pub fn dir(&self) -> String {
+        self.store.dir().to_string_lossy().into_owned()
+    }
+
     /// Checks and writes a state given as JSON text.
     #[napi(catch_unwind)]
     pub fn save(&self, env: Env, state_json: String) -> napi::Result<()> {

@@ -10,13 +10,17 @@ import {
   SessionStateStore,
   attachSession,
   createTimeoutToken,
+  isSessionId,
   requestCancellation,
   type ErrorCode,
+  type OwnerState,
   type ProgressEstimate,
   type Session,
   type SessionManagerOptions,
   type SessionOwner,
+  type SessionInspection,
   type SessionState,
+  type StateFilter,
   type StoreOptions,
 } from "msw-session";
 
@@ -75,6 +79,27 @@ if (owner) {
 }
 const status: SessionState["status"] = "cancelled";
 void [corrupt, aside, status];
+
+// Queries of one session and of all (issue 23), releases, steps, retention.
+const clientId: unknown = "from a client";
+if (isSessionId(clientId)) {
+  const found: SessionInspection | undefined = manager.inspect(clientId);
+  const ownerState: OwnerState | undefined = found?.ownerState;
+  const state: SessionState | undefined = store.inspect(clientId, { staleMs: 30_000 })?.state;
+  void [ownerState, state];
+}
+const filter: StateFilter = { operation: "job", status: "active" };
+const listed: SessionInspection[] = manager.listStates(filter);
+const listedStale: SessionInspection[] = store.listStates({ ...filter, staleMs: 1000 });
+const settled: string[] = manager.recoverCrashed({ fail: "server gone" });
+const settledStale: string[] = store.recoverCrashed({ fail: "server gone", staleMs: 1000 });
+const released: boolean = manager.releaseSession(session.id);
+const saved: boolean = manager.saveSession(session.id);
+session.progress.setSteps(3, 5, "three");
+session.progress.setSteps(4);
+const removedMs: number = manager.cleanup({ olderThanMs: 3_600_000 }) + store.cleanup({ olderThanMs: 1 });
+const removedDays: number = manager.cleanup(7) + store.cleanup();
+void [listed, listedStale, settled, settledStale, released, saved, removedMs, removedDays];
 
 // Error codes.
 try {
