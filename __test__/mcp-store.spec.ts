@@ -419,3 +419,93 @@ describe.skipIf(isReference)("issue 23: SessionTaskStore options", () => {
     expect(fs.statSync(sessionFile(base, taskId)).mode & 0o777).toBe(0o640);
   });
 });
+
+describe.skipIf(isReference)("issue 23: taskStore.run, a task tool in a few lines (the SDK's McpServer and Client, in memory)", () => {
+  /** A server whose task tool `work` is `run(extra, work)`, and a client, over the SDK's in-memory transport. */
+  async function serve(work: (session: any, token: any, input: { n: number }) => Promise<any>) {
+    const { McpServer } = await import("@modelcontextprotocol/sdk/server/mcp.js");
+    const { Client } = await import("@modelcontextprotocol/sdk/client/index.js");
+    const { InMemoryTransport } = await import("@modelcontextprotocol/sdk/inMemory.js");
+    const { z } = await import("zod");
+    const base = tempDir();
+    const taskStore = new SessionTaskStore({ basePath: base });
+    made.push(taskStore);
+    const server = new McpServer({ name: "t", version: "1.0.0" }, { capabilities: { tasks: { requests: { tools: { call: {} } } } }, taskStore });
+    server.experimental.tasks.registerToolTask(
+      "job",
+      { inputSchema: { n: z.number() }, execution: { taskSupport: "required" } },
+      {
+        createTask: (input, extra) => taskStore.run(extra, (session, token) => work(session, token, input)),
+        getTask: (_input, extra) => extra.taskStore.getTask(extra.taskId),
+        getTaskResult: (_input, extra) => extra.taskStore.getTaskResult(extra.taskId) as any,
+      },
+    );
+    const [a, b] = InMemoryTransport.createLinkedPair();
+    await server.connect(a);
+    const client = new Client({ name: "c", version: "1.0.0" });
+    await client.connect(b);
+    const { CreateTaskResultSchema } = await import("@modelcontextprotocol/sdk/types.js");
+    const start = async (n: number) =>
+      (await client.request({ method: "tools/call", params: { name: "job", arguments: { n }, task: { ttl: 60_000 } } }, CreateTaskResultSchema)).task;
+    const until = async (taskId: string, status: string) => {
+      for (;;) {
+        const task = await client.experimental.tasks.getTask(taskId);
+        if (task.status === status) return task;
+        expect(task.status).toBe("working");
+        await new Promise((resolve) => setTimeout(resolve, 2));
+      }
+    };
+    return { base, client, start, until, close: async () => (await client.close(), await server.close()) };
+  }
+
+  it("stores what the work returns as the completed result; the session's steps are its progress", async () => {
+    const t = await serve(async (session, _token, { n }) => {
+      session.progress.start(n);
+      for (let i = 0; i < n; i++) session.progress.completeStep(`part ${i + 1}`);
+      return { content: [{ type: "text", text: `did ${n}` }] };
+    });
+    const task = await t.start(3);
+    expect(task).toMatchObject({ status: "working", ttl: 60_000 });
+    await t.until(task.taskId, "completed");
+    const { CallToolResultSchema } = await import("@modelcontextprotocol/sdk/types.js");
+    expect((await t.client.experimental.tasks.getTaskResult(task.taskId, CallToolResultSchema)).content).toEqual([{ type: "text", text: "did 3" }]);
+    expect(readSession(t.base, task.taskId)).toMatchObject({ status: "completed", progress: { completedSteps: 3 } });
+    await t.close();
+  });
+
+  it("tasks/cancel cancels the work's token: the work stops and the task is cancelled, its file too", async () => {
+    let stopped = false;
+    const t = await serve(async (session, token) => {
+      session.progress.start();
+      while (!token.isCancelled) await new Promise((resolve) => setTimeout(resolve, 2));
+      stopped = true;
+      token.throwIfCancelled();
+    });
+    const task = await t.start(1);
+    const cancelled = await t.client.experimental.tasks.cancelTask(task.taskId);
+    expect(cancelled.status).toBe("cancelled");
+    await waitFor(() => stopped);
+    expect(await t.client.experimental.tasks.getTask(task.taskId)).toMatchObject({ status: "cancelled" });
+    expect(readSession(t.base, task.taskId)).toMatchObject({ status: "cancelled", context: { mcpTask: { status: "cancelled" } } });
+    await t.close();
+  });
+
+  it("a throw is a failed result with the message; a CancellationError of the work's own is cancelled", async () => {
+    const { CancellationError } = await import("msw-session");
+    const t = await serve(async (_session, _token, { n }) => {
+      await Promise.resolve();
+      if (n === 1) throw new Error("the source was unreachable");
+      throw new CancellationError("Timeout after 10ms");
+    });
+    const failed = await t.start(1);
+    await t.until(failed.taskId, "failed");
+    const { CallToolResultSchema } = await import("@modelcontextprotocol/sdk/types.js");
+    expect(await t.client.experimental.tasks.getTaskResult(failed.taskId, CallToolResultSchema)).toMatchObject({
+      content: [{ type: "text", text: "the source was unreachable" }],
+      isError: true,
+    });
+    const cancelled = await t.start(2);
+    expect(await t.until(cancelled.taskId, "cancelled")).toMatchObject({ statusMessage: "Timeout after 10ms" });
+    await t.close();
+  });
+});
