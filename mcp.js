@@ -6,14 +6,16 @@
 // scoping), with each task a session of the package: its file in
 // `.msw/sessions/` (written atomically) holds the task and its stored result,
 // a second process sees it, a task whose server died while `working` is
-// reported `failed` at once (owner locks, never for a live server), and
-// cancelling a task cancels its session's token.
+// reported `failed` at once (owner locks, never for a live server), and a
+// task's status follows its session: cancelled by `tasks/cancel` (in this
+// server or in another on the same folder), by its token, by `trackRequest`
+// or by `msw-session cancel`, it is `cancelled`.
 //
 // Built on the package's public API only: no logic here that the core
 // decides (ids, files, liveness, cancellation).
 "use strict";
 
-const { SessionManager, SessionStateStore, requestCancellation } = require("./index.js");
+const { CancellationError, SessionManager, SessionStateStore, isSessionId, requestCancellation } = require("./index.js");
 
 /** Where a task keeps its MCP fields in its session's context. */
 const TASK = "mcpTask";
@@ -21,6 +23,10 @@ const TASK = "mcpTask";
 const PAGE_SIZE = 10;
 /** `InMemoryTaskStore`'s default `pollInterval`, in ms. */
 const DEFAULT_POLL_INTERVAL = 1000;
+/** The ttl of a task created without one, in ms: one day. */
+const DEFAULT_TTL = 24 * 60 * 60 * 1000;
+/** How long a cancel sent to another server's task waits for that server to say cancelled, in ms. */
+const CANCEL_ACK_MS = 2000;
 
 /** @param {string} status */
 const isTerminal = (status) => status === "completed" || status === "failed" || status === "cancelled";
@@ -49,17 +55,25 @@ const visibleTo = (record, sessionId) =>
  */
 const expiry = (ttl) => (ttl ? Date.now() + ttl : undefined);
 
+/** @param {number} ms */
+const delay = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
+
 /**
- * `fn`, called at most once, on first use.
- * @template T
- * @param {() => T} fn
- * @returns {() => T}
+ * A live session's state as a file would hold it: the stored status its
+ * tracker and token give.
+ * @param {import("./index.js").Session} live
  */
-function once(fn) {
-  /** @type {{ value: T } | undefined} */
-  let done;
-  return () => (done ??= { value: fn() }).value;
+function liveState(live) {
+  const progress = live.progress.getState();
+  const status = live.cancellation.isCancelled || progress.status === "cancelled" ? "cancelled" : progress.status === "completed" || progress.status === "failed" ? progress.status : "active";
+  return { context: live.context, status, progress };
 }
+
+/**
+ * A text result for a failed tool task.
+ * @param {unknown} error
+ */
+const errorResult = (error) => ({ content: [{ type: "text", text: error instanceof Error ? error.message : String(error) }], isError: true });
 
 class SessionTaskStore {
   /** @type {SessionManager} */
@@ -70,63 +84,107 @@ class SessionTaskStore {
   #basePath;
   /** @type {boolean | undefined} the `trustFolder` option, for requestCancellation */
   #trustFolder;
+  /** @type {number | null} */
+  #defaultTtl;
+  /** @type {number | null} */
+  #maxTtl;
   /** @type {Map<string, ReturnType<typeof setTimeout>>} ttl timers, by task id */
   #timers = new Map();
   /** @type {Set<string>} the tasks this store created */
   #mine = new Set();
 
   /**
-   * @param {{ basePath?: string, persistIntervalMs?: number, trustFolder?: boolean }} [options]
+   * @param {import("./mcp.js").SessionTaskStoreOptions} [options]
    */
   constructor(options = {}) {
-    const { basePath = process.cwd(), persistIntervalMs, trustFolder } = options;
+    const { basePath = process.cwd(), persistIntervalMs, trustFolder, fsync, fileMode, defaultTtl = DEFAULT_TTL, maxTtl = null } = options;
+    for (const [name, value] of [["defaultTtl", defaultTtl], ["maxTtl", maxTtl]]) {
+      if (value !== null && !(typeof value === "number" && value >= 0)) {
+        throw Object.assign(new TypeError(`options.${name} must be a number of ms (0 or more) or null`), { code: "ERR_INVALID_ARG_TYPE" });
+      }
+    }
     this.#basePath = basePath;
     this.#trustFolder = trustFolder;
-    this.#manager = new SessionManager(persistIntervalMs === undefined ? { basePath, trustFolder } : { basePath, persistIntervalMs, trustFolder });
-    this.#store = new SessionStateStore(basePath, { trustFolder });
+    this.#defaultTtl = defaultTtl;
+    this.#maxTtl = maxTtl;
+    /** @type {import("./index.js").StoreOptions} */
+    const storeOptions = {};
+    if (trustFolder !== undefined) storeOptions.trustFolder = trustFolder;
+    if (fsync !== undefined) storeOptions.fsync = fsync;
+    if (fileMode !== undefined) storeOptions.fileMode = fileMode;
+    this.#manager = new SessionManager(persistIntervalMs === undefined ? { basePath, ...storeOptions } : { basePath, persistIntervalMs, ...storeOptions });
+    this.#store = new SessionStateStore(basePath, storeOptions);
+    // Tasks past their ttl whose server is gone have no timer left: remove them now.
+    this.#allTasks();
   }
 
-  /** The live session of a task of this process, if it still runs. */
+  /**
+   * The live session of a task of this process, if it still runs.
+   * @param {string} taskId
+   */
   #live(taskId) {
     return this.#manager.getSession(taskId);
   }
 
   /**
-   * The stored state of a task (live or on disk), `undefined` when there is
-   * none or its ttl has passed (then its file is removed, as the in-memory
-   * store forgets it).
+   * The ttl a task gets: the requested one, else the default, at most `maxTtl`.
+   * @param {number | null | undefined} requested
+   */
+  #ttl(requested) {
+    const ttl = requested ?? this.#defaultTtl;
+    return this.#maxTtl !== null && (!ttl || ttl > this.#maxTtl) ? this.#maxTtl : ttl;
+  }
+
+  /**
+   * The stored state of a task (live or on disk) with its owner's state,
+   * `undefined` when there is none, for an id that is not a session id, or
+   * when its ttl has passed (then its file is removed, as the in-memory store
+   * forgets it). One file read (`inspect`), whatever the folder holds.
+   * @param {unknown} taskId
    */
   #read(taskId) {
-    if (typeof taskId !== "string") return undefined;
+    if (!isSessionId(taskId)) return undefined;
+    this.#settle(taskId);
     const live = this.#live(taskId);
-    let state;
-    try {
-      state = live ? { context: live.context, status: "active", progress: live.progress.getState() } : this.#store.load(taskId);
-    } catch {
-      return undefined; // not a session id: no such task
-    }
+    if (live) return this.#found(taskId, liveState(live), "alive", live);
+    const inspected = this.#store.inspect(taskId);
+    return inspected && this.#found(taskId, inspected.state, inspected.ownerState, undefined);
+  }
+
+  /**
+   * A task's state and record, or `undefined` when it is not a task or past its ttl.
+   * @param {string} taskId
+   * @param {any} state
+   * @param {string} ownerState
+   * @param {import("./index.js").Session | undefined} live
+   */
+  #found(taskId, state, ownerState, live) {
     const record = taskRecord(state);
     if (!record) return undefined;
     if (record.expiresAt != null && Date.now() >= record.expiresAt) {
       this.#forget(taskId);
       return undefined;
     }
-    return { state, record, live };
+    return { state, record, ownerState, live };
   }
 
-  /** `#read`, unless the task belongs to another MCP session than `sessionId`. */
+  /**
+   * `#read`, unless the task belongs to another MCP session than `sessionId`.
+   * @param {unknown} taskId
+   * @param {string | undefined} sessionId
+   */
   #lookup(taskId, sessionId) {
     const found = this.#read(taskId);
     return found && visibleTo(found.record, sessionId) ? found : undefined;
   }
 
   /**
-   * The task object of a stored state, as `getTask` returns it. `crashed`
-   * gives the ids of sessions left by a dead process: asked only for a
-   * working task of another process, so a page of tasks shares one scan.
+   * The task object of a stored state, as `getTask` returns it.
+   * @param {string} taskId
+   * @param {any} found
    */
-  #task(taskId, found, crashed = once(() => this.#crashedIds())) {
-    const { state, record, live } = found;
+  #task(taskId, found) {
+    const { state, record, ownerState } = found;
     /** @type {Record<string, unknown>} */
     const task = {
       taskId,
@@ -138,12 +196,13 @@ class SessionTaskStore {
     };
     if (record.statusMessage !== undefined) task.statusMessage = record.statusMessage;
     // A session finished or cancelled by the package (a cancel request from
-    // another process, say) tells the task's status.
+    // another process, say) before its server recorded it tells the task's status.
     if (!isTerminal(record.status) && (state.status === "cancelled" || state.status === "completed" || state.status === "failed")) {
       task.status = state.status;
+      if (record.statusMessage === undefined && state.progress?.error) task.statusMessage = state.progress.error;
     }
     if (!isTerminal(/** @type {string} */ (task.status))) {
-      if (!live && crashed().has(taskId)) {
+      if (ownerState === "crashed") {
         task.status = "failed";
         task.statusMessage = `The server process that ran this task (pid ${state.owner?.pid ?? "unknown"}) exited while the task was ${record.status}.`;
       } else if (record.statusMessage === undefined && state.progress?.currentStep) {
@@ -154,12 +213,44 @@ class SessionTaskStore {
     return task;
   }
 
-  /** The ids of the sessions in the folder whose process is gone (one crash scan). */
-  #crashedIds() {
-    return new Set(this.#store.findCrashedSessions().map((s) => s.id));
+  /**
+   * Records in a live task what ended its session outside the store (its
+   * token or tracker cancelled — by `trackRequest`, `msw-session cancel`,
+   * a cancel from another server — or its tracker failed): the task takes
+   * that status, its file says so, and the session is released.
+   * @param {string} taskId
+   */
+  #settle(taskId) {
+    const live = this.#live(taskId);
+    const record = live && taskRecord(live);
+    if (!live || !record || isTerminal(record.status)) return;
+    const { status, progress } = liveState(live);
+    if (status !== "cancelled" && status !== "failed") return;
+    const reason = (status === "cancelled" ? live.cancellation.token.reason : undefined) ?? progress.error;
+    this.#end(record, status, reason);
+    this.#armTtl(taskId, record);
+    if (status === "cancelled" && progress.status !== "cancelled") this.#manager.cancelSession(taskId, reason);
+    else this.#manager.saveSession(taskId);
+    this.#manager.releaseSession(taskId);
   }
 
-  /** Removes a task: its timer, its session (finished quietly) and its file. */
+  /**
+   * Puts a record in a terminal status; its ttl restarts (the in-memory store's rule).
+   * @param {any} record
+   * @param {string} status
+   * @param {string | undefined} statusMessage
+   */
+  #end(record, status, statusMessage) {
+    record.status = status;
+    if (statusMessage) record.statusMessage = statusMessage;
+    record.lastUpdatedAt = new Date().toISOString();
+    record.expiresAt = expiry(record.ttl);
+  }
+
+  /**
+   * Removes a task: its timer, its session (finished quietly) and its file.
+   * @param {string} taskId
+   */
   #forget(taskId) {
     this.#clearTimer(taskId);
     if (this.#live(taskId)) this.#manager.completeSession(taskId);
@@ -167,36 +258,40 @@ class SessionTaskStore {
     this.#mine.delete(taskId);
   }
 
+  /** @param {string} taskId */
   #clearTimer(taskId) {
     const timer = this.#timers.get(taskId);
     if (timer !== undefined) clearTimeout(timer);
     this.#timers.delete(taskId);
   }
 
-  /** Arms a task's ttl timer: it is removed at its record's `expiresAt` (see `expiry`). */
+  /**
+   * Arms a task's ttl timer: it is removed at its record's `expiresAt` (see `expiry`).
+   * @param {string} taskId
+   * @param {any} record
+   */
   #armTtl(taskId, record) {
     this.#clearTimer(taskId);
     if (record.expiresAt == null) return;
-    this.#timers.set(
-      taskId,
-      setTimeout(() => {
-        this.#timers.delete(taskId);
-        this.#forget(taskId);
-      }, record.expiresAt - Date.now()),
-    );
-  }
-
-  /** Writes the live tasks' records (their sessions' contexts, read anew) now. */
-  #save() {
-    this.#manager.saveAllSessions();
+    const timer = setTimeout(() => {
+      this.#timers.delete(taskId);
+      this.#forget(taskId);
+    }, record.expiresAt - Date.now());
+    // A task's ttl never keeps the process alive (its file says when it expires).
+    if (typeof timer === "object" && typeof timer.unref === "function") timer.unref();
+    this.#timers.set(taskId, timer);
   }
 
   /**
    * Creates a task: a session whose context holds the task.
+   * @param {any} taskParams
+   * @param {any} requestId
+   * @param {any} request
+   * @param {string} [sessionId]
    * @returns {Promise<any>}
    */
   async createTask(taskParams, requestId, request, sessionId) {
-    const ttl = taskParams?.ttl ?? null;
+    const ttl = this.#ttl(taskParams?.ttl);
     const createdAt = new Date().toISOString();
     const record = {
       status: "working",
@@ -216,15 +311,34 @@ class SessionTaskStore {
     const taskId = session.id;
     this.#mine.add(taskId);
     this.#armTtl(taskId, record);
+    // Whatever cancels the session (on this thread at once, from elsewhere
+    // when the event loop next turns), the task follows.
+    session.cancellation.token.onCancelled(() => {
+      try {
+        this.#settle(taskId);
+      } catch {
+        // The disk refused: the next read of the task settles it again.
+      }
+    });
     return { taskId, status: record.status, ttl, createdAt, lastUpdatedAt: createdAt, pollInterval: record.pollInterval };
   }
 
-  /** @returns {Promise<any>} */
+  /**
+   * @param {string} taskId
+   * @param {string} [sessionId]
+   * @returns {Promise<any>}
+   */
   async getTask(taskId, sessionId) {
     const found = this.#lookup(taskId, sessionId);
     return found ? this.#task(taskId, found) : null;
   }
 
+  /**
+   * @param {string} taskId
+   * @param {"completed" | "failed"} status
+   * @param {any} result
+   * @param {string} [sessionId]
+   */
   async storeTaskResult(taskId, status, result, sessionId) {
     const found = this.#lookup(taskId, sessionId);
     if (!found) throw new Error(`Task with ID ${taskId} not found`);
@@ -235,6 +349,10 @@ class SessionTaskStore {
     this.#finish(taskId, found, status, undefined, result);
   }
 
+  /**
+   * @param {string} taskId
+   * @param {string} [sessionId]
+   */
   async getTaskResult(taskId, sessionId) {
     const found = this.#lookup(taskId, sessionId);
     if (!found) throw new Error(`Task with ID ${taskId} not found`);
@@ -242,6 +360,12 @@ class SessionTaskStore {
     return found.record.result;
   }
 
+  /**
+   * @param {string} taskId
+   * @param {string} status
+   * @param {string} [statusMessage]
+   * @param {string} [sessionId]
+   */
   async updateTaskStatus(taskId, status, statusMessage, sessionId) {
     const found = this.#lookup(taskId, sessionId);
     if (!found) throw new Error(`Task with ID ${taskId} not found`);
@@ -252,8 +376,12 @@ class SessionTaskStore {
       );
     }
     if (!found.live) {
-      // A task of another live process: only a cancel can be asked of it.
-      if (status === "cancelled" && requestCancellation(taskId, statusMessage, { basePath: this.#basePath, trustFolder: this.#trustFolder })) return;
+      // A task of another live process: only a cancel can be asked of it,
+      // and its server is asked (the package's cross-process cancellation).
+      if (status === "cancelled" && requestCancellation(taskId, statusMessage, { basePath: this.#basePath, trustFolder: this.#trustFolder })) {
+        await this.#cancelSeen(taskId);
+        return;
+      }
       throw new Error(`Task ${taskId} is run by another process; only its server can change it`);
     }
     if (isTerminal(status)) {
@@ -263,27 +391,52 @@ class SessionTaskStore {
     found.record.status = status;
     if (statusMessage) found.record.statusMessage = statusMessage;
     found.record.lastUpdatedAt = new Date().toISOString();
-    this.#save();
+    // This task's file only: another task's state never makes this write fail.
+    this.#manager.saveSession(taskId);
   }
 
-  /** Puts a live task in a terminal status, with its result if any, and ends its session. */
+  /**
+   * Waits (at most `CANCEL_ACK_MS`) until the server that runs a task has
+   * cancelled it after a cancel request, so that `tasks/cancel` answers with
+   * the cancelled task. Its manager does so within 250 ms, without its event loop.
+   * @param {string} taskId
+   */
+  async #cancelSeen(taskId) {
+    const until = Date.now() + CANCEL_ACK_MS;
+    for (;;) {
+      const inspected = this.#store.inspect(taskId);
+      if (!inspected || inspected.state.status !== "active" || inspected.ownerState !== "alive" || Date.now() >= until) return;
+      await delay(5);
+    }
+  }
+
+  /**
+   * Puts a live task in a terminal status, with its result if any, and ends its session.
+   * @param {string} taskId
+   * @param {any} found
+   * @param {string} status
+   * @param {string | undefined} statusMessage
+   * @param {any} result
+   */
   #finish(taskId, found, status, statusMessage, result) {
     const { record, live } = found;
     if (!live) throw new Error(`Task ${taskId} is run by another process; only its server can change it`);
-    record.status = status;
-    if (statusMessage) record.statusMessage = statusMessage;
     if (result !== undefined) record.result = result;
-    record.lastUpdatedAt = new Date().toISOString();
-    // The ttl restarts when the task ends (the in-memory store's rule).
-    record.expiresAt = expiry(record.ttl);
+    this.#end(record, status, statusMessage);
     this.#armTtl(taskId, record);
-    // A cancelled task's session stays cancelled (and in the manager until `close`).
-    if (status === "cancelled") this.#manager.cancelSession(taskId, statusMessage ?? "cancelled");
-    else if (status === "failed") this.#manager.failSession(taskId, statusMessage ?? "the task failed");
+    if (status === "cancelled") {
+      // The file keeps `cancelled`; the session leaves memory.
+      this.#manager.cancelSession(taskId, statusMessage ?? "cancelled");
+      this.#manager.releaseSession(taskId);
+    } else if (status === "failed") this.#manager.failSession(taskId, statusMessage ?? "the task failed");
     else this.#manager.completeSession(taskId);
   }
 
-  /** @returns {Promise<{ tasks: any[], nextCursor?: string }>} */
+  /**
+   * @param {string} [cursor]
+   * @param {string} [sessionId]
+   * @returns {Promise<{ tasks: any[], nextCursor?: string }>}
+   */
   async listTasks(cursor, sessionId) {
     const found = this.#allTasks().filter((t) => visibleTo(t.found.record, sessionId));
     const ids = found.map((t) => t.id);
@@ -294,17 +447,18 @@ class SessionTaskStore {
       start = at + 1;
     }
     const page = found.slice(start, start + PAGE_SIZE);
-    const crashed = once(() => this.#crashedIds());
-    const tasks = page.map((t) => this.#task(t.id, t.found, crashed));
+    const tasks = page.map((t) => this.#task(t.id, t.found));
     const nextCursor = start + PAGE_SIZE < ids.length ? ids[start + page.length - 1] : undefined;
     return { tasks, nextCursor };
   }
 
-  /** Every task in the folder, each read once, oldest first. */
+  /** Every task in the folder, each file read once (`listStates`), oldest first. */
   #allTasks() {
+    /** @type {{ id: string, found: any }[]} */
     const all = [];
-    for (const id of this.#store.listSessions()) {
-      const found = this.#read(id);
+    for (const { state, ownerState } of this.#store.listStates()) {
+      const id = state.id;
+      const found = this.#live(id) ? this.#read(id) : this.#found(id, state, ownerState, undefined);
       if (found) all.push({ id, found });
     }
     const at = (/** @type {any} */ t) => t.found.record.createdAt;
@@ -313,18 +467,82 @@ class SessionTaskStore {
 
   /** Every task, of every MCP session (for debugging, as the in-memory store's). */
   getAllTasks() {
-    const crashed = once(() => this.#crashedIds());
-    return this.#allTasks().map((t) => this.#task(t.id, t.found, crashed));
+    return this.#allTasks().map((t) => this.#task(t.id, t.found));
   }
 
-  /** The session that runs a task of this process (its progress and token), if it still runs. */
+  /**
+   * The session that runs a task of this process (its progress and token), if it still runs.
+   * @param {string} taskId
+   */
   sessionOf(taskId) {
     return this.#live(taskId);
   }
 
-  /** The cancellation token of a task of this process: cancelled by `tasks/cancel`. */
+  /**
+   * The cancellation token of a task of this process: cancelled by `tasks/cancel`.
+   * @param {string} taskId
+   */
   tokenOf(taskId) {
     return this.#live(taskId)?.cancellation.token;
+  }
+
+  /**
+   * A task tool's `createTask` handler in one call: creates the task, runs
+   * `work` with the task's session and token (its progress goes to the
+   * client as `notifications/progress` when the request has a progressToken;
+   * `tasks/cancel` and every other cancel of the session cancel the token),
+   * stores what `work` returns as the `completed` result, a `CancellationError`
+   * (or any throw once the token is cancelled) as `cancelled`, any other throw
+   * as a `failed` result (`isError`, the message as its text), and returns the
+   * `CreateTaskResult` at once.
+   * @param {any} extra the SDK's `CreateTaskRequestHandlerExtra`
+   * @param {(session: import("./index.js").Session, token: import("./index.js").CancellationToken) => any} work
+   * @returns {Promise<{ task: any }>}
+   */
+  async run(extra, work) {
+    const store = extra?.taskStore;
+    if (!store || typeof store.createTask !== "function") {
+      throw Object.assign(new TypeError("run(extra, work): extra.taskStore is missing (call it from a task tool's createTask handler)"), { code: "ERR_INVALID_ARG_TYPE" });
+    }
+    if (typeof work !== "function") throw Object.assign(new TypeError("run(extra, work): work must be a function"), { code: "ERR_INVALID_ARG_TYPE" });
+    const task = await store.createTask({ ttl: extra.taskRequestedTtl ?? null });
+    const { taskId } = task;
+    const session = /** @type {import("./index.js").Session} */ (this.#live(taskId));
+    const token = session.cancellation.token;
+    const stop = trackRequest(extra, session, { manager: this.#manager });
+    const settle = async () => {
+      try {
+        /** @type {any} */
+        let result;
+        try {
+          result = await work(session, token);
+        } catch (error) {
+          if (error instanceof CancellationError || token.isCancelled) {
+            if (this.#live(taskId)) this.#manager.cancelSession(taskId, error instanceof Error ? error.message : String(error));
+            this.#settle(taskId);
+            return;
+          }
+          await store.storeTaskResult(taskId, "failed", errorResult(error));
+          return;
+        }
+        if (token.isCancelled) this.#settle(taskId);
+        else await store.storeTaskResult(taskId, "completed", result);
+      } catch {
+        // The task ended meanwhile (cancelled, removed by its ttl) or the disk
+        // refused: there is no one left to tell. Never leave its session running.
+        if (this.#live(taskId) && session.progress.isRunning()) {
+          try {
+            this.#manager.failSession(taskId, "the task's result could not be stored");
+          } catch {
+            // The disk refused again: the session ends with the process.
+          }
+        }
+      } finally {
+        stop();
+      }
+    };
+    void settle();
+    return { task };
   }
 
   /** Removes this store's tasks and stops their timers (the in-memory store's `cleanup`). */

@@ -138,4 +138,25 @@ describe.skipIf(isReference)("the example MCP server, driven by the SDK's client
     const kept = await second.client.experimental.tasks.getTaskResult(done, CallToolResultSchema);
     expect(kept.content).toEqual([{ type: "text", text: `researched 1 sources (session ${done})` }]);
   });
+
+  it("two servers on one folder: tasks/cancel sent to the second reaches the first, which stops the work and reports cancelled", async () => {
+    const base = tempDir();
+    const a = await connect(base);
+    const b = await connect(base);
+    const created = await a.client.request(
+      { method: "tools/call", params: { name: "research-task", arguments: { steps: 1000, stepMs: 20 }, task: {} } },
+      CreateTaskResultSchema,
+    );
+    const { taskId } = created.task;
+    await waitFor(() => (readSession(base, taskId).progress.completedSteps ?? 0) >= 1);
+    expect((await b.client.experimental.tasks.getTask(taskId)).status).toBe("working");
+    const cancelled = await b.client.experimental.tasks.cancelTask(taskId);
+    expect(cancelled.status).toBe("cancelled");
+    // The first server, which runs the task, says so too, and its work stopped.
+    expect((await a.client.experimental.tasks.getTask(taskId)).status).toBe("cancelled");
+    const file = readSession(base, taskId);
+    expect(file.status).toBe("cancelled");
+    expect(file.context.mcpTask.status).toBe("cancelled");
+    expect(file.progress.completedSteps).toBeLessThan(1000);
+  });
 });

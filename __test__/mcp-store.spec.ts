@@ -3,12 +3,13 @@
 // the durable store does: files on disk, a second process, a dead server's task failed at once,
 // cancellation through the token, the current step as statusMessage, restarts, `ls`.
 import { spawn } from "node:child_process";
+import fs from "node:fs";
 import path from "node:path";
 import { pathToFileURL } from "node:url";
 import { InMemoryTaskStore } from "@modelcontextprotocol/sdk/experimental/tasks";
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { SessionTaskStore } from "../mcp.mjs";
-import { childProcesses, isReference, packageRoot, readSession, tempDirs } from "./helpers";
+import { childProcesses, isReference, packageRoot, readSession, sessionFile, sessionFiles, tempDirs, waitFor } from "./helpers";
 
 const tempDir = tempDirs();
 const children = childProcesses();
@@ -23,7 +24,8 @@ afterEach(() => {
 
 const kinds = {
   InMemoryTaskStore: () => new InMemoryTaskStore(),
-  SessionTaskStore: () => new SessionTaskStore({ basePath: tempDir() }),
+  // `defaultTtl: null`: a task created without a ttl is kept, as the in-memory store keeps it.
+  SessionTaskStore: () => new SessionTaskStore({ basePath: tempDir(), defaultTtl: null }),
 };
 
 describe.skipIf(isReference).each(Object.entries(kinds))("%s: the TaskStore behaviour", (_name, make) => {
@@ -278,5 +280,232 @@ describe.skipIf(isReference)("trackRequest: a plain tool call's progress and can
     expect(sent).toEqual([]);
     stop();
     manager.shutdown();
+  });
+});
+
+describe.skipIf(isReference)("issue 23: a task follows its session, and a read touches one file", () => {
+  const owner = (base: string) => {
+    const child = spawn(process.execPath, [path.join(packageRoot, "__test__", "fixtures", "mcp-task-owner.mjs"), pathToFileURL(path.join(packageRoot, "mcp.mjs")).href, base], {
+      stdio: ["ignore", "pipe", "inherit"],
+    });
+    children.push(child);
+    const taskId = new Promise<string>((resolve) => child.stdout!.once("data", (d) => resolve(String(d).trim())));
+    return { child, taskId };
+  };
+
+  it("a task whose token was cancelled (not by tasks/cancel) reads cancelled, with the reason, in memory and on disk", async () => {
+    const base = tempDir();
+    const s = new SessionTaskStore({ basePath: base });
+    made.push(s);
+    const { taskId } = await s.createTask({}, 1, request);
+    s.sessionOf(taskId)!.cancellation.cancel("the tool gave up");
+    expect(await s.getTask(taskId)).toMatchObject({ status: "cancelled", statusMessage: "the tool gave up" });
+    await expect(s.updateTaskStatus(taskId, "working")).rejects.toThrow("terminal status 'cancelled'");
+    // The record on disk says so too, so another process agrees, and the session is released.
+    expect(readSession(base, taskId).context.mcpTask.status).toBe("cancelled");
+    expect(readSession(base, taskId).status).toBe("cancelled");
+    expect(s.sessionOf(taskId)).toBeUndefined();
+  });
+
+  it("a task cancelled through trackRequest's signal reads cancelled", async () => {
+    const { trackRequest } = await import("../mcp.mjs");
+    const s = new SessionTaskStore({ basePath: tempDir() });
+    made.push(s);
+    const { taskId } = await s.createTask({}, 1, request);
+    const abort = new AbortController();
+    const stop = trackRequest({ signal: abort.signal }, s.sessionOf(taskId)!);
+    abort.abort("the client went away");
+    expect(await s.getTask(taskId)).toMatchObject({ status: "cancelled", statusMessage: "the client went away" });
+    stop();
+  });
+
+  it("a task cancelled by requestCancellation (another process, the CLI) reads cancelled in its own server", async () => {
+    const base = tempDir();
+    const s = new SessionTaskStore({ basePath: base });
+    made.push(s);
+    const { taskId } = await s.createTask({}, 1, request);
+    const cli = spawn(process.execPath, [path.join(packageRoot, "bin", "msw-session.mjs"), "cancel", taskId, "stopped from a terminal", "--dir", base], { stdio: "ignore" });
+    children.push(cli);
+    expect(await new Promise((resolve) => cli.once("exit", resolve))).toBe(0);
+    // The owner's watcher cancels the session and writes its file (no JavaScript needed).
+    await waitFor(() => readSession(base, taskId).status === "cancelled");
+    expect(await s.getTask(taskId)).toMatchObject({ status: "cancelled", statusMessage: "stopped from a terminal" });
+  });
+
+  it("getTask of another process's working task reads its one file: no crash scan of the folder", async () => {
+    const base = tempDir();
+    const { taskId } = owner(base);
+    const id = await taskId;
+    const s = new SessionTaskStore({ basePath: base });
+    made.push(s);
+    const { SessionStateStore } = await import("msw-session");
+    const scan = vi.spyOn(SessionStateStore.prototype, "findCrashedSessions");
+    try {
+      expect(await s.getTask(id)).toMatchObject({ status: "working", statusMessage: "indexing" });
+      expect(scan).not.toHaveBeenCalled();
+    } finally {
+      scan.mockRestore();
+    }
+  });
+
+  it("updateTaskStatus writes its task only: an unrelated task's context that cannot be serialized does not make it throw", async () => {
+    const base = tempDir();
+    const s = new SessionTaskStore({ basePath: base });
+    made.push(s);
+    const { taskId } = await s.createTask({}, 1, request);
+    const other = await s.createTask({}, 2, request);
+    s.sessionOf(other.taskId)!.context.big = 1n; // the other tool's own data, not JSON
+    await s.updateTaskStatus(taskId, "input_required", "need a choice");
+    expect(readSession(base, taskId).context.mcpTask).toMatchObject({ status: "input_required", statusMessage: "need a choice" });
+    delete s.sessionOf(other.taskId)!.context.big;
+  });
+
+  it("a disk that refuses a read is an error, not 'not found'", async () => {
+    const s = new SessionTaskStore({ basePath: tempDir() });
+    made.push(s);
+    const { SessionStateStore } = await import("msw-session");
+    const io = Object.assign(new Error("EIO: the disk refused"), { code: "ERR_SESSION_IO" });
+    const read = vi.spyOn(SessionStateStore.prototype, "inspect").mockImplementation(() => {
+      throw io;
+    });
+    try {
+      await expect(s.getTask("0b7e2e8c-2f4e-4a57-9d0e-5a1b2c3d4e5f")).rejects.toMatchObject({ code: "ERR_SESSION_IO" });
+      // A client's hostile id is still "not found", never an exception.
+      expect(await s.getTask("../../etc/passwd")).toBeNull();
+      expect(await s.getTask("")).toBeNull();
+    } finally {
+      read.mockRestore();
+    }
+  });
+});
+
+describe.skipIf(isReference)("issue 23: SessionTaskStore options", () => {
+  it("a task created without a ttl gets the default of one day (defaultTtl), and maxTtl caps a requested one", async () => {
+    vi.useFakeTimers();
+    const s = new SessionTaskStore({ basePath: tempDir() });
+    made.push(s);
+    const none = await s.createTask({}, 1, request);
+    const nul = await s.createTask({ ttl: null }, 2, request);
+    expect(none.ttl).toBe(86_400_000);
+    expect(nul.ttl).toBe(86_400_000);
+    vi.advanceTimersByTime(86_400_000);
+    expect(await s.getTask(none.taskId)).toBeNull();
+    expect(await s.getTask(nul.taskId)).toBeNull();
+    const capped = new SessionTaskStore({ basePath: tempDir(), defaultTtl: 5000, maxTtl: 60_000 });
+    made.push(capped);
+    expect((await capped.createTask({}, 1, request)).ttl).toBe(5000);
+    expect((await capped.createTask({ ttl: 3_600_000 }, 2, request)).ttl).toBe(60_000);
+    expect((await capped.createTask({ ttl: 1000 }, 3, request)).ttl).toBe(1000);
+    expect(() => new SessionTaskStore({ basePath: tempDir(), defaultTtl: -1 })).toThrow(TypeError);
+  });
+
+  it("a restarted store removes the tasks past their ttl that no timer is left for", async () => {
+    vi.useFakeTimers();
+    const base = tempDir();
+    const s = new SessionTaskStore({ basePath: base, defaultTtl: 1000 });
+    const { taskId } = await s.createTask({}, 1, request);
+    await s.storeTaskResult(taskId, "completed", result);
+    s.close();
+    vi.setSystemTime(Date.now() + 2000);
+    made.push(new SessionTaskStore({ basePath: base }));
+    expect(sessionFiles(base)).not.toContain(`${taskId}.json`);
+  });
+
+  it.skipIf(process.platform === "win32")("fileMode and fsync are passed to the session files", async () => {
+    const base = tempDir();
+    const s = new SessionTaskStore({ basePath: base, fileMode: 0o640, fsync: true });
+    made.push(s);
+    const { taskId } = await s.createTask({}, 1, request);
+    expect(fs.statSync(sessionFile(base, taskId)).mode & 0o777).toBe(0o640);
+  });
+});
+
+describe.skipIf(isReference)("issue 23: taskStore.run, a task tool in a few lines (the SDK's McpServer and Client, in memory)", () => {
+  /** A server whose task tool `work` is `run(extra, work)`, and a client, over the SDK's in-memory transport. */
+  async function serve(work: (session: any, token: any, input: { n: number }) => Promise<any>) {
+    const { McpServer } = await import("@modelcontextprotocol/sdk/server/mcp.js");
+    const { Client } = await import("@modelcontextprotocol/sdk/client/index.js");
+    const { InMemoryTransport } = await import("@modelcontextprotocol/sdk/inMemory.js");
+    const { z } = await import("zod");
+    const base = tempDir();
+    const taskStore = new SessionTaskStore({ basePath: base });
+    made.push(taskStore);
+    const server = new McpServer({ name: "t", version: "1.0.0" }, { capabilities: { tasks: { requests: { tools: { call: {} } } } }, taskStore });
+    server.experimental.tasks.registerToolTask(
+      "job",
+      { inputSchema: { n: z.number() }, execution: { taskSupport: "required" } },
+      {
+        createTask: (input, extra) => taskStore.run(extra, (session, token) => work(session, token, input)),
+        getTask: (_input, extra) => extra.taskStore.getTask(extra.taskId),
+        getTaskResult: (_input, extra) => extra.taskStore.getTaskResult(extra.taskId) as any,
+      },
+    );
+    const [a, b] = InMemoryTransport.createLinkedPair();
+    await server.connect(a);
+    const client = new Client({ name: "c", version: "1.0.0" });
+    await client.connect(b);
+    const { CreateTaskResultSchema } = await import("@modelcontextprotocol/sdk/types.js");
+    const start = async (n: number) =>
+      (await client.request({ method: "tools/call", params: { name: "job", arguments: { n }, task: { ttl: 60_000 } } }, CreateTaskResultSchema)).task;
+    const until = async (taskId: string, status: string) => {
+      for (;;) {
+        const task = await client.experimental.tasks.getTask(taskId);
+        if (task.status === status) return task;
+        expect(task.status).toBe("working");
+        await new Promise((resolve) => setTimeout(resolve, 2));
+      }
+    };
+    return { base, client, start, until, close: async () => (await client.close(), await server.close()) };
+  }
+
+  it("stores what the work returns as the completed result; the session's steps are its progress", async () => {
+    const t = await serve(async (session, _token, { n }) => {
+      session.progress.start(n);
+      for (let i = 0; i < n; i++) session.progress.completeStep(`part ${i + 1}`);
+      return { content: [{ type: "text", text: `did ${n}` }] };
+    });
+    const task = await t.start(3);
+    expect(task).toMatchObject({ status: "working", ttl: 60_000 });
+    await t.until(task.taskId, "completed");
+    const { CallToolResultSchema } = await import("@modelcontextprotocol/sdk/types.js");
+    expect((await t.client.experimental.tasks.getTaskResult(task.taskId, CallToolResultSchema)).content).toEqual([{ type: "text", text: "did 3" }]);
+    expect(readSession(t.base, task.taskId)).toMatchObject({ status: "completed", progress: { completedSteps: 3 } });
+    await t.close();
+  });
+
+  it("tasks/cancel cancels the work's token: the work stops and the task is cancelled, its file too", async () => {
+    let stopped = false;
+    const t = await serve(async (session, token) => {
+      session.progress.start();
+      while (!token.isCancelled) await new Promise((resolve) => setTimeout(resolve, 2));
+      stopped = true;
+      token.throwIfCancelled();
+    });
+    const task = await t.start(1);
+    const cancelled = await t.client.experimental.tasks.cancelTask(task.taskId);
+    expect(cancelled.status).toBe("cancelled");
+    await waitFor(() => stopped);
+    expect(await t.client.experimental.tasks.getTask(task.taskId)).toMatchObject({ status: "cancelled" });
+    expect(readSession(t.base, task.taskId)).toMatchObject({ status: "cancelled", context: { mcpTask: { status: "cancelled" } } });
+    await t.close();
+  });
+
+  it("a throw is a failed result with the message; a CancellationError of the work's own is cancelled", async () => {
+    const { CancellationError } = await import("msw-session");
+    const t = await serve(async (_session, _token, { n }) => {
+      await Promise.resolve();
+      if (n === 1) throw new Error("the source was unreachable");
+      throw new CancellationError("Timeout after 10ms");
+    });
+    const failed = await t.start(1);
+    await t.until(failed.taskId, "failed");
+    const { CallToolResultSchema } = await import("@modelcontextprotocol/sdk/types.js");
+    expect(await t.client.experimental.tasks.getTaskResult(failed.taskId, CallToolResultSchema)).toMatchObject({
+      content: [{ type: "text", text: "the source was unreachable" }],
+      isError: true,
+    });
+    const cancelled = await t.start(2);
+    expect(await t.until(cancelled.taskId, "cancelled")).toMatchObject({ statusMessage: "Timeout after 10ms" });
+    await t.close();
   });
 });

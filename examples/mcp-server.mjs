@@ -62,18 +62,8 @@ server.experimental.tasks.registerToolTask(
   "research-task",
   { description: "Researches a topic as a task", inputSchema: args, execution: { taskSupport: "required" } },
   {
-    async createTask(input, { taskStore: store, taskRequestedTtl }) {
-      const task = await store.createTask({ ttl: taskRequestedTtl ?? null });
-      const session = taskStore.sessionOf(task.taskId);
-      research(session, input).then(
-        (result) => store.storeTaskResult(task.taskId, "completed", result),
-        (error) =>
-          error instanceof CancellationError
-            ? undefined // tasks/cancel already made the task cancelled
-            : store.storeTaskResult(task.taskId, "failed", { content: [{ type: "text", text: String(error) }], isError: true }),
-      );
-      return { task };
-    },
+    // The task's session and token, progress, tasks/cancel, the result or the failure: all wired by run.
+    createTask: (input, extra) => taskStore.run(extra, (session) => research(session, input)),
     getTask: (_input, { taskId, taskStore: store }) => store.getTask(taskId),
     getTaskResult: (_input, { taskId, taskStore: store }) => store.getTaskResult(taskId),
   },

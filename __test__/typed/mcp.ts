@@ -18,3 +18,27 @@ export async function useTheStore(basePath: string): Promise<string> {
   durable.close();
   return found?.status ?? "gone";
 }
+
+/** A task tool in a few lines: `run` is the `createTask` handler, typed as the SDK wants it. */
+export async function aTaskTool(basePath: string): Promise<void> {
+  const { McpServer } = await import("@modelcontextprotocol/sdk/server/mcp.js");
+  const taskStore = new SessionTaskStore({ basePath, defaultTtl: 3_600_000, maxTtl: null, fsync: true, fileMode: 0o600 });
+  const server = new McpServer({ name: "typed", version: "1.0.0" }, { capabilities: { tasks: { requests: { tools: { call: {} } } } }, taskStore });
+  server.experimental.tasks.registerToolTask(
+    "count",
+    { description: "counts", execution: { taskSupport: "required" } },
+    {
+      createTask: (extra) =>
+        taskStore.run(extra, async (session: Session, token: CancellationToken) => {
+          session.progress.start(3);
+          for (let i = 0; i < 3; i++) {
+            token.throwIfCancelled();
+            session.progress.completeStep(`step ${i + 1}`);
+          }
+          return { content: [{ type: "text" as const, text: "counted" }] };
+        }),
+      getTask: (extra) => extra.taskStore.getTask(extra.taskId),
+      getTaskResult: async (extra) => (await extra.taskStore.getTaskResult(extra.taskId)) as { content: [] },
+    },
+  );
+}
