@@ -13,7 +13,8 @@
 //
 // inspect (package only): bench/inspect.mjs in a process of its own:
 // SessionStateStore#inspect(id) with 10 and with 10,000 files in the folder,
-// and listStates() of them.
+// listStates() of them, and SessionTaskStore#getTask of another process's
+// working task (bench/task-owner.mjs) in the same folders.
 //
 // manyFiles: 10,000 stale session files (written once): listSessions and
 // findCrashedSessions on both sides, and `msw-session ls --json` (the
@@ -569,8 +570,9 @@ plan.push({
   id: "inspect",
   run: () => {
     // bench/inspect.mjs, in a process of its own: inspect(id) with 10 and
-    // with 10,000 files in the folder (issue 23: within 2x), and listStates.
-    log("  inspect and listStates, 10 and 10,000 files (package only) ...");
+    // with 10,000 files in the folder (issue 23: within 2x), listStates, and
+    // getTask of another process's working task (issue 23: within 2x).
+    log("  inspect, listStates and getTask, 10 and 10,000 files (package only) ...");
     const child = spawnSync(process.execPath, [path.join(here, "inspect.mjs"), "--json", "--rounds", Q ? "3" : "9"], {
       encoding: "utf8",
       stdio: ["ignore", "pipe", "inherit"],
@@ -734,6 +736,11 @@ if (inspect) {
     `\`SessionStateStore#inspect(id)\` (package only, bench/inspect.mjs): ${few.inspectUs.toFixed(2)} µs per call with ${few.files.toLocaleString("en-US")} files in the folder, ` +
       `${many.inspectUs.toFixed(2)} µs with ${many.files.toLocaleString("en-US")} (${(many.inspectUs / few.inspectUs).toFixed(2)}x; medians of ${many.rounds} rounds of ${many.calls.toLocaleString("en-US")}); ` +
       `\`listStates()\` of the ${many.files.toLocaleString("en-US")} files: ${many.listStatesMs.toFixed(1)} ms.`,
+  );
+  out.push("");
+  out.push(
+    `\`SessionTaskStore#getTask(id)\` of another process's working task (package only, bench/inspect.mjs): ${few.getTaskUs.toFixed(2)} µs per call with ${few.files.toLocaleString("en-US")} other files in the folder, ` +
+      `${many.getTaskUs.toFixed(2)} µs with ${many.files.toLocaleString("en-US")} (${(many.getTaskUs / few.getTaskUs).toFixed(2)}x; medians of ${many.rounds} rounds of ${many.calls.toLocaleString("en-US")}).`,
   );
   out.push("");
 }
