@@ -289,7 +289,9 @@ describe.skipIf(isReference)("inspect", () => {
   it("says unknown for an active session whose owner cannot be checked, crashed once it is stale", () => {
     const basePath = tempDir();
     const store = new SessionStateStore(basePath);
-    store.save(makeState("fresh", { updatedAt: isoAgo(0) }));
+    // A second old, not now: with `staleMs: 0` it must be past the threshold
+    // even when the check runs in the millisecond it was saved.
+    store.save(makeState("fresh", { updatedAt: isoAgo(1000) }));
     store.save(makeState("stale", { updatedAt: isoAgo(2 * MINUTE) }));
     expect(store.inspect("fresh")?.ownerState).toBe("unknown");
     expect(store.inspect("stale")?.ownerState).toBe("crashed");
