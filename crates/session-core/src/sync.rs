@@ -135,34 +135,31 @@ impl<'a, T> RankedGuard<'a, T> {
     /// Waits on `condvar`, releasing the lock meanwhile (the rank stays
     /// taken: the thread takes nothing else while it waits).
     pub(crate) fn wait(self, condvar: &Condvar) -> Self {
-        let RankedGuard {
-            guard,
-            held,
-            #[cfg(test)]
-            model,
-        } = self;
-        let guard = condvar.wait(guard).unwrap_or_else(PoisonError::into_inner);
-        RankedGuard {
-            guard,
-            held,
-            #[cfg(test)]
-            model,
-        }
+        self.rewrap(|guard| condvar.wait(guard).unwrap_or_else(PoisonError::into_inner))
     }
 
     /// [`wait`](Self::wait), for `timeout` at most.
     pub(crate) fn wait_timeout(self, condvar: &Condvar, timeout: Duration) -> Self {
+        self.rewrap(|guard| {
+            condvar
+                .wait_timeout(guard, timeout)
+                .unwrap_or_else(PoisonError::into_inner)
+                .0
+        })
+    }
+
+    /// This guard with its mutex guard passed through `wait` (a condition
+    /// variable's wait, which hands the same lock back), its rank and model
+    /// record kept.
+    fn rewrap(self, wait: impl FnOnce(MutexGuard<'a, T>) -> MutexGuard<'a, T>) -> Self {
         let RankedGuard {
             guard,
             held,
             #[cfg(test)]
             model,
         } = self;
-        let (guard, _) = condvar
-            .wait_timeout(guard, timeout)
-            .unwrap_or_else(PoisonError::into_inner);
         RankedGuard {
-            guard,
+            guard: wait(guard),
             held,
             #[cfg(test)]
             model,
