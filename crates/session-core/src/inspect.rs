@@ -83,6 +83,18 @@ impl StateFilter {
 }
 
 impl SessionStore {
+    /// [`decide`](Self::decide) for a state as read from its file.
+    fn decide_stored(&self, stored: &StoredState, stale_ms: f64, now_ms: i64) -> Decision {
+        let owner = stored.owner.as_deref().and_then(Owner::read);
+        self.decide(
+            stored.status,
+            &stored.updated_at,
+            owner.as_ref(),
+            stale_ms,
+            now_ms,
+        )
+    }
+
     /// Session `id` with its owner's liveness, judged at `now_ms` with
     /// `stale_ms` as the threshold for owners that cannot be checked: one
     /// read of its file and at most one probe of a lock (see the [module
@@ -192,14 +204,7 @@ impl SessionStore {
         if !filter.admits(&stored) {
             return None;
         }
-        let owner = stored.owner.as_deref().and_then(Owner::read);
-        let decision = self.decide(
-            stored.status,
-            &stored.updated_at,
-            owner.as_ref(),
-            stale_ms,
-            now_ms,
-        );
+        let decision = self.decide_stored(&stored, stale_ms, now_ms);
         let (text, stored, owner_state) = match decision {
             Decision::Is(owner_state) => (text, stored, owner_state),
             // The owner is gone: read again, to tell a crash from a session
@@ -207,14 +212,7 @@ impl SessionStore {
             Decision::OwnerGone => {
                 // (A resumer may have taken it meanwhile: judged anew.)
                 let (text, stored) = self.read_in(dir, id)?;
-                let owner = stored.owner.as_deref().and_then(Owner::read);
-                let again = self.decide(
-                    stored.status,
-                    &stored.updated_at,
-                    owner.as_ref(),
-                    stale_ms,
-                    now_ms,
-                );
+                let again = self.decide_stored(&stored, stale_ms, now_ms);
                 let owner_state = match again {
                     Decision::Is(owner_state) => owner_state,
                     Decision::OwnerGone => OwnerState::Crashed,
