@@ -43,7 +43,6 @@ use std::time::Duration;
 use indexmap::IndexMap;
 use serde_json::Value;
 
-use crate::cancellation::CancellationSource;
 use crate::clock;
 use crate::context::{ContextCell, Read};
 use crate::crash::CrashScan;
@@ -308,20 +307,15 @@ impl SessionManager {
         let id = SessionId::random();
         let context = ContextCell::new(context_json, provider, &id)?;
         let tracker = ProgressTracker::new(id.to_string(), operation.clone());
-        crate::session::ALIVE.up();
-        let session = Arc::new(Session {
-            created_at_ms: clock::now_ms(),
+        let session = Session::new(
             id,
             operation,
+            clock::now_ms(),
             tracker,
-            source: CancellationSource::new(),
             context,
-            written: RankedMutex::new(Rank::Written, None),
-            finished: Default::default(),
-            hook: Default::default(),
-            owner: owner_record(),
-            extra: Default::default(),
-        });
+            owner_record(),
+            Default::default(),
+        );
         self.admit(session)
     }
 
@@ -364,20 +358,15 @@ impl SessionManager {
         extra.remove("owner");
         let progress = (state.progress).resumed(id.to_string(), state.operation.clone());
         let created_at_ms = clock::parse_iso_ms(&state.created_at).unwrap_or_else(clock::now_ms);
-        crate::session::ALIVE.up();
-        let session = Arc::new(Session {
+        let session = Session::new(
             id,
-            operation: state.operation,
+            state.operation,
             created_at_ms,
-            tracker: ProgressTracker::from_state(progress),
-            source: CancellationSource::new(),
+            ProgressTracker::from_state(progress),
             context,
-            written: RankedMutex::new(Rank::Written, None),
-            finished: Default::default(),
-            hook: Default::default(),
-            owner: owner_record(),
+            owner_record(),
             extra,
-        });
+        );
         self.admit(session).map(Some)
     }
 

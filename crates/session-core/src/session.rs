@@ -10,6 +10,7 @@
 //! them, and a context is never read under any lock.
 
 use std::sync::atomic::AtomicBool;
+use std::sync::Arc;
 
 use serde_json::Value;
 
@@ -20,7 +21,7 @@ pub use crate::context::{ContextProvider, ReadError};
 use crate::id::SessionId;
 use crate::progress::{ProgressState, ProgressTracker};
 use crate::state::{ContextText, SessionState};
-use crate::sync::RankedMutex;
+use crate::sync::{Rank, RankedMutex};
 
 /// What a session's last write wrote.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -63,6 +64,33 @@ impl Drop for Session {
 }
 
 impl Session {
+    /// A session not yet admitted by a manager: nothing written, no hook,
+    /// not finished; counted alive until dropped.
+    pub(crate) fn new(
+        id: SessionId,
+        operation: String,
+        created_at_ms: i64,
+        tracker: ProgressTracker,
+        context: ContextCell,
+        owner: Value,
+        extra: serde_json::Map<String, Value>,
+    ) -> Arc<Self> {
+        ALIVE.up();
+        Arc::new(Session {
+            id,
+            operation,
+            created_at_ms,
+            tracker,
+            source: CancellationSource::new(),
+            context,
+            written: RankedMutex::new(Rank::Written, None),
+            finished: Default::default(),
+            hook: Default::default(),
+            owner,
+            extra,
+        })
+    }
+
     /// The session id.
     pub fn id(&self) -> &str {
         self.id.as_str()
@@ -120,7 +148,6 @@ impl Session {
 pub(crate) mod tests {
     use super::*;
     use crate::context::ContextProvider;
-    use crate::sync::Rank;
     use std::sync::Arc;
 
     /// A session as a manager creates it (`SessionManager::create_session`
@@ -130,20 +157,15 @@ pub(crate) mod tests {
         let id = SessionId::random();
         let context = ContextCell::new(json.into(), provider, &id).unwrap();
         let tracker = ProgressTracker::new(id.to_string(), "op".into());
-        ALIVE.up();
-        let session = Arc::new(Session {
-            created_at_ms: clock::now_ms(),
+        let session = Session::new(
             id,
-            operation: "op".into(),
+            "op".into(),
+            clock::now_ms(),
             tracker,
-            source: CancellationSource::new(),
             context,
-            written: RankedMutex::new(Rank::Written, None),
-            finished: Default::default(),
-            hook: Default::default(),
-            owner: Value::Null,
-            extra: Default::default(),
-        });
+            Value::Null,
+            Default::default(),
+        );
         session.context.first_checkpoint(&session.tracker);
         session
     }
