@@ -18,7 +18,7 @@
 //! it is released. A source's `links` and `timer` are leaves: `dispose`
 //! takes the links out before it removes them from their parents.
 
-use std::sync::atomic::{AtomicI32, Ordering};
+use std::sync::atomic::Ordering;
 use std::sync::Arc;
 
 use crate::cancel_flags::FlagSlot;
@@ -147,11 +147,6 @@ pub struct SharedFlag {
 }
 
 impl SharedFlag {
-    /// The flag's address; valid while this `SharedFlag` lives.
-    pub fn as_ptr(&self) -> *const AtomicI32 {
-        self.token.flag.flag()
-    }
-
     /// The flag's page in [`cancel_flags`](crate::cancel_flags) and its
     /// place in it; the slot is this token's while this `SharedFlag` (or any
     /// clone of the token) lives.
