@@ -12,6 +12,9 @@
 //    completes sessions, each with a progress and a cancellation listener
 //    that close over the session (as real code does). Memory must stay flat
 //    and the package's own counts (`liveCounts()`) must return to zero.
+// 5. Lifecycles that never yield, and that yield every 100 sessions, each in
+//    a process of its own: `--lifecycles <yieldEvery> [--reference]` runs one
+//    (the reference's loop with `--reference`) and prints its JSON line.
 import { spawnSync } from "node:child_process";
 import fs from "node:fs";
 import os from "node:os";
@@ -198,6 +201,8 @@ async function sessionLifecycles() {
   }
 }
 
+// How many lifecycles `--lifecycles` runs: MSW_BENCH_LIFECYCLES when set (to
+// see whether growth is per session: run 50,000 and 150,000), else 50,000.
 const UNYIELDING = Number(process.env.MSW_BENCH_LIFECYCLES) || (quick ? 10_000 : 50_000);
 /** The goal of issue 20: RSS growth of 50,000 lifecycles that never yield. */
 const UNYIELDING_BOUND_MB = 30;
