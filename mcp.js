@@ -12,14 +12,13 @@
 "use strict";
 
 const { CancellationError } = require("./index.js");
-const { EXTENSION_KIND, TaskSessions, expiry, isTerminal } = require("./lib/task-sessions.js");
+const { DEFAULT_TTL, EXTENSION_KIND, TaskSessions, expiry, isTerminal } = require("./lib/task-sessions.js");
+const { SessionTasks } = require("./lib/tasks-extension.js");
 
 /** `InMemoryTaskStore`'s page size of `listTasks`. */
 const PAGE_SIZE = 10;
 /** `InMemoryTaskStore`'s default `pollInterval`, in ms. */
 const DEFAULT_POLL_INTERVAL = 1000;
-/** The ttl of a task created without one, in ms: one day. */
-const DEFAULT_TTL = 24 * 60 * 60 * 1000;
 
 /**
  * Whether a task is visible to the MCP session `sessionId` (the in-memory
@@ -402,4 +401,4 @@ function trackRequest(extra, session, options = {}) {
   };
 }
 
-module.exports = { SessionTaskStore, trackRequest };
+module.exports = { SessionTaskStore, SessionTasks, trackRequest };

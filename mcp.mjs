@@ -1,4 +1,4 @@
 // The ESM entry of msw-session/mcp: the CommonJS module's exports, one instance.
 import mcp from "./mcp.js";
 
-export const { SessionTaskStore, trackRequest } = mcp;
+export const { SessionTaskStore, SessionTasks, trackRequest } = mcp;

@@ -24,6 +24,8 @@ const { SessionManager, SessionStateStore, isSessionId, requestCancellation } = 
 
 /** Where a task keeps its record in its session's context. */
 const TASK = "mcpTask";
+/** The ttl of a task created without one, in ms: one day, so that no task stays on disk forever. */
+const DEFAULT_TTL = 24 * 60 * 60 * 1000;
 /** How long a cancel sent to another server's task waits for that server to say cancelled, in ms. */
 const CANCEL_ACK_MS = 2000;
 /** The `kind` of a task record of the 2026-07-28 tasks extension (a 1.x record has none). */
@@ -90,6 +92,8 @@ class TaskSessions {
   #trustFolder;
   /** @type {(record: any) => boolean} which records belong to this flavour */
   #owns;
+  /** @type {boolean} whether a task's ttl runs from its creation (the extension's rule) or restarts when it ends (1.x's) */
+  #ttlFromCreation;
   /** @type {Map<string, ReturnType<typeof setTimeout>>} ttl timers, by task id */
   #timers = new Map();
   /** @type {Set<string>} the tasks created here */
@@ -98,12 +102,14 @@ class TaskSessions {
   /**
    * @param {{ basePath?: string, persistIntervalMs?: number, trustFolder?: boolean, fsync?: boolean, fileMode?: number }} options
    * @param {(record: any) => boolean} owns which task records this flavour reads
+   * @param {{ ttlFromCreation?: boolean }} [rules]
    */
-  constructor(options, owns) {
+  constructor(options, owns, rules = {}) {
     const { basePath = process.cwd(), persistIntervalMs, trustFolder, fsync, fileMode } = options;
     this.#basePath = basePath;
     this.#trustFolder = trustFolder;
     this.#owns = owns;
+    this.#ttlFromCreation = rules.ttlFromCreation === true;
     /** @type {import("../index.js").StoreOptions} */
     const storeOptions = {};
     if (trustFolder !== undefined) storeOptions.trustFolder = trustFolder;
@@ -256,7 +262,8 @@ class TaskSessions {
   }
 
   /**
-   * Puts a record in a terminal status; its ttl restarts from now.
+   * Puts a record in a terminal status; its ttl restarts from now (1.x's rule),
+   * or still runs from its creation (the extension's).
    * @param {string} taskId
    * @param {any} record
    * @param {string} status
@@ -266,7 +273,7 @@ class TaskSessions {
     record.status = status;
     if (statusMessage) record.statusMessage = statusMessage;
     record.lastUpdatedAt = new Date().toISOString();
-    record.expiresAt = expiry(record.ttl);
+    if (!this.#ttlFromCreation) record.expiresAt = expiry(record.ttl);
     this.#armTtl(taskId, record);
   }
 
@@ -343,6 +350,9 @@ class TaskSessions {
     if (record?.expiresAt == null) return;
     const timer = setTimeout(() => {
       this.#timers.delete(taskId);
+      // A task still running when its ttl passes: its work is cancelled, then it is removed.
+      const live = this.live(taskId);
+      if (live?.progress.isRunning()) live.cancellation.cancel("the task's ttl passed");
       this.forget(taskId);
     }, Math.max(0, record.expiresAt - Date.now()));
     // A task's ttl never keeps the process alive (its file says when it expires).
@@ -369,4 +379,4 @@ class TaskSessions {
  */
 const expiry = (ttl) => (ttl ? Date.now() + ttl : undefined);
 
-module.exports = { EXTENSION_KIND, TASK, TaskSessions, expiry, isTerminal, liveState, taskRecord };
+module.exports = { DEFAULT_TTL, EXTENSION_KIND, TASK, TaskSessions, expiry, isTerminal, liveState, taskRecord };
