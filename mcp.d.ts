@@ -102,3 +102,153 @@ export interface RequestExtra {
  * (`extra.signal`) cancels the session. Returns a function that stops both.
  */
 export declare function trackRequest(extra: RequestExtra, session: Session, options?: TrackRequestOptions): () => void;
+
+/** Options of {@link SessionTasks}. */
+export interface SessionTasksOptions {
+  /** The folder that holds `.msw/` (default: `process.cwd()`). */
+  basePath?: string;
+  /** How long the disk may lag behind a progress update of a task's session, in ms (default 100). */
+  persistIntervalMs?: number;
+  /** Use a sessions folder that another user owns or may write in (see {@link StoreOptions.trustFolder}; default `false`). */
+  trustFolder?: boolean;
+  /** Flush each task file to the device before a write counts as done (see {@link StoreOptions.fsync}; default `false`). */
+  fsync?: boolean;
+  /** The mode of new task files (see {@link StoreOptions.fileMode}; default `0o600`). */
+  fileMode?: number;
+  /**
+   * A task's `ttlMs`: it is removed that long after it was created (a task still running then is
+   * cancelled first). A whole number of ms above 0, or `null` for unlimited. Default 86,400,000
+   * (one day).
+   */
+  defaultTtlMs?: number | null;
+  /** The longest `ttlMs` a task gets, in ms (default `null`: no cap). */
+  maxTtlMs?: number | null;
+  /** The `pollIntervalMs` every task suggests to its client, a whole number of ms above 0 (default 1000). */
+  pollIntervalMs?: number;
+  /**
+   * The principal a task is bound to, from the transport's auth info (`ctx.http.authInfo`); a task
+   * is seen only by requests of the same principal (or, created without auth info, only by
+   * requests without). Default: `authInfo.clientId`, joined with `authInfo.extra.sub` when that is
+   * a string.
+   */
+  principal?: (authInfo: TaskAuthInfo) => string | undefined;
+}
+
+/** The transport's auth info, as the SDK v2 hands it to a handler (`ctx.http.authInfo`). */
+export interface TaskAuthInfo {
+  token?: string;
+  clientId?: string;
+  scopes?: string[];
+  extra?: Record<string, unknown>;
+  [key: string]: unknown;
+}
+
+/** A request a task's work makes of the client while it runs: an `inputRequests` entry. */
+export interface TaskInputRequest {
+  /** `"elicitation/create"`, `"sampling/createMessage"` or `"roots/list"`. */
+  method: string;
+  params?: Record<string, unknown>;
+}
+
+/** A tool result, as the SDK's `CallToolResult` (`content`, `structuredContent`, `isError`, ...). */
+export type TaskToolResult = Record<string, unknown>;
+
+/** What a tool's work gets besides its arguments. */
+export interface TaskContext<Prepared = unknown> {
+  /** The task id; `undefined` when the call is not a task (a plain call). */
+  id: string | undefined;
+  /**
+   * The task's session: report progress on it (`session.progress.setProgress(40, "reading")`; the
+   * current step is the task's `statusMessage`). A plain call gets a session too, removed when it ends.
+   */
+  session: Session;
+  /** Cancelled by `tasks/cancel` (in this server or another on the folder), `msw-session cancel`, the ttl, or a plain call's client cancel. */
+  token: CancellationToken;
+  /** What the tool's `before` returned (stored with the task, so a task taken over after a restart gets it too). */
+  prepared: Prepared | undefined;
+  /** The transport's auth info of the request that created the task (`undefined` for a task taken over after a restart). */
+  authInfo: TaskAuthInfo | undefined;
+  /**
+   * Asks the client for input while the task runs: the task is `input_required` with `request`
+   * under `key` in its `inputRequests` (written to disk) until a `tasks/update` answers it; resolves
+   * with the answer (an `ElicitResult`, ...). Keys are unique over the task's lifetime: asking again
+   * with an answered key returns that answer at once (a task taken over after a restart runs its
+   * tool again). Default key: `input-<n>` for the n-th call. Several may be outstanding at once.
+   * In a plain call it rejects: input needs a task.
+   */
+  input(request: TaskInputRequest, key?: string): Promise<Record<string, unknown>>;
+}
+
+/** A tool's configuration: `McpServer#registerTool`'s, plus its task policy and `before`. */
+export interface TaskToolConfig<Args = any, Prepared = unknown> {
+  /**
+   * `"never"`: always a plain call. `"optional"` (default): a task when the request declares the
+   * extension, else a plain call. `"required"`: a task; a request without the extension gets
+   * `-32021` with `requiredCapabilities`, and the work does not run.
+   */
+  task?: "never" | "optional" | "required";
+  /**
+   * Runs on the call itself, before any task exists: a result with `resultType: "input_required"`
+   * (the SDK's `inputRequired(...)`) goes back to the client as it is (a multi round-trip request);
+   * anything else is the work's `prepared` (JSON, stored with the task).
+   */
+  before?: (args: Args, ctx: any) => Prepared | Record<string, unknown> | Promise<Prepared | Record<string, unknown>>;
+  /** The SDK's tool configuration: `title`, `description`, `inputSchema`, `annotations`, ... */
+  [sdkOption: string]: unknown;
+}
+
+/** The part of a v2 `McpServer` that {@link SessionTasks.enable} uses. */
+export interface TasksCapableServer {
+  registerTool(name: string, config: any, callback: (...args: any[]) => any): unknown;
+  server: {
+    registerCapabilities(capabilities: Record<string, unknown>): void;
+    setRequestHandler(method: string, schemas: any, handler: (...args: any[]) => any): void;
+  };
+}
+
+/**
+ * The MCP tasks extension (`io.modelcontextprotocol/tasks`, spec revision 2026-07-28) for servers
+ * on the SDK v2 (`@modelcontextprotocol/server` ^2.4), on the session store. Make one per process;
+ * call {@link SessionTasks.enable} on every `McpServer` (one per stdio connection, or per HTTP
+ * request with `createMcpHandler`). Each task is a session: on disk before its `CreateTaskResult`
+ * is sent, seen by a restarted server and by other processes on the folder, `failed` at once
+ * (with a JSON-RPC error) when its server died while working, still `input_required` with its
+ * requests when its server died while waiting for input. See the README, "Using it in an MCP server".
+ */
+export declare class SessionTasks {
+  constructor(options?: SessionTasksOptions);
+  /**
+   * Registers a tool on every server {@link enable} is called on afterwards. The work gets its
+   * arguments (as the SDK validated them) and a {@link TaskContext}; what it returns is the task's
+   * `completed` result (`isError` results too); a thrown error with an integer `code` makes the task
+   * `failed` with that JSON-RPC error; a `CancellationError` (or any throw once the token is
+   * cancelled) makes it `cancelled`; any other throw is a `completed` result with `isError: true`.
+   */
+  registerTool<Args = any, Prepared = unknown>(
+    name: string,
+    config: TaskToolConfig<Args, Prepared>,
+    handler: (args: Args, task: TaskContext<Prepared>) => TaskToolResult | Promise<TaskToolResult>,
+  ): void;
+  /**
+   * Enables the extension on a v2 `McpServer`, before it is connected: advertises
+   * `capabilities.extensions["io.modelcontextprotocol/tasks"]` as `{}`; answers `tasks/get`,
+   * `tasks/update` and `tasks/cancel` (`-32021` for a request without the extension, `-32602` for a
+   * task that does not exist or is not the caller's); registers the tools of {@link registerTool}.
+   * Returns the server.
+   * @throws Error when the SDK keeps its `tools/call` handler elsewhere than 2.4 does (see the README).
+   */
+  enable<S extends TasksCapableServer>(server: S): S;
+  /**
+   * Wraps a stdio transport (the SDK's `StdioServerTransport`) for `serveStdio(factory, { transport })`,
+   * so that a `subscriptions/listen` for `taskIds` gets `notifications/tasks` (the SDK alone drops
+   * them): `-32021` for a request without the extension; the acknowledgement names the task ids
+   * honoured (those that exist and the caller may see); then each one's state at once, and again
+   * after each change of its status or input requests made by this process, until the listen is
+   * cancelled. Streamable HTTP has no such hook (see the README).
+   */
+  listen<T>(transport: T): T;
+  /** Removes the tasks this object created and stops their ttl timers. */
+  cleanup(): void;
+  /** Stops the ttl timers and writes what is pending; the tasks stay on disk. */
+  close(): void;
+}

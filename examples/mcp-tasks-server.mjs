@@ -18,7 +18,7 @@
 // `multi_input` and `test_tool_with_task` (required).
 import { createServer } from "node:http";
 import { createMcpHandler, fromJsonSchema, inputRequired, McpServer } from "@modelcontextprotocol/server";
-import { serveStdio } from "@modelcontextprotocol/server/stdio";
+import { serveStdio, StdioServerTransport } from "@modelcontextprotocol/server/stdio";
 import { localhostHostValidation, localhostOriginValidation, toNodeHandler } from "@modelcontextprotocol/node";
 import { SessionTasks } from "msw-session/mcp";
 
@@ -156,6 +156,7 @@ if (at >= 0) {
   process.once("SIGTERM", stop);
   process.once("SIGINT", stop);
 } else {
-  serveStdio(newServer);
+  // `listen` wraps the transport so that a `subscriptions/listen` for task ids gets `notifications/tasks`.
+  serveStdio(newServer, { transport: tasks.listen(new StdioServerTransport()) });
   process.stdin.once("end", () => tasks.close());
 }

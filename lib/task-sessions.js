@@ -94,6 +94,8 @@ class TaskSessions {
   #owns;
   /** @type {boolean} whether a task's ttl runs from its creation (the extension's rule) or restarts when it ends (1.x's) */
   #ttlFromCreation;
+  /** @type {(taskId: string) => void} told after a task's record changed here (written, or ended) */
+  #onChange;
   /** @type {Map<string, ReturnType<typeof setTimeout>>} ttl timers, by task id */
   #timers = new Map();
   /** @type {Set<string>} the tasks created here */
@@ -102,7 +104,7 @@ class TaskSessions {
   /**
    * @param {{ basePath?: string, persistIntervalMs?: number, trustFolder?: boolean, fsync?: boolean, fileMode?: number }} options
    * @param {(record: any) => boolean} owns which task records this flavour reads
-   * @param {{ ttlFromCreation?: boolean }} [rules]
+   * @param {{ ttlFromCreation?: boolean, onChange?: (taskId: string) => void }} [rules]
    */
   constructor(options, owns, rules = {}) {
     const { basePath = process.cwd(), persistIntervalMs, trustFolder, fsync, fileMode } = options;
@@ -110,6 +112,7 @@ class TaskSessions {
     this.#trustFolder = trustFolder;
     this.#owns = owns;
     this.#ttlFromCreation = rules.ttlFromCreation === true;
+    this.#onChange = rules.onChange ?? (() => {});
     /** @type {import("../index.js").StoreOptions} */
     const storeOptions = {};
     if (trustFolder !== undefined) storeOptions.trustFolder = trustFolder;
@@ -259,6 +262,7 @@ class TaskSessions {
     if (status === "cancelled" && progress.status !== "cancelled") this.manager.cancelSession(taskId, reason);
     else this.manager.saveSession(taskId);
     this.manager.releaseSession(taskId);
+    this.#onChange(taskId);
   }
 
   /**
@@ -294,6 +298,7 @@ class TaskSessions {
       this.manager.releaseSession(taskId);
     } else if (status === "failed") this.manager.failSession(taskId, statusMessage ?? "the task failed");
     else this.manager.completeSession(taskId);
+    this.#onChange(taskId);
   }
 
   /**
@@ -302,6 +307,7 @@ class TaskSessions {
    */
   save(taskId) {
     this.manager.saveSession(taskId);
+    this.#onChange(taskId);
   }
 
   /**

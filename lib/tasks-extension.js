@@ -31,6 +31,8 @@ const { DEFAULT_TTL, EXTENSION_KIND, TaskSessions, isTerminal } = require("./tas
 const EXTENSION_ID = EXTENSION_KIND;
 /** Where a 2026-07-28 request carries the client's capabilities (the SDK lifts it into `ctx.mcpReq.envelope`). */
 const CLIENT_CAPABILITIES = "io.modelcontextprotocol/clientCapabilities";
+/** Where a notification of a `subscriptions/listen` stream names its subscription (the listen request's id). */
+const SUBSCRIPTION_ID = "io.modelcontextprotocol/subscriptionId";
 /** The JSON-RPC error codes the extension uses. */
 const CODES = Object.freeze({ invalidParams: -32602, internalError: -32603, missingCapability: -32021 });
 /** The task policies a tool can declare. */
@@ -151,6 +153,8 @@ class SessionTasks {
   #waits = new Map();
   /** @type {Set<string>} the tasks whose tool runs in this process */
   #running = new Set();
+  /** @type {Set<{ subscriptions: Map<unknown, Set<string>>, send: (message: any) => Promise<void> }>} the transports of `listen`, with their subscriptions */
+  #subscribers = new Set();
 
   /**
    * @param {import("../mcp.js").SessionTasksOptions} [options]
@@ -166,7 +170,13 @@ class SessionTasks {
     this.#maxTtlMs = maxTtlMs;
     this.#pollIntervalMs = pollIntervalMs;
     this.#principal = principal;
-    this.#tasks = new TaskSessions(options, (record) => record.kind === EXTENSION_KIND, { ttlFromCreation: true });
+    this.#tasks = new TaskSessions(options, (record) => record.kind === EXTENSION_KIND, {
+      ttlFromCreation: true,
+      // After the change is whole (the write, the session ended or released).
+      onChange: (taskId) => {
+        if (this.#subscribers.size > 0) queueMicrotask(() => this.#publish(taskId));
+      },
+    });
     // Tasks past their ttl whose server is gone have no timer left: remove them now.
     this.#tasks.all();
   }
@@ -594,6 +604,105 @@ class SessionTasks {
       task.error = died || !record.error ? { code: CODES.internalError, message: statusMessage ?? "the task failed" } : record.error;
     }
     return task;
+  }
+
+  /**
+   * A stdio transport (the SDK's `StdioServerTransport`) wrapped for
+   * `serveStdio(factory, { transport })`, so that a client's
+   * `subscriptions/listen` for task ids gets `notifications/tasks`: the SDK
+   * answers `subscriptions/listen` itself and drops `taskIds` (see the README),
+   * so the wrapper reads them on their way in, answers `-32021` for a request
+   * without the extension, adds the task ids it honours (those the caller may
+   * see) to the SDK's acknowledgement, sends each one's current state, then
+   * its state after each change this process makes, stamped with the
+   * subscription id, until the client cancels the listen.
+   * @template T
+   * @param {T} transport
+   * @returns {T}
+   */
+  listen(transport) {
+    const inner = /** @type {any} */ (transport);
+    if (!inner || typeof inner.send !== "function" || typeof inner.start !== "function") {
+      throw Object.assign(new TypeError("listen(transport): transport must be an MCP transport (start, send, close)"), { code: "ERR_INVALID_ARG_TYPE" });
+    }
+    /** @type {Map<unknown, Set<string>>} listen request id → task ids */
+    const subscriptions = new Map();
+    const subscriber = { subscriptions, send: (/** @type {any} */ message) => inner.send(message) };
+    this.#subscribers.add(subscriber);
+    /** @type {any} */
+    const wrapped = {
+      onmessage: undefined,
+      onerror: undefined,
+      onclose: undefined,
+      get sessionId() {
+        return inner.sessionId;
+      },
+      start: () => inner.start(),
+      close: () => {
+        this.#subscribers.delete(subscriber);
+        return inner.close();
+      },
+      setProtocolVersion: (/** @type {string} */ version) => inner.setProtocolVersion?.(version),
+      send: async (/** @type {any} */ message, /** @type {any} */ options) => {
+        const id = message?.method === "notifications/subscriptions/acknowledged" ? message.params?._meta?.[SUBSCRIPTION_ID] : undefined;
+        const taskIds = id === undefined ? undefined : subscriptions.get(id);
+        if (taskIds === undefined) {
+          // The end of a listen (its result): its subscription ends.
+          if (message && "result" in message && subscriptions.has(message.id)) subscriptions.delete(message.id);
+          return inner.send(message, options);
+        }
+        const notifications = { ...message.params.notifications, taskIds: [...taskIds] };
+        await inner.send({ ...message, params: { ...message.params, notifications } }, options);
+        // Each task's state now, so that a task that ended before the listen is not missed.
+        for (const taskId of taskIds) this.#publish(taskId, subscriber);
+      },
+    };
+    inner.onerror = (/** @type {unknown} */ error) => wrapped.onerror?.(error);
+    inner.onclose = () => {
+      this.#subscribers.delete(subscriber);
+      wrapped.onclose?.();
+    };
+    inner.onmessage = (/** @type {any} */ message, /** @type {any} */ extra) => {
+      const taskIds = message?.method === "subscriptions/listen" && "id" in message ? message.params?.notifications?.taskIds : undefined;
+      if (Array.isArray(taskIds)) {
+        const extensions = message.params?._meta?.[CLIENT_CAPABILITIES]?.extensions;
+        if (!(extensions !== null && typeof extensions === "object" && extensions[EXTENSION_ID] !== undefined)) {
+          const { code, message: text, data } = /** @type {Error & { code: number, data?: unknown }} */ (missingCapability());
+          void inner.send({ jsonrpc: "2.0", id: message.id, error: { code, message: text, data } }).catch(() => {});
+          return;
+        }
+        const visible = taskIds.filter((taskId) => {
+          const found = this.#tasks.read(taskId);
+          return found !== undefined && (found.record.principal ?? null) === null;
+        });
+        subscriptions.set(message.id, new Set(visible));
+      } else if (message?.method === "notifications/cancelled") subscriptions.delete(message.params?.requestId);
+      wrapped.onmessage?.(message, extra);
+    };
+    return wrapped;
+  }
+
+  /**
+   * Sends a task's state as `notifications/tasks` to each subscription for it
+   * (of `only`, when given). A closed transport is not an error.
+   * @param {string} taskId
+   * @param {{ subscriptions: Map<unknown, Set<string>>, send: (message: any) => Promise<void> }} [only]
+   */
+  #publish(taskId, only) {
+    /** @type {any} */
+    let task;
+    for (const subscriber of only ? [only] : this.#subscribers) {
+      for (const [id, taskIds] of subscriber.subscriptions) {
+        if (!taskIds.has(taskId)) continue;
+        if (task === undefined) {
+          const found = this.#tasks.read(taskId);
+          if (!found) return;
+          task = this.#snapshot(taskId, found);
+        }
+        const params = { ...task, _meta: { [SUBSCRIPTION_ID]: id } };
+        void Promise.resolve(subscriber.send({ jsonrpc: "2.0", method: "notifications/tasks", params })).catch(() => {});
+      }
+    }
   }
 
   /** Removes the tasks created here and stops their ttl timers. */
