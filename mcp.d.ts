@@ -129,7 +129,7 @@ export interface SessionTasksOptions {
    * The principal a task is bound to, from the transport's auth info (`ctx.http.authInfo`); a task
    * is seen only by requests of the same principal (or, created without auth info, only by
    * requests without). Default: `authInfo.clientId`, joined with `authInfo.extra.sub` when that is
-   * a string.
+   * a string; without a `clientId`, a SHA-256 digest of `authInfo.token`.
    */
   principal?: (authInfo: TaskAuthInfo) => string | undefined;
 }

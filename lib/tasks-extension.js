@@ -24,6 +24,7 @@
 // internal used is in `gateToolsCall`.
 "use strict";
 
+const { createHash } = require("node:crypto");
 const { CancellationError } = require("../index.js");
 const { DEFAULT_TTL, EXTENSION_KIND, TaskSessions, isTerminal } = require("./task-sessions.js");
 
@@ -107,11 +108,17 @@ function storedResult(result) {
   return { ...object, resultType: "complete" };
 }
 
-/** The default principal of a request: its auth info's `clientId`, with `extra.sub` when there is one. */
+/**
+ * The default principal of a request: its auth info's `clientId`, with
+ * `extra.sub` when there is one; without a `clientId`, a digest of its token
+ * (never the token itself, which a task file would then hold).
+ */
 const defaultPrincipal = (/** @type {any} */ authInfo) => {
   if (!authInfo) return undefined;
   const sub = authInfo.extra?.sub;
-  return typeof sub === "string" ? `${authInfo.clientId}\u0000${sub}` : authInfo.clientId;
+  if (typeof authInfo.clientId === "string") return typeof sub === "string" ? `${authInfo.clientId}\u0000${sub}` : authInfo.clientId;
+  if (typeof authInfo.token === "string") return `token:${createHash("sha256").update(authInfo.token).digest("hex")}`;
+  return undefined;
 };
 
 /**
@@ -352,6 +359,9 @@ class SessionTasks {
       input: (/** @type {any} */ request, /** @type {string | undefined} */ key) => this.#input(taskId, request, key ?? `input-${++inputs}`),
     };
     this.#running.add(taskId);
+    // However the token is cancelled (tasks/cancel here or in another server, `msw-session cancel`,
+    // the ttl), a work waiting for input gets a CancellationError.
+    const stopWaits = token.onCancelled((reason) => this.#dropWaits(taskId, new CancellationError(reason ?? "cancelled")));
     const run = async () => {
       /** @type {any} */
       let outcome;
@@ -361,6 +371,7 @@ class SessionTasks {
         outcome = { error };
       }
       this.#running.delete(taskId);
+      stopWaits();
       this.#dropWaits(taskId, undefined);
       try {
         this.#settleRun(taskId, token, outcome);
@@ -589,11 +600,13 @@ class SessionTasks {
     const { record } = found;
     const { status, statusMessage, died } = this.#status(found);
     /** @type {Record<string, unknown>} */
+    // A working task's message follows its session's progress, and so does its last update.
+    const progressAt = status === "working" ? found.state.progress?.updatedAt : undefined;
     const task = {
       taskId,
       status,
       createdAt: record.createdAt,
-      lastUpdatedAt: record.lastUpdatedAt,
+      lastUpdatedAt: typeof progressAt === "string" && progressAt > record.lastUpdatedAt ? progressAt : record.lastUpdatedAt,
       ttlMs: record.ttl,
       pollIntervalMs: record.pollInterval,
     };
