@@ -705,14 +705,20 @@ describe.skipIf(isReference)("SessionTasks: a task of another server process", (
     expect(child.exitCode).toBeNull();
   });
 
-  it("a task whose server died while waiting for input still waits; the answer makes this server take it over and run its tool again", async () => {
-    const base = tempDir();
+  /** A task of a server process on `base` that was killed with SIGKILL while its task waited for input; its id. */
+  async function diedWaitingForInput(base: string): Promise<string> {
     const { child, lines, exited } = owner(base, "ask");
     await waitFor(() => lines.length > 0 || child.exitCode !== null);
     const [taskId] = lines;
     await waitFor(() => readSession(base, taskId).context.mcpTask.status === "input_required");
     child.kill("SIGKILL");
     await exited;
+    return taskId;
+  }
+
+  it("a task whose server died while waiting for input still waits; the answer makes this server take it over and run its tool again", async () => {
+    const base = tempDir();
+    const taskId = await diedWaitingForInput(base);
     const ran: { id: string | undefined; answer: unknown }[] = [];
     const { rpc } = setup(
       (tasks) =>
@@ -736,12 +742,7 @@ describe.skipIf(isReference)("SessionTasks: a task of another server process", (
 
   it("a task whose server died while waiting for input can be cancelled by another server", async () => {
     const base = tempDir();
-    const { child, lines, exited } = owner(base, "ask");
-    await waitFor(() => lines.length > 0 || child.exitCode !== null);
-    const [taskId] = lines;
-    await waitFor(() => readSession(base, taskId).context.mcpTask.status === "input_required");
-    child.kill("SIGKILL");
-    await exited;
+    const taskId = await diedWaitingForInput(base);
     const { rpc } = setup(() => {}, { basePath: base });
     expect((await rpc("tasks/get", { taskId })).result.status).toBe("input_required");
     expect(withoutMeta((await rpc("tasks/cancel", { taskId })).result)).toEqual({ resultType: "complete" });
