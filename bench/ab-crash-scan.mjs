@@ -41,13 +41,26 @@ if (!(Number.isInteger(rounds) && rounds > 2) || !(Number.isInteger(files) && fi
   process.exit(2);
 }
 
+/**
+ * A build's NativeStore on `dir`: a build since the folder check takes its store options as an
+ * object; an older one takes `fsync` (a boolean) there, and refuses the object.
+ */
+function newStore(NativeStore, dir) {
+  try {
+    return new NativeStore(dir, {});
+  } catch (error) {
+    if (error?.code !== "BooleanExpected") throw error;
+    return new NativeStore(dir);
+  }
+}
+
 /** Each side: a name and how to scan a folder (returning the crashed states). */
 const sides = builds.map((file, i) => {
   const module = { exports: {} };
   process.dlopen(module, path.resolve(file));
   const { NativeStore } = module.exports;
   const scan = (dir) => {
-    const store = new NativeStore(dir);
+    const store = newStore(NativeStore, dir);
     if (typeof store.scanCrashed !== "function") return JSON.parse(store.findCrashed());
     const states = [];
     const batches = store.scanCrashed();

@@ -214,7 +214,7 @@ impl Job {
         })?;
         // Another user's file is never reported (one lstat per session
         // that would be).
-        (!store.refuse_foreign(&id)).then_some(marked)
+        (!store.refuse_foreign_in(dir, &id)).then_some(marked)
     }
 }
 

@@ -176,6 +176,43 @@ pub fn is_foreign_file(path: &Path) -> bool {
     !meta.is_file() || !owned_by_user(path, &meta).unwrap_or(false)
 }
 
+/// [`is_foreign_file`] of the entry `name` of the open folder `dir` (whose
+/// path is `dir_path`): on Unix one `fstatat` relative to the open folder,
+/// which walks no path (a scan asks it of every file it reports).
+pub fn is_foreign_file_in(dir: &fs::File, dir_path: &Path, name: &str) -> bool {
+    #[cfg(unix)]
+    {
+        use std::os::fd::AsRawFd;
+        let _ = dir_path;
+        let Ok(c_name) = std::ffi::CString::new(name) else {
+            return false;
+        };
+        let mut stat = std::mem::MaybeUninit::<libc::stat>::uninit();
+        // SAFETY: `dir` is an open descriptor for the call's duration, `c_name`
+        // a NUL-terminated string, and `stat` is only read after the call
+        // returned 0, which means it filled it.
+        let found = unsafe {
+            libc::fstatat(
+                dir.as_raw_fd(),
+                c_name.as_ptr(),
+                stat.as_mut_ptr(),
+                libc::AT_SYMLINK_NOFOLLOW,
+            )
+        } == 0;
+        if !found {
+            return false;
+        }
+        // SAFETY: filled by the successful call above.
+        let stat = unsafe { stat.assume_init() };
+        (stat.st_mode & libc::S_IFMT) != libc::S_IFREG || stat.st_uid != current_uid()
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = dir;
+        is_foreign_file(&dir_path.join(name))
+    }
+}
+
 /// Creates `path` and its missing parents with `mode` (Unix); on Windows
 /// each folder created gets an access list for the current user only.
 pub fn create_dir(path: &Path, mode: u32) -> io::Result<()> {

@@ -201,7 +201,18 @@ impl SessionStore {
     /// of the current user: such a file is moved aside, as an unreadable
     /// one is, and never used (see [`folder_safety`](crate::folder_safety)).
     pub(crate) fn refuse_foreign(&self, id: &SessionId) -> bool {
-        let foreign = crate::folder_safety::is_foreign_file(&self.path_of(id));
+        self.refuse_foreign_in(None, id)
+    }
+
+    /// [`refuse_foreign`](Self::refuse_foreign), looking the file up
+    /// relative to `dir`, the sessions folder open, when given.
+    pub(crate) fn refuse_foreign_in(&self, dir: Option<&fs::File>, id: &SessionId) -> bool {
+        let foreign = match dir {
+            Some(dir) => {
+                crate::folder_safety::is_foreign_file_in(dir, &self.dir, &format!("{id}.json"))
+            }
+            None => crate::folder_safety::is_foreign_file(&self.path_of(id)),
+        };
         if foreign {
             self.quarantine(id);
         }
@@ -298,7 +309,7 @@ impl SessionStore {
         dir: Option<&fs::File>,
         id: &SessionId,
     ) -> Option<(String, StoredState)> {
-        if self.refuse_foreign(id) {
+        if self.refuse_foreign_in(dir, id) {
             return None;
         }
         let read = self.with_text_in(dir, id, |text| {

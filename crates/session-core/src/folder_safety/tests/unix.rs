@@ -208,3 +208,28 @@ fn another_users_session_file_is_never_loaded_reported_or_resumed() {
     assert_eq!(store.corrupt_files().unwrap().len(), 3);
     assert_eq!(store.list().unwrap(), Vec::<String>::new());
 }
+
+#[test]
+fn a_file_judged_in_its_open_folder_is_judged_as_by_its_path() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path();
+    fs::write(path.join("mine.json"), "{}").unwrap();
+    fs::write(path.join("given.json"), "{}").unwrap();
+    let given = give_away(&path.join("given.json"));
+    fs::create_dir(path.join("folder.json")).unwrap();
+    std::os::unix::fs::symlink(path.join("mine.json"), path.join("link.json")).unwrap();
+    let open = fs::File::open(path).unwrap();
+    for (name, foreign) in [
+        ("mine.json", false),
+        ("missing.json", false),
+        ("folder.json", true),
+        ("link.json", true),
+        ("given.json", given),
+        ("with\0nul.json", false),
+    ] {
+        assert_eq!(is_foreign_file_in(&open, path, name), foreign, "{name}");
+        if !name.contains('\0') {
+            assert_eq!(is_foreign_file(&path.join(name)), foreign, "{name}");
+        }
+    }
+}
