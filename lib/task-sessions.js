@@ -1,3 +1,4 @@
+// @ts-check
 // The task-on-session mapping of msw-session/mcp, shared by both flavours of
 // MCP tasks: the SDK 1.x `TaskStore` (`SessionTaskStore`, mcp.js) and the
 // 2026-07-28 tasks extension on the SDK v2 (lib/tasks-extension.js).

@@ -1,3 +1,4 @@
+// @ts-check
 // The MCP tasks extension (`io.modelcontextprotocol/tasks`, spec revision
 // 2026-07-28) for servers on the SDK v2 (`@modelcontextprotocol/server`),
 // with each task a session of the package (lib/task-sessions.js, the mapping
@@ -599,9 +600,9 @@ class SessionTasks {
   #snapshot(taskId, found) {
     const { record } = found;
     const { status, statusMessage, died } = this.#status(found);
-    /** @type {Record<string, unknown>} */
     // A working task's message follows its session's progress, and so does its last update.
     const progressAt = status === "working" ? found.state.progress?.updatedAt : undefined;
+    /** @type {Record<string, unknown>} */
     const task = {
       taskId,
       status,
