@@ -12,7 +12,7 @@
 "use strict";
 
 const { CancellationError } = require("./index.js");
-const { DEFAULT_TTL, EXTENSION_KIND, TaskSessions, expiry, isTerminal } = require("./lib/task-sessions.js");
+const { DEFAULT_TTL, EXTENSION_KIND, TaskSessions, expiry, isTerminal, toolErrorResult } = require("./lib/task-sessions.js");
 const { SessionTasks } = require("./lib/tasks-extension.js");
 
 /** `InMemoryTaskStore`'s page size of `listTasks`. */
@@ -28,12 +28,6 @@ const DEFAULT_POLL_INTERVAL = 1000;
  */
 const visibleTo = (record, sessionId) =>
   sessionId === undefined || record.sessionId === undefined || record.sessionId === sessionId;
-
-/**
- * A text result for a failed tool task.
- * @param {unknown} error
- */
-const errorResult = (error) => ({ content: [{ type: "text", text: error instanceof Error ? error.message : String(error) }], isError: true });
 
 /**
  * Checks a ttl option: a number of ms (0 or more) or null.
@@ -286,7 +280,7 @@ class SessionTaskStore {
             tasks.settle(taskId);
             return;
           }
-          await store.storeTaskResult(taskId, "failed", errorResult(error));
+          await store.storeTaskResult(taskId, "failed", toolErrorResult(error));
           return;
         }
         if (token.isCancelled) tasks.settle(taskId);

@@ -381,9 +381,16 @@ class TaskSessions {
 }
 
 /**
+ * The tool result of a work's throw that is not a JSON-RPC error: `isError`,
+ * the message as its text (what `McpServer` answers for a plain call too).
+ * @param {unknown} error
+ */
+const toolErrorResult = (error) => ({ content: [{ type: "text", text: error instanceof Error ? error.message : String(error) }], isError: true });
+
+/**
  * When a task with `ttl` (ms; null or 0: unlimited) set now is removed.
  * @param {number | null} ttl
  */
 const expiry = (ttl) => (ttl ? Date.now() + ttl : undefined);
 
-module.exports = { DEFAULT_TTL, EXTENSION_KIND, TASK, TaskSessions, expiry, isTerminal, liveState, taskRecord };
+module.exports = { DEFAULT_TTL, EXTENSION_KIND, TaskSessions, expiry, isTerminal, toolErrorResult };

@@ -27,7 +27,7 @@
 
 const { createHash } = require("node:crypto");
 const { CancellationError } = require("../index.js");
-const { DEFAULT_TTL, EXTENSION_KIND, TaskSessions, isTerminal } = require("./task-sessions.js");
+const { DEFAULT_TTL, EXTENSION_KIND, TaskSessions, expiry, isTerminal, toolErrorResult } = require("./task-sessions.js");
 
 /** The extension's identifier. */
 const EXTENSION_ID = EXTENSION_KIND;
@@ -64,13 +64,23 @@ const missingCapability = () =>
   rpcError(CODES.missingCapability, "Missing required client capability", { requiredCapabilities: { extensions: { [EXTENSION_ID]: {} } } });
 
 /**
- * Whether a request (the SDK handler's `ctx`) declared the extension in its per-request capabilities.
- * @param {any} ctx
+ * Whether a request's per-request `_meta` envelope (the SDK lifts it into
+ * `ctx.mcpReq.envelope`; a listen's, read before the SDK, is its `_meta`)
+ * declares the extension in its client capabilities.
+ * @param {any} envelope
  */
-function declaresTasks(ctx) {
-  const extensions = ctx?.mcpReq?.envelope?.[CLIENT_CAPABILITIES]?.extensions;
+function declaresTasks(envelope) {
+  const extensions = envelope?.[CLIENT_CAPABILITIES]?.extensions;
   return extensions !== null && typeof extensions === "object" && extensions[EXTENSION_ID] !== undefined;
 }
+
+/**
+ * Whether a task may be seen by a request of `principal` (undefined: a
+ * request without auth info): only by the principal that created it.
+ * @param {import("./task-sessions.js").FoundTask} found
+ * @param {string | undefined} principal
+ */
+const seenBy = (found, principal) => (found.record.principal ?? null) === (principal ?? null);
 
 /**
  * @param {string} name
@@ -81,12 +91,6 @@ function checkMs(name, value, nullable) {
   if ((nullable && value === null) || (Number.isSafeInteger(value) && /** @type {number} */ (value) > 0)) return;
   throw Object.assign(new TypeError(`options.${name} must be a whole number of ms above 0${nullable ? " or null" : ""}`), { code: "ERR_INVALID_ARG_TYPE" });
 }
-
-/**
- * The tool result of a work's throw that is not a JSON-RPC error: `isError`, the message as its text.
- * @param {unknown} error
- */
-const toolError = (error) => ({ content: [{ type: "text", text: error instanceof Error ? error.message : String(error) }], isError: true });
 
 /**
  * The JSON-RPC error a work threw (an integer `code` and a message), else undefined.
@@ -235,7 +239,7 @@ class SessionTasks {
     }
     gateToolsCall(mcp, (request, ctx) => {
       const tool = this.#tools.get(request?.params?.name);
-      if (tool?.policy === "required" && !declaresTasks(ctx)) throw missingCapability();
+      if (tool?.policy === "required" && !declaresTasks(ctx?.mcpReq?.envelope)) throw missingCapability();
     });
     return server;
   }
@@ -247,7 +251,7 @@ class SessionTasks {
    * @param {any} ctx
    */
   async #call(tool, args, ctx) {
-    const asTask = tool.policy !== "never" && declaresTasks(ctx);
+    const asTask = tool.policy !== "never" && declaresTasks(ctx?.mcpReq?.envelope);
     /** @type {unknown} */
     let prepared;
     if (tool.before) {
@@ -298,8 +302,7 @@ class SessionTasks {
    */
   #create(tool, args, prepared, ctx) {
     const ttl = this.#ttl();
-    const now = new Date();
-    const createdAt = now.toISOString();
+    const createdAt = new Date().toISOString();
     const record = {
       kind: EXTENSION_KIND,
       status: "working",
@@ -314,7 +317,7 @@ class SessionTasks {
       inputRequests: {},
       inputResponses: {},
       // Set before the session exists, so that the file createSession writes has it.
-      expiresAt: ttl === null ? undefined : now.getTime() + ttl,
+      expiresAt: expiry(ttl),
     };
     const session = this.#tasks.create(`mcp tools/call ${tool.name}`, record);
     // The creation result is the task's seed state, taken before its work can change it.
@@ -335,7 +338,7 @@ class SessionTasks {
    * @returns {string | undefined}
    */
   #principalOf(ctx) {
-    const authInfo = ctx?.http?.authInfo ?? ctx?.authInfo;
+    const authInfo = ctx?.http?.authInfo;
     const principal = authInfo ? this.#principal(authInfo) : undefined;
     return principal === undefined || principal === null ? undefined : String(principal);
   }
@@ -414,7 +417,7 @@ class SessionTasks {
         this.#tasks.finish(taskId, found, "failed", rpc.message);
         return;
       }
-      record.result = storedResult(toolError(error));
+      record.result = storedResult(toolErrorResult(error));
     } else if (token.isCancelled) {
       this.#tasks.finish(taskId, found, "cancelled", token.reason);
       return;
@@ -475,11 +478,11 @@ class SessionTasks {
    * @param {any} ctx
    */
   #visible(params, ctx) {
-    if (!declaresTasks(ctx)) throw missingCapability();
+    if (!declaresTasks(ctx?.mcpReq?.envelope)) throw missingCapability();
     const taskId = params?.taskId;
     if (typeof taskId !== "string") throw rpcError(CODES.invalidParams, "Invalid params: taskId must be a string");
     const found = this.#tasks.read(taskId);
-    if (!found || (found.record.principal ?? null) !== (this.#principalOf(ctx) ?? null)) throw rpcError(CODES.invalidParams, NOT_FOUND);
+    if (!found || !seenBy(found, this.#principalOf(ctx))) throw rpcError(CODES.invalidParams, NOT_FOUND);
     return { taskId, found };
   }
 
@@ -547,8 +550,8 @@ class SessionTasks {
       if (!adopted) return {};
       found = adopted;
     }
+    // Cancels its token: a work waiting for input gets a CancellationError (see `#start`).
     this.#tasks.finish(taskId, found, "cancelled", "cancelled by tasks/cancel");
-    this.#dropWaits(taskId, new CancellationError("cancelled by tasks/cancel"));
     return {};
   }
 
@@ -679,15 +682,15 @@ class SessionTasks {
     inner.onmessage = (/** @type {any} */ message, /** @type {any} */ extra) => {
       const taskIds = message?.method === "subscriptions/listen" && "id" in message ? message.params?.notifications?.taskIds : undefined;
       if (Array.isArray(taskIds)) {
-        const extensions = message.params?._meta?.[CLIENT_CAPABILITIES]?.extensions;
-        if (!(extensions !== null && typeof extensions === "object" && extensions[EXTENSION_ID] !== undefined)) {
+        if (!declaresTasks(message.params?._meta)) {
           const { code, message: text, data } = /** @type {Error & { code: number, data?: unknown }} */ (missingCapability());
           void inner.send({ jsonrpc: "2.0", id: message.id, error: { code, message: text, data } }).catch(() => {});
           return;
         }
+        // stdio has no auth info: the tasks made without it.
         const visible = taskIds.filter((taskId) => {
           const found = this.#tasks.read(taskId);
-          return found !== undefined && (found.record.principal ?? null) === null;
+          return found !== undefined && seenBy(found, undefined);
         });
         subscriptions.set(message.id, new Set(visible));
       } else if (message?.method === "notifications/cancelled") subscriptions.delete(message.params?.requestId);
