@@ -82,6 +82,12 @@ describe.skipIf(isReference)("notifications/tasks on stdio (SessionTasks#listen)
     const [first] = server.notifications(id);
     expect(first.params).toMatchObject({ taskId, status: "input_required", inputRequests: { confirm: { method: "elicitation/create" } } });
     expect(Number.isInteger(first.params.ttlMs) && Number.isInteger(first.params.pollIntervalMs)).toBe(true);
+    // A second listen on the same task gets the state too; the first is not sent it again (the
+    // state a new listen gets goes to that listen only, after its acknowledgement, in order).
+    const again = await server.listen([taskId]);
+    await waitFor(() => server.notifications(again.id).length >= 1);
+    expect(server.notifications(again.id)[0].params).toMatchObject({ taskId, status: "input_required" });
+    expect(server.notifications(id)).toHaveLength(1);
 
     const updated = await server.request("tasks/update", { taskId, inputResponses: { confirm: { action: "accept", content: { confirm: true } } } });
     expect(updated.result.resultType).toBe("complete");

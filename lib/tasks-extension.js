@@ -670,8 +670,8 @@ class SessionTasks {
         }
         const notifications = { ...message.params.notifications, taskIds: [...taskIds] };
         await inner.send({ ...message, params: { ...message.params, notifications } }, options);
-        // Each task's state now, so that a task that ended before the listen is not missed.
-        for (const taskId of taskIds) this.#publish(taskId, subscriber);
+        // Each task's state now, to this subscription, so that a task that ended before the listen is not missed.
+        for (const taskId of taskIds) this.#publish(taskId, { subscriber, id });
       },
     };
     inner.onerror = (/** @type {unknown} */ error) => wrapped.onerror?.(error);
@@ -701,16 +701,17 @@ class SessionTasks {
 
   /**
    * Sends a task's state as `notifications/tasks` to each subscription for it
-   * (of `only`, when given). A closed transport is not an error.
+   * (only to subscription `only.id` of `only.subscriber`, when given). A closed
+   * transport is not an error.
    * @param {string} taskId
-   * @param {{ subscriptions: Map<unknown, Set<string>>, send: (message: any) => Promise<void> }} [only]
+   * @param {{ subscriber: { subscriptions: Map<unknown, Set<string>>, send: (message: any) => Promise<void> }, id: unknown }} [only]
    */
   #publish(taskId, only) {
     /** @type {any} */
     let task;
-    for (const subscriber of only ? [only] : this.#subscribers) {
+    for (const subscriber of only ? [only.subscriber] : this.#subscribers) {
       for (const [id, taskIds] of subscriber.subscriptions) {
-        if (!taskIds.has(taskId)) continue;
+        if (!taskIds.has(taskId) || (only && id !== only.id)) continue;
         if (task === undefined) {
           const found = this.#tasks.read(taskId);
           if (!found) return;
