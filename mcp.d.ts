@@ -159,7 +159,9 @@ export interface TaskContext<Prepared = unknown> {
   id: string | undefined;
   /**
    * The task's session: report progress on it (`session.progress.setProgress(40, "reading")`; the
-   * current step is the task's `statusMessage`). A plain call gets a session too, removed when it ends.
+   * current step is the task's `statusMessage`). A plain call gets a session too, removed when it ends;
+   * its progress goes to the client as `notifications/progress` when the request has a `progressToken`
+   * (see {@link trackRequest}).
    */
   session: Session;
   /** Cancelled by `tasks/cancel` (in this server or another on the folder), `msw-session cancel`, the ttl, or a plain call's client cancel. */

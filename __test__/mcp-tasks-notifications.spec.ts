@@ -49,7 +49,7 @@ function start() {
   /** Sends a request and resolves with its response. */
   const request = async (method: string, params: object, capabilities: object = WITH_TASKS) => {
     const id = nextId++;
-    send({ id, method, params: { ...params, _meta: envelope(capabilities) } });
+    send({ id, method, params: { ...params, _meta: { ...(params as { _meta?: object })._meta, ...envelope(capabilities) } } });
     await waitFor(() => received.some((m) => m.id === id && ("result" in m || "error" in m)));
     return received.find((m) => m.id === id && ("result" in m || "error" in m));
   };
@@ -99,6 +99,19 @@ describe.skipIf(isReference)("notifications/tasks on stdio (SessionTasks#listen)
     const { _meta: _a, ...notified } = last.params;
     const { _meta: _b, resultType: _c, ...polled } = got.result;
     expect(notified).toEqual(polled);
+  });
+
+  it("a plain call (no extension) with a progressToken gets its session's progress as notifications/progress, before its result", async () => {
+    const server = start();
+    await server.request("server/discover", {});
+    const answer = await server.request("tools/call", { name: "slow_compute", arguments: { seconds: 2 }, _meta: { progressToken: "p-1" } }, {});
+    expect(answer.result.content[0].text).toBe("slow_compute: done after 2 s");
+    const at = server.received.indexOf(answer);
+    const progress = server.received.slice(0, at).filter((m) => m.method === "notifications/progress");
+    expect(progress.map((m) => m.params)).toEqual([
+      { progressToken: "p-1", progress: 0, total: 100, message: "second 1 of 2" },
+      { progressToken: "p-1", progress: 50, total: 100, message: "second 2 of 2" },
+    ]);
   });
 
   it("a listen for task ids without the extension is answered -32021 with requiredCapabilities", async () => {

@@ -28,6 +28,7 @@
 const { createHash } = require("node:crypto");
 const { CancellationError } = require("../index.js");
 const { DEFAULT_TTL, EXTENSION_KIND, TaskSessions, expiry, isTerminal, toolErrorResult } = require("./task-sessions.js");
+const { trackRequest } = require("./track-request.js");
 
 /** The extension's identifier. */
 const EXTENSION_ID = EXTENSION_KIND;
@@ -272,11 +273,12 @@ class SessionTasks {
    * @param {any} ctx
    */
   async #inline(tool, args, prepared, ctx) {
-    const session = this.#tasks.manager.createSession(`mcp tools/call ${tool.name}`, {});
+    const manager = this.#tasks.manager;
+    const session = manager.createSession(`mcp tools/call ${tool.name}`, {});
     session.progress.start();
-    const signal = ctx?.mcpReq?.signal;
-    const onAbort = () => session.cancellation.cancel("cancelled by the client");
-    signal?.addEventListener?.("abort", onAbort, { once: true });
+    // The SDK v2's request context in the shape trackRequest reads (the 1.x `extra`'s).
+    const request = ctx?.mcpReq;
+    const stop = trackRequest({ signal: request?.signal, _meta: request?._meta, sendNotification: request?.notify }, session, { manager });
     const task = {
       id: undefined,
       session,
@@ -288,7 +290,7 @@ class SessionTasks {
     try {
       return await tool.handler(args, task);
     } finally {
-      signal?.removeEventListener?.("abort", onAbort);
+      stop();
       this.#tasks.forget(session.id);
     }
   }
