@@ -288,14 +288,8 @@ class SessionTaskStore {
         else await store.storeTaskResult(taskId, "completed", result);
       } catch {
         // The task ended meanwhile (cancelled, removed by its ttl) or the disk
-        // refused: there is no one left to tell. Never leave its session running.
-        if (tasks.live(taskId) && session.progress.isRunning()) {
-          try {
-            tasks.manager.failSession(taskId, "the task's result could not be stored");
-          } catch {
-            // The disk refused again: the session ends with the process.
-          }
-        }
+        // refused: there is no one left to tell.
+        tasks.abandon(taskId);
       } finally {
         stop();
       }

@@ -303,6 +303,22 @@ class TaskSessions {
   }
 
   /**
+   * Fails a task's session that is still running after its result could not
+   * be stored (the disk refused, or the task ended meanwhile), so that it
+   * never stays running; a second refusal of the disk leaves it to end with
+   * the process.
+   * @param {string} taskId
+   */
+  abandon(taskId) {
+    if (!this.live(taskId)?.progress.isRunning()) return;
+    try {
+      this.manager.failSession(taskId, "the task's result could not be stored");
+    } catch {
+      // The disk refused again: the session ends with the process.
+    }
+  }
+
+  /**
    * Writes a live task's record as it is now (this task's file only).
    * @param {string} taskId
    */

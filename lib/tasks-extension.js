@@ -382,14 +382,7 @@ class SessionTasks {
       try {
         this.#settleRun(taskId, token, outcome);
       } catch {
-        // The disk refused: never leave the session running.
-        if (this.#tasks.live(taskId) && session.progress.isRunning()) {
-          try {
-            this.#tasks.manager.failSession(taskId, "the task's result could not be stored");
-          } catch {
-            // The disk refused again: the session ends with the process.
-          }
-        }
+        this.#tasks.abandon(taskId);
       }
     };
     void run();
