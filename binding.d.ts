@@ -69,8 +69,8 @@ export declare class NativeManager {
    */
   recoverCrashed(reason: string): Array<string>
   /**
-   * Removes finished sessions last written more than `olderThanMs` ago;
-   * returns the count.
+   * Removes finished sessions last written `olderThanMs` or more ago (`0`:
+   * every finished one); returns the count.
    */
   cleanupOlderThanMs(olderThanMs: number): number
   /**
@@ -152,8 +152,8 @@ export declare class NativeStore {
   /** Removes old finished sessions; returns the count. */
   cleanup(maxAgeDays?: number | undefined | null): number
   /**
-   * Removes finished sessions last written more than `olderThanMs` ago;
-   * returns the count.
+   * Removes finished sessions last written `olderThanMs` or more ago (`0`:
+   * every finished one); returns the count.
    */
   cleanupOlderThanMs(olderThanMs: number): number
   /**

@@ -466,8 +466,11 @@ export declare class SessionStateStore {
   cleanup(maxAgeDays?: number): number;
   /**
    * Removes finished sessions (completed, failed, cancelled) last written
-   * more than `olderThanMs` milliseconds ago (fractions allowed): retention
-   * in the unit servers use. New in this package.
+   * `olderThanMs` milliseconds ago or more (fractions allowed): retention
+   * in the unit servers use. `0` removes every finished session, one that
+   * finished in this very millisecond included (the days form, as the
+   * reference's, keeps such a session: its age must exceed the limit).
+   * New in this package.
    *
    * @returns how many files were removed.
    * @throws TypeError `ERR_INVALID_ARG_TYPE` when `olderThanMs` is not a number;
@@ -675,8 +678,9 @@ export declare class SessionManager {
    */
   cleanup(maxAgeDays?: number): number;
   /**
-   * Removes finished sessions last written more than `olderThanMs` ago (see
-   * {@link SessionStateStore.cleanup}). New in this package.
+   * Removes finished sessions last written `olderThanMs` ago or more; `0`
+   * removes every finished one (see {@link SessionStateStore.cleanup}). New
+   * in this package.
    *
    * @returns how many files were removed.
    */

@@ -8,7 +8,7 @@ import { type ChildProcess, spawn } from "node:child_process";
 import fs from "node:fs";
 import path from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
-import { afterEach, describe, expect, it } from "vitest";
+import { afterEach, describe, expect, it, vi } from "vitest";
 import * as pkg from "msw-session";
 import { SessionManager, SessionStateStore } from "msw-session";
 import {
@@ -454,6 +454,26 @@ describe.skipIf(isReference)("cleanup({ olderThanMs })", () => {
     store.save(finishedState("older", 8 * 24 * 60 * MINUTE));
     expect(store.cleanup()).toBe(1);
     expect(manager.cleanup(7)).toBe(0);
+  });
+
+  it("olderThanMs: 0 removes a session finished in this very millisecond; cleanup(0) in days keeps it, as the reference's does", () => {
+    // The clock stands still, so the settle and the cleanup fall in one millisecond every time
+    // (on a real clock they do only sometimes: that made CI fail once).
+    vi.useFakeTimers({ now: Date.parse("2026-06-01T12:00:00.000Z"), toFake: ["Date"] });
+    try {
+      const basePath = tempDir();
+      const manager = newManager(basePath);
+      const session = manager.createSession("index");
+      manager.completeSession(session.id);
+      expect(readSession(basePath, session.id)).toMatchObject({ status: "completed", updatedAt: new Date().toISOString() });
+      const store = new SessionStateStore(basePath);
+      expect(store.cleanup(0)).toBe(0);
+      expect(store.cleanup({ olderThanMs: 1 })).toBe(0);
+      expect(manager.cleanup({ olderThanMs: 0 })).toBe(1);
+      expect(store.listSessions()).toEqual([]);
+    } finally {
+      vi.useRealTimers();
+    }
   });
 
   it("refuses bad arguments with the documented errors", () => {

@@ -253,8 +253,8 @@ impl NativeManager {
         self.manager.recover_crashed(&reason.0).or_throw(&env)
     }
 
-    /// Removes finished sessions last written more than `olderThanMs` ago;
-    /// returns the count.
+    /// Removes finished sessions last written `olderThanMs` or more ago (`0`:
+    /// every finished one); returns the count.
     #[napi(catch_unwind)]
     pub fn cleanup_older_than_ms(&self, env: Env, older_than_ms: f64) -> napi::Result<u32> {
         self.manager

@@ -117,8 +117,8 @@ impl NativeStore {
         self.store.cleanup(days, clock::now_ms()).or_throw(&env)
     }
 
-    /// Removes finished sessions last written more than `olderThanMs` ago;
-    /// returns the count.
+    /// Removes finished sessions last written `olderThanMs` or more ago (`0`:
+    /// every finished one); returns the count.
     #[napi(catch_unwind)]
     pub fn cleanup_older_than_ms(&self, env: Env, older_than_ms: f64) -> napi::Result<u32> {
         self.store

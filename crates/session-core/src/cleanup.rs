@@ -15,20 +15,29 @@ impl SessionStore {
     /// `max_age_days` before `now_ms`; returns how many were removed. Each
     /// file is read as `JSON.parse` reads it; one that is not a session state
     /// is moved aside (see [`SessionStore::load`]), never removed.
+    ///
+    /// The age must be exceeded, as in the reference: `cleanup(0)` keeps a
+    /// session written in the millisecond `now_ms` names.
     pub fn cleanup(&self, max_age_days: f64, now_ms: i64) -> Result<u32> {
         check_non_negative("maxAgeDays", max_age_days)?;
-        self.remove_finished(max_age_days * 24.0 * 60.0 * 60.0 * 1000.0, now_ms)
+        let max_age_ms = max_age_days * 24.0 * 60.0 * 60.0 * 1000.0;
+        self.remove_finished(now_ms, |age_ms| age_ms > max_age_ms)
     }
 
     /// [`cleanup`](Self::cleanup) with the age in milliseconds: removes
-    /// sessions that are not active and were last written more than
-    /// `older_than_ms` before `now_ms` (a number >= 0; fractions allowed).
+    /// sessions that are not active and were last written `older_than_ms`
+    /// or more before `now_ms` (a number >= 0; fractions allowed). The age
+    /// is reached, not exceeded, so `0` removes every finished session,
+    /// one finished in this very millisecond included: a retention pass
+    /// right after `recover_crashed` removes what that pass settled.
     pub fn cleanup_older_than_ms(&self, older_than_ms: f64, now_ms: i64) -> Result<u32> {
         check_non_negative("olderThanMs", older_than_ms)?;
-        self.remove_finished(older_than_ms, now_ms)
+        self.remove_finished(now_ms, |age_ms| age_ms >= older_than_ms)
     }
 
-    fn remove_finished(&self, max_age_ms: f64, now_ms: i64) -> Result<u32> {
+    /// Removes each finished session whose age (`now_ms` less its
+    /// `updatedAt`, in milliseconds) `old_enough` accepts.
+    fn remove_finished(&self, now_ms: i64, old_enough: impl Fn(f64) -> bool) -> Result<u32> {
         let mut removed = 0;
         for id in self.list()? {
             let Ok(id) = SessionId::parse(&id) else {
@@ -39,7 +48,7 @@ impl SessionStore {
                 continue;
             };
             if state.status != SessionStatus::Active
-                && is_older(&state, max_age_ms, now_ms)
+                && age_ms(&state, now_ms).is_some_and(&old_enough)
                 && self.remove(id.as_str())?
             {
                 removed += 1;
@@ -52,6 +61,8 @@ impl SessionStore {
     }
 }
 
-fn is_older(state: &StoredState, age_ms: f64, now_ms: i64) -> bool {
-    clock::parse_iso_ms(&state.updated_at).is_some_and(|t| (now_ms - t) as f64 > age_ms)
+/// How long before `now_ms` the state was last written; `None` when its
+/// `updatedAt` is not a time (such a session is never removed).
+fn age_ms(state: &StoredState, now_ms: i64) -> Option<f64> {
+    clock::parse_iso_ms(&state.updated_at).map(|t| (now_ms - t) as f64)
 }

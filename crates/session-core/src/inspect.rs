@@ -532,6 +532,24 @@ mod tests {
         }
     }
 
+    /// `olderThanMs: 0` reaches the age of a session written in this very
+    /// millisecond; the reference's `cleanup(0)` must exceed it, so keeps it.
+    #[test]
+    fn an_age_of_zero_ms_removes_a_session_finished_this_millisecond() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = SessionStore::new(dir.path());
+        let now = clock::now_ms();
+        let written = clock::iso_from_ms(now).unwrap();
+        store
+            .save(&state("just", SessionStatus::Completed, &written))
+            .unwrap();
+        assert_eq!(store.cleanup(0.0, now).unwrap(), 0);
+        assert_eq!(store.cleanup_older_than_ms(1.0, now).unwrap(), 0);
+        assert_eq!(store.list().unwrap(), ["just"]);
+        assert_eq!(store.cleanup_older_than_ms(0.0, now).unwrap(), 1);
+        assert!(store.list().unwrap().is_empty());
+    }
+
     /// The cost of `inspect` with 10 and with 10,000 files in the folder,
     /// printed (no threshold: timings vary by machine). Run with
     /// `cargo test --release -p msw-session-core inspect_cost -- --ignored --nocapture`.
