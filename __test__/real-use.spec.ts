@@ -8,7 +8,7 @@ import path from "node:path";
 import { pathToFileURL } from "node:url";
 import { describe, expect, it } from "vitest";
 import * as pkg from "msw-session";
-import { CancellationSource, ProgressTracker, SessionManager, SessionStateStore, createTimeoutToken } from "msw-session";
+import { CancellationSource, ProgressTracker, SessionManager, SessionStateStore, createTimeoutToken, requestCancellation } from "msw-session";
 import { childProcesses, collect, gc, isReference, packageEntry, packageRoot, readSession, sessionFile, sessionsDir, tempDirs, waitFor } from "./helpers";
 
 const tempDir = tempDirs();
@@ -153,6 +153,87 @@ describe.skipIf(isReference)("a finished session leaves nothing behind", () => {
     });
     await collect(() => false);
     expect(await heard).toBe("Timeout after 5ms");
+  });
+});
+
+// The field: a batch loop that names only its session let its manager be collected, and the
+// session's updates went nowhere (its file frozen, read as crashed by other processes while the
+// process still worked on it). A live session keeps its manager; a finished one lets it go.
+describe.skipIf(isReference)("a live session keeps its manager", () => {
+  /** A manager made, asked for one session and never named again; `registry` sees it collected. */
+  function forgottenManager(basePath: string, registry: FinalizationRegistry<string>, heard: number[]) {
+    const manager = new SessionManager({ basePath, persistIntervalMs: 0 });
+    manager.onProgress((state) => heard.push(state.progress));
+    registry.register(manager, "manager");
+    return manager.createSession("batch", { n: 0 });
+  }
+
+  it("held through its session: the manager and its listeners live on, and every update is written", async () => {
+    const basePath = tempDir();
+    let collected = false;
+    const registry = new FinalizationRegistry<string>(() => (collected = true));
+    const heard: number[] = [];
+    const session = forgottenManager(basePath, registry, heard);
+    await collect(() => collected);
+    expect(collected).toBe(false);
+    session.context.n = 1;
+    session.progress.setProgress(40, "item 40");
+    expect(readSession(basePath, session.id)).toMatchObject({ context: { n: 1 }, progress: { progress: 40, currentStep: "item 40" } });
+    expect(heard).toEqual([40]);
+  });
+
+  it("held through its token only: a cancel requested from elsewhere still reaches it", async () => {
+    const basePath = tempDir();
+    const registry = new FinalizationRegistry<string>(() => {});
+    const { id, token } = (() => {
+      const session = forgottenManager(basePath, registry, []);
+      return { id: session.id, token: session.cancellation.token };
+    })();
+    await collect(() => false);
+    expect(requestCancellation(id, "stop", { basePath })).toBe(true);
+    await waitFor(() => token.isCancelled);
+    expect(token.reason).toBe("stop");
+    await waitFor(() => readSession(basePath, id).status === "cancelled");
+  });
+
+  it("once its session is finished and nothing holds them, the manager and the session are collected", async () => {
+    const basePath = tempDir();
+    let collected = 0;
+    const registry = new FinalizationRegistry<string>(() => collected++);
+    (() => {
+      const manager = new SessionManager({ basePath, persistIntervalMs: 0 });
+      const session = manager.createSession("batch", { n: 0 });
+      session.progress.onProgress(() => void manager);
+      registry.register(manager, "manager");
+      registry.register(session, "session");
+      manager.completeSession(session.id);
+    })();
+    await collect(() => collected === 2);
+    expect(collected).toBe(2);
+  });
+
+  it.each([
+    ["persistIntervalMs: 0", 0],
+    ["the background writer", 100],
+  ])("a loop that never yields, with %s: a gc() in the middle loses no update, and the exit write writes the last", async (_label, interval) => {
+    const basePath = tempDir();
+    const fixture = path.join(packageRoot, "__test__", "fixtures", "forgotten-manager.mjs");
+    const child = spawn(process.execPath, ["--expose-gc", fixture, pathToFileURL(packageEntry).href, basePath, String(interval)], {
+      stdio: ["ignore", "pipe", "pipe"],
+    });
+    children.push(child);
+    let out = "";
+    let err = "";
+    child.stdout.on("data", (d) => (out += d));
+    child.stderr.on("data", (d) => (err += d));
+    const code = await new Promise((resolve) => child.once("close", resolve));
+    expect({ code, err, done: out.endsWith("done\n") }).toEqual({ code: 0, err: "", done: true });
+    const id = out.split("\n")[0].slice("id ".length);
+    expect(readSession(basePath, id)).toMatchObject({
+      status: "active",
+      context: { n: 2000 },
+      progress: { progress: 100, currentStep: "item 2000" },
+    });
   });
 });
 

@@ -37,11 +37,12 @@ function newSession(operation, context) {
  * Fills a session object from the core's handle on the session.
  * @param {import("../index.js").Session} session
  * @param {import("../binding.js").NativeSession | import("../binding.js").SessionParts} handle
+ * @param {SessionManager} [owner] the manager that made it; its tracker holds it
  * @returns {import("../index.js").Session}
  */
-function fillSession(session, handle) {
+function fillSession(session, handle, owner) {
   session.id = handle.id;
-  session.progress = new ProgressTracker(/** @type {any} */ (kWrap), /** @type {any} */ (handle.tracker));
+  session.progress = new ProgressTracker(/** @type {any} */ (kWrap), /** @type {any} */ (handle.tracker), owner);
   session.cancellation = sourceOf(handle.token);
   session.createdAt = new Date(handle.createdAtMs);
   return session;
@@ -128,7 +129,7 @@ class SessionManager {
    * @param {import("../binding.js").NativeSession | import("../binding.js").SessionParts} handle
    */
   #adopt(session, handle) {
-    fillSession(session, handle);
+    fillSession(session, handle, this);
     this.#sessions.set(session.id, session);
     return session;
   }

@@ -160,14 +160,24 @@ class ProgressTracker {
   #native;
   /** @type {ProgressListeners | undefined} made on the first `onProgress` */
   #listeners;
+  /**
+   * The manager of a session's tracker, held so that the manager (its
+   * `onProgress` listeners, its session objects) lives while the session's
+   * tracker is in use, as the reference's tracker held it through its
+   * listener; a loop that names only the session keeps it all.
+   * @type {object | undefined}
+   */
+  #owner;
 
   /**
    * @param {string} sessionId
    * @param {string} operation
+   * @param {object} [owner] internal: the manager of a session's tracker
    */
-  constructor(sessionId, operation) {
+  constructor(sessionId, operation, owner) {
     if (sessionId === /** @type {any} */ (kWrap)) {
       this.#native = /** @type {any} */ (operation);
+      this.#owner = owner;
     } else {
       checkString(sessionId, "sessionId");
       checkString(operation, "operation");

@@ -16,6 +16,10 @@
 //!   in-place changes made by its owner are written by the next save of any
 //!   kind; where the provider cannot be read (another thread) the last
 //!   context read is written.
+//! - A live session keeps its manager: its tracker's hook holds the
+//!   manager's core until the session is let go (finished or released), so
+//!   a session held any way at all is written, served and owned even when
+//!   every handle on its manager is gone (`SaveOnChange`).
 //! - No user code (a listener, a context's `toJSON`) runs under a lock of
 //!   the package, so it may call any method of the manager.
 //! - Every write records this process as the session's owner, and the
@@ -238,21 +242,33 @@ impl Inner {
 
 /// The tracker listener that makes a session's changes heard by the manager
 /// and written to disk.
+///
+/// It holds the manager strongly: a live session keeps its manager's core
+/// (the writer, its hold on the owner lock, the watch for cancellation
+/// requests, auto-save) alive however the session is reached: its tracker,
+/// its token, a worker's attached handle, a loop that never yields. The
+/// manager's handle may be collected long before (a batch loop that never
+/// names the manager again), and a session whose updates went nowhere, its
+/// file read as crashed by other processes while its process still worked
+/// on it, was the bug this closes. The cycle this makes (manager →
+/// sessions → session → tracker → this hook → manager) is broken when the
+/// session is let go (`forget` removes the hook); a session never finished
+/// keeps its manager until the process exits, whose exit write
+/// ([`crate::writer::flush_all`]) then writes it.
 struct SaveOnChange {
-    manager: Weak<Inner>,
+    manager: Arc<Inner>,
     session: Weak<Session>,
 }
 
 impl Listener<ProgressState> for SaveOnChange {
     fn call(&self, state: &ProgressState) {
-        let (Some(manager), Some(session)) = (self.manager.upgrade(), self.session.upgrade())
-        else {
+        let Some(session) = self.session.upgrade() else {
             return;
         };
-        listeners::notify(&manager.listeners.snapshot(), state);
+        listeners::notify(&self.manager.listeners.snapshot(), state);
         // As in the reference, a failed write on a progress update does not
         // reach the caller; explicit saves report it.
-        manager.writer.changed(&session);
+        self.manager.writer.changed(&session);
     }
 }
 
@@ -378,7 +394,7 @@ impl SessionManager {
             .writer
             .write(&session, Read::WithoutReading, true)?;
         let hook = session.tracker.on_progress(Arc::new(SaveOnChange {
-            manager: Arc::downgrade(&self.inner),
+            manager: self.inner.clone(),
             session: Arc::downgrade(&session),
         }));
         let _ = session.hook.set(hook);
@@ -733,7 +749,7 @@ mod tests {
     }
 
     #[test]
-    fn flush_writes_what_is_pending_and_drop_loses_nothing() {
+    fn flush_writes_what_is_pending_and_a_dropped_handle_loses_nothing() {
         let dir = tempfile::tempdir().unwrap();
         let m = lagging(&dir, 3_600_000.0);
         let s = m.create_session("op".into(), "{}".into(), None).unwrap();
@@ -742,9 +758,39 @@ mod tests {
         m.flush().unwrap();
         assert_eq!(progress_on_disk(&m, s.id()), 10.0);
         s.tracker().set_progress(20.0, None).unwrap();
-        let store = m.store().clone();
+        let weak = Arc::downgrade(&m.inner);
         drop(m);
-        assert_eq!(store.load(s.id()).unwrap().unwrap().progress.progress, 20.0);
+        // The live session keeps its manager, with what is not written yet.
+        let m = SessionManager {
+            inner: weak.upgrade().expect("kept by its live session"),
+        };
+        m.flush().unwrap();
+        assert_eq!(progress_on_disk(&m, s.id()), 20.0);
+    }
+
+    /// The bug: a batch loop that never names its manager again let the
+    /// manager go (its handle collected), and the session's updates went
+    /// nowhere. A live session keeps its manager; a finished one lets it go.
+    #[test]
+    fn a_live_session_keeps_its_manager_and_a_finished_one_lets_it_go() {
+        let dir = tempfile::tempdir().unwrap();
+        let m = lagging(&dir, 0.0);
+        let s = m.create_session("op".into(), "{}".into(), None).unwrap();
+        let weak = Arc::downgrade(&m.inner);
+        drop(m);
+        s.tracker().set_progress(40.0, None).unwrap();
+        let m = SessionManager {
+            inner: weak.upgrade().expect("kept by its live session"),
+        };
+        assert_eq!(progress_on_disk(&m, s.id()), 40.0);
+        assert!(m.complete_session(s.id()).unwrap());
+        drop(m);
+        assert!(
+            weak.upgrade().is_none(),
+            "a finished session lets its manager go"
+        );
+        // Its tracker no longer reaches the manager, and nothing fails.
+        s.tracker().set_progress(50.0, None).unwrap();
     }
 
     #[test]
