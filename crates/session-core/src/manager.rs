@@ -41,7 +41,7 @@
 //! outside `requests`.
 
 use std::path::PathBuf;
-use std::sync::{Arc, Weak};
+use std::sync::{Arc, OnceLock, Weak};
 use std::time::Duration;
 
 use indexmap::IndexMap;
@@ -612,20 +612,32 @@ impl SessionManager {
     /// Saves every live session each auto-save period. The timer runs on the
     /// timer thread; the saves run wherever `executor` puts them (the
     /// thread that owns the contexts). Calling it again changes nothing.
+    /// A tick handed to the executor before a stop (or a shutdown) and run
+    /// after it saves nothing: a busy thread that runs it late never writes
+    /// again, or takes the owner lock back, after auto-save was stopped.
     pub fn start_auto_save(&self, executor: Arc<dyn Executor>) {
         let mut slot = self.inner.auto_save.lock();
         if slot.is_some() {
             return;
         }
         let manager = Arc::downgrade(&self.inner);
-        *slot = Some(timer::every(self.inner.interval, move || {
-            let manager = manager.clone();
-            executor.execute(Box::new(move || {
-                if let Some(inner) = manager.upgrade() {
-                    inner.auto_save_tick();
-                }
-            }));
-        }));
+        // The timer's own handle, for its ticks to check when they run (set
+        // once scheduled; a tick that runs before that is a live one).
+        let this_timer = Arc::new(OnceLock::<TimerHandle>::new());
+        let handle = timer::every(self.inner.interval, {
+            let this_timer = this_timer.clone();
+            move || {
+                let (manager, this_timer) = (manager.clone(), this_timer.clone());
+                executor.execute(Box::new(move || {
+                    let live = this_timer.get().is_none_or(TimerHandle::is_active);
+                    if let (true, Some(inner)) = (live, manager.upgrade()) {
+                        inner.auto_save_tick();
+                    }
+                }));
+            }
+        });
+        let _ = this_timer.set(handle.clone());
+        *slot = Some(handle);
     }
 
     /// One auto-save: what each period of [`start_auto_save`](Self::start_auto_save)
@@ -1434,6 +1446,8 @@ mod tests {
             )
             .unwrap();
         let (tx, rx) = mpsc::channel();
+        let (tx2, rx2) = mpsc::channel();
+        let (tx3, rx3) = mpsc::channel();
         m.start_auto_save(Arc::new(Channel(Mutex::new(tx))));
         m.start_auto_save(Arc::new(Channel(Mutex::new(mpsc::channel().0))));
         let job = rx.recv().unwrap();
@@ -1441,8 +1455,24 @@ mod tests {
         job();
         assert_eq!(m.store().load(s.id()).unwrap().unwrap().context["v"], 2);
         assert!(m.is_auto_saving());
+        // A tick handed over before the shutdown, run after it (a thread
+        // busy meanwhile), saves nothing.
+        let late = rx.recv().unwrap();
         m.shutdown().unwrap();
         assert!(!m.is_auto_saving());
+        *cell.lock().unwrap() = Ok(Some("{\"v\":3}".into()));
+        late();
+        assert_eq!(m.store().load(s.id()).unwrap().unwrap().context["v"], 2);
+        // Nor one handed over before a stop; a restart's ticks save again.
+        m.start_auto_save(Arc::new(Channel(Mutex::new(tx2))));
+        let late = rx2.recv().unwrap();
+        m.stop_auto_save();
+        late();
+        assert_eq!(m.store().load(s.id()).unwrap().unwrap().context["v"], 2);
+        m.start_auto_save(Arc::new(Channel(Mutex::new(tx3))));
+        rx3.recv().unwrap()();
+        assert_eq!(m.store().load(s.id()).unwrap().unwrap().context["v"], 3);
+        m.stop_auto_save();
     }
 
     #[test]
