@@ -386,8 +386,11 @@ mod tests {
         disposed.dispose();
         parent.cancel(None);
         assert!(!disposed.token().is_cancelled());
+        // Held, so that the timeout cannot fire before the dispose.
+        let held = crate::timer::hold_timer_thread();
         let (timed, _) = CancellationSource::with_timeout(Duration::from_millis(50), "t".into());
         timed.dispose();
+        drop(held);
         let (probe, _) = CancellationSource::with_timeout(Duration::from_millis(100), "p".into());
         while !probe.token().is_cancelled() {
             std::thread::yield_now();
@@ -397,9 +400,12 @@ mod tests {
 
     #[test]
     fn a_cancelled_timer_never_fires() {
+        // Held, so that the 1 ms deadline cannot fire before the cancel.
+        let held = crate::timer::hold_timer_thread();
         let (source, handle) =
             CancellationSource::with_timeout(Duration::from_millis(1), "x".into());
         handle.cancel();
+        drop(held);
         let (probe, _) =
             CancellationSource::with_timeout(Duration::from_millis(20), "probe".into());
         while !probe.token().is_cancelled() {

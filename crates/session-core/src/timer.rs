@@ -333,6 +333,29 @@ pub fn millis(
     Duration::try_from_secs_f64(ms.max(0.0) / 1000.0).map_err(|_| refused())
 }
 
+/// Holds the timer thread ([`Lane::Timers`]) in a job of its own until the
+/// guard is dropped: jobs scheduled and cancelled meanwhile cannot run in
+/// between, however busy the machine, and when it is released the thread
+/// runs what is due in deadline order. For tests that cancel a short timer
+/// or compare two deadlines.
+#[cfg(test)]
+pub(crate) fn hold_timer_thread() -> impl Drop {
+    struct Held(std::sync::mpsc::Sender<()>);
+    impl Drop for Held {
+        fn drop(&mut self) {
+            let _ = self.0.send(());
+        }
+    }
+    let (started_tx, started) = std::sync::mpsc::channel();
+    let (release, released) = std::sync::mpsc::channel::<()>();
+    after(Duration::ZERO, move || {
+        let _ = started_tx.send(());
+        let _ = released.recv();
+    });
+    let _ = started.recv();
+    Held(release)
+}
+
 #[cfg(test)]
 mod tests {
     use std::cell::RefCell as Cell;
@@ -392,24 +415,19 @@ mod tests {
     fn runs_jobs_in_deadline_order() {
         let (tx, rx) = mpsc::channel();
         let tx2 = tx.clone();
+        let held = hold_timer_thread();
         after(Duration::from_millis(30), move || tx.send(2).unwrap());
         after(Duration::from_millis(1), move || tx2.send(1).unwrap());
+        drop(held);
         let got: Vec<i32> = rx.iter().take(2).collect();
         assert_eq!(got, vec![1, 2]);
     }
 
     #[test]
     fn cancelled_jobs_do_not_run() {
-        // The timer thread is held in a job of its own while the test
-        // schedules and cancels, so no deadline can pass in between, however
-        // busy the machine (the cancel used to race a 1 ms deadline).
-        let (started_tx, started) = mpsc::channel();
-        let (release, released) = mpsc::channel::<()>();
-        after(Duration::ZERO, move || {
-            started_tx.send(()).unwrap();
-            let _ = released.recv();
-        });
-        started.recv().unwrap();
+        // The timer thread is held while the test schedules and cancels (the
+        // cancel used to race a 1 ms deadline).
+        let held = hold_timer_thread();
         let (tx, rx) = mpsc::channel();
         let tx2 = tx.clone();
         let handle = after(Duration::from_millis(1), move || {
@@ -417,7 +435,7 @@ mod tests {
         });
         handle.cancel();
         after(Duration::from_millis(2), move || tx2.send("ran").unwrap());
-        release.send(()).unwrap();
+        drop(held);
         assert_eq!(rx.recv().unwrap(), "ran");
         assert!(rx.try_recv().is_err());
         assert!(!handle.is_active());
