@@ -179,6 +179,19 @@ export async function waitFor(condition: () => boolean): Promise<void> {
   }
 }
 
+/**
+ * Reads `read()` (sync or async), one event-loop turn apart, until `done` accepts what it gave;
+ * returns that. For a state another thread settles just after something the test can see (a
+ * file written before the in-memory state follows). The test timeout bounds it.
+ */
+export async function waitForValue<T>(read: () => T | Promise<T>, done: (value: T) => boolean): Promise<T> {
+  for (;;) {
+    const value = await read();
+    if (done(value)) return value;
+    await new Promise((resolve) => setTimeout(resolve, 2));
+  }
+}
+
 let exposedGc: (() => void) | undefined;
 
 /** Runs the garbage collector (`--expose-gc` is set on first use). */

@@ -49,10 +49,14 @@ describe.skipIf(isReference)("examples/job-registry: MSW's jobs on the session s
     const jobs = await registry(base);
     expect(jobs.get(ids.done)).toMatchObject({ type: "msw_plan", params: { goal: "ship" }, status: "completed", result: { plan: ["a", "b"] } });
     expect(jobs.get(ids.running)).toMatchObject({ status: "failed", progress: { step: 2, total: 5, message: "reading sources" } });
-    expect(jobs.list().map((j: any) => [j.id, j.status])).toEqual([
+    // Oldest first; two jobs made in one millisecond may come in either order.
+    const byId = (a: string[], b: string[]) => (a[0] < b[0] ? -1 : 1);
+    const listed = jobs.list();
+    expect(listed.map((j: any) => j.createdAt)).toEqual(listed.map((j: any) => j.createdAt).sort());
+    expect(listed.map((j: any) => [j.id, j.status]).sort(byId)).toEqual([
       [ids.done, "completed"],
       [ids.running, "failed"],
-    ]);
+    ].sort(byId));
     // Cleanup settles the dead process's job on disk, then removes the finished ones.
     expect(jobs.cleanup({ olderThanMs: 0 })).toBe(2);
     expect(jobs.list()).toEqual([]);

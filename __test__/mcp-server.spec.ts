@@ -7,7 +7,7 @@ import { Client } from "@modelcontextprotocol/sdk/client/index.js";
 import { StdioClientTransport } from "@modelcontextprotocol/sdk/client/stdio.js";
 import { CallToolResultSchema, CreateTaskResultSchema, type JSONRPCMessage } from "@modelcontextprotocol/sdk/types.js";
 import { afterEach, describe, expect, it } from "vitest";
-import { isReference, packageRoot, readSession, sessionFiles, tempDirs, waitFor } from "./helpers";
+import { isReference, packageRoot, readSession, sessionFiles, tempDirs, waitFor, waitForValue } from "./helpers";
 
 const tempDir = tempDirs();
 const EXAMPLE = path.join(packageRoot, "examples", "mcp-server.mjs");
@@ -152,8 +152,10 @@ describe.skipIf(isReference)("the example MCP server, driven by the SDK's client
     expect((await b.client.experimental.tasks.getTask(taskId)).status).toBe("working");
     const cancelled = await b.client.experimental.tasks.cancelTask(taskId);
     expect(cancelled.status).toBe("cancelled");
-    // The first server, which runs the task, says so too, and its work stopped.
-    expect((await a.client.experimental.tasks.getTask(taskId)).status).toBe("cancelled");
+    // The first server, which runs the task, says so too (once its watcher has cancelled the
+    // token: the file is written first), and its work stopped.
+    const seen = await waitForValue(() => a.client.experimental.tasks.getTask(taskId), (t) => t.status !== "working");
+    expect(seen.status).toBe("cancelled");
     const file = readSession(base, taskId);
     expect(file.status).toBe("cancelled");
     expect(file.context.mcpTask.status).toBe("cancelled");

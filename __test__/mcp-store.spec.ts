@@ -9,7 +9,7 @@ import { pathToFileURL } from "node:url";
 import { InMemoryTaskStore } from "@modelcontextprotocol/sdk/experimental/tasks";
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { SessionTaskStore } from "../mcp.mjs";
-import { childProcesses, isReference, packageRoot, readSession, sessionFile, sessionFiles, tempDirs, waitFor } from "./helpers";
+import { childProcesses, isReference, packageRoot, readSession, sessionFile, sessionFiles, tempDirs, waitFor, waitForValue } from "./helpers";
 
 const tempDir = tempDirs();
 const children = childProcesses();
@@ -329,7 +329,9 @@ describe.skipIf(isReference)("issue 23: a task follows its session, and a read t
     expect(await new Promise((resolve) => cli.once("exit", resolve))).toBe(0);
     // The owner's watcher cancels the session and writes its file (no JavaScript needed).
     await waitFor(() => readSession(base, taskId).status === "cancelled");
-    expect(await s.getTask(taskId)).toMatchObject({ status: "cancelled", statusMessage: "stopped from a terminal" });
+    // The file says cancelled first; the watcher thread cancels the token and the tracker next.
+    const task = await waitForValue(() => s.getTask(taskId), (t) => t?.status !== "working");
+    expect(task).toMatchObject({ status: "cancelled", statusMessage: "stopped from a terminal" });
   });
 
   it("getTask of another process's working task reads its one file: no crash scan of the folder", async () => {

@@ -107,7 +107,10 @@ describe.skipIf(isReference)("requestCancellation across processes", () => {
     expect(child.stdout()).toBe("true\n");
     expect(exit.code).toBe(0);
 
-    await waitFor(() => reasons.length > 0 && fileStatus(basePath, session.id) === "cancelled");
+    // The file first, then the token's listeners, then the tracker (the reference's order).
+    await waitFor(
+      () => reasons.length > 0 && fileStatus(basePath, session.id) === "cancelled" && session.progress.getState().status === "cancelled",
+    );
     expect(reasons).toEqual(["stop from the child"]);
     expect(session.cancellation.token.isCancelled).toBe(true);
     expect(session.cancellation.token.reason).toBe("stop from the child");

@@ -39,14 +39,22 @@ const SELF = fileURLToPath(import.meta.url);
 const INTERACTIVE_PACE_MS = 700;
 /** The wait before each file in --ci's first run, which is killed half-way. */
 const CHILD_PACE_MS = 20;
+/**
+ * Where each worker of --ci's first run stops and waits to be killed: half-way,
+ * so every session is killed there whatever the machine's speed (a fast worker
+ * used to finish its dataset before a slow one had started).
+ */
+const CHILD_HALT_AT = 12;
 
 // ---------------------------------------------------------------------------
 // The worker: hash the files of one dataset, from the checkpoint on.
 if (!isMainThread) {
-  const { id, basePath, files, from, pace } = workerData;
+  const { id, basePath, files, from, pace, haltAt } = workerData;
   const session = attachSession(id, { basePath });
   const token = session.cancellation.token;
   for (let i = from; i < files.length; i++) {
+    // --ci's first run: block this thread here until the process is killed.
+    if (i === haltAt) Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0);
     // The pace: a timer that a cancel (from any thread) cuts short.
     if (pace) await sleep(pace, undefined, { signal: token.signal }).catch(() => {});
     if (token.isCancelled) break; // a cancel from any thread is seen at once
@@ -135,10 +143,10 @@ function reporter(manager, interactive) {
 }
 
 /** Runs one session's work in a worker; resolves when it stops. */
-function work(manager, basePath, session, files, pace, cancelAfterOne = false) {
+function work(manager, basePath, session, files, pace, cancelAfterOne = false, haltAt = undefined) {
   return new Promise((resolve, reject) => {
     const worker = new Worker(SELF, {
-      workerData: { id: session.id, basePath, files, from: session.context.nextIndex, pace },
+      workerData: { id: session.id, basePath, files, from: session.context.nextIndex, pace, haltAt },
     });
     worker.on("message", (message) => {
       if (message.done) return;
@@ -166,7 +174,7 @@ function work(manager, basePath, session, files, pace, cancelAfterOne = false) {
   });
 }
 
-async function run({ dir, interactive, pace, cancelOne, quiet }) {
+async function run({ dir, interactive, pace, cancelOne, quiet, haltAt }) {
   const basePath = dir;
   const datasets = prepare(dir);
   const manager = new SessionManager({ basePath });
@@ -206,7 +214,7 @@ async function run({ dir, interactive, pace, cancelOne, quiet }) {
   process.once("SIGINT", onSigint);
   const results = await Promise.all(
     jobs.map(({ session, dataset }, i) =>
-      work(manager, basePath, session, dataset.files, pace, cancelOne && i === jobs.length - 1),
+      work(manager, basePath, session, dataset.files, pace, cancelOne && i === jobs.length - 1, haltAt),
     ),
   );
   process.removeListener("SIGINT", onSigint);
@@ -251,18 +259,18 @@ if (isMainThread) {
 
   if (values.child) {
     // --ci's first run: work slowly until the parent kills this process.
-    await run({ dir, interactive: false, pace: CHILD_PACE_MS, quiet: true });
+    await run({ dir, interactive: false, pace: CHILD_PACE_MS, quiet: true, haltAt: CHILD_HALT_AT });
   } else if (values.ci) {
     console.log("1. A run hashing four datasets is killed with SIGKILL half-way");
     const child = spawn(process.execPath, [SELF, "--child", "--dir", dir], { stdio: "ignore" });
     const sessions = path.join(dir, ".msw", "sessions");
-    // Wait until every session has checkpointed some files, then kill.
+    // Wait until every session has checkpointed the files before the halt, then kill.
     await new Promise((resolve) => {
       const poll = setInterval(() => {
         const files = fs.existsSync(sessions) ? fs.readdirSync(sessions).filter((f) => f.endsWith(".json")) : [];
         const progressed = files.filter((f) => {
           try {
-            return JSON.parse(fs.readFileSync(path.join(sessions, f), "utf8")).context.nextIndex >= 6;
+            return JSON.parse(fs.readFileSync(path.join(sessions, f), "utf8")).context.nextIndex === CHILD_HALT_AT;
           } catch {
             return false;
           }
