@@ -33,6 +33,13 @@
 //! - A claim is held only around a resume's check-and-write; claim files are
 //!   never deleted while a session may be resumed (only by `cleanup`, of
 //!   finished sessions).
+//! - A lock is held only on the file its path names: a lock file is removed
+//!   only by whoever holds its exclusive lock (the last hold of its owner,
+//!   or `cleanup` once it has taken a dead owner's lock), and a taker that
+//!   finds, once it holds the lock, that the path no longer names the file it
+//!   locked (removed in between) takes the path's new file instead. Without
+//!   this, a process whose lock file `cleanup` removed just as it took it
+//!   held a lock nobody could see, and its live sessions read as crashed.
 //!
 //! # Lock order
 //! The map of the owner locks this process holds (one per folder) is a leaf
@@ -119,18 +126,53 @@ impl FileLock {
     /// Tries to take the lock at `path`, creating the file (mode `mode`);
     /// `Ok(None)` when someone else holds it.
     pub fn try_acquire(path: &Path, mode: u32) -> io::Result<Option<FileLock>> {
+        Self::try_acquire_with(path, mode, || {})
+    }
+
+    /// [`try_acquire`](Self::try_acquire), with `opened` run between the
+    /// open and the lock (a test removes the file there, as a `cleanup` of
+    /// another process may).
+    fn try_acquire_with(
+        path: &Path,
+        mode: u32,
+        mut opened: impl FnMut(),
+    ) -> io::Result<Option<FileLock>> {
         let mut options = OpenOptions::new();
         options.read(true).write(true).create(true).truncate(false);
         #[cfg(unix)]
         std::os::unix::fs::OpenOptionsExt::mode(&mut options, mode);
         #[cfg(not(unix))]
         let _ = mode;
-        let file = options.open(path)?;
-        match file.try_lock() {
-            Ok(()) => Ok(Some(FileLock { _file: file })),
-            Err(std::fs::TryLockError::WouldBlock) => Ok(None),
-            Err(std::fs::TryLockError::Error(e)) => Err(e),
+        // The file locked may be removed between the open and the lock (its
+        // remover held it): then the path's new file is taken. A remover
+        // holds the lock while it removes, so each round that finds the
+        // file gone follows a removal that has ended; a few rounds suffice.
+        for _ in 0..8 {
+            let file = options.open(path)?;
+            opened();
+            match file.try_lock() {
+                Ok(()) if names(path, &file)? => return Ok(Some(FileLock { _file: file })),
+                Ok(()) => continue,
+                Err(std::fs::TryLockError::WouldBlock) => return Ok(None),
+                Err(std::fs::TryLockError::Error(e)) => return Err(e),
+            }
         }
+        Ok(None)
+    }
+
+    /// Removes the lock file at `path` when nobody holds its lock (its owner
+    /// is gone), holding the lock while it does (see the module's
+    /// invariants); `false` when it is held or cannot be opened.
+    fn remove_if_free(path: &Path) -> bool {
+        let Ok(file) = File::open(path) else {
+            return false;
+        };
+        if file.try_lock().is_err() || !names(path, &file).unwrap_or(false) {
+            return false;
+        }
+        let removed = fs::remove_file(path).is_ok();
+        drop(file);
+        removed
     }
 
     /// Like [`try_acquire`](Self::try_acquire), but a lock found taken is
@@ -156,6 +198,49 @@ impl FileLock {
             wait(attempt);
         }
         Ok(None)
+    }
+}
+
+/// Whether `path` names the file `file` has open (it was not removed, or
+/// replaced by another, since it was opened).
+fn names(path: &Path, file: &File) -> io::Result<bool> {
+    let on_path = match fs::metadata(path) {
+        Ok(meta) => meta,
+        Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(false),
+        Err(e) => return Err(e),
+    };
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::MetadataExt;
+        let open = file.metadata()?;
+        Ok((open.dev(), open.ino()) == (on_path.dev(), on_path.ino()))
+    }
+    #[cfg(windows)]
+    {
+        let _ = on_path;
+        // A file being deleted cannot be opened again: it is not the path's.
+        let Ok(again) = File::open(path) else {
+            return Ok(false);
+        };
+        Ok(windows_file_id(file)? == windows_file_id(&again)?)
+    }
+}
+
+/// The volume and index that identify an open file on Windows.
+#[cfg(windows)]
+fn windows_file_id(file: &File) -> io::Result<(u32, u64)> {
+    use std::os::windows::io::AsRawHandle;
+    use windows_sys::Win32::Storage::FileSystem::{
+        GetFileInformationByHandle, BY_HANDLE_FILE_INFORMATION,
+    };
+    // SAFETY: the handle is open for the call; the struct is plain data.
+    unsafe {
+        let mut info: BY_HANDLE_FILE_INFORMATION = std::mem::zeroed();
+        if GetFileInformationByHandle(file.as_raw_handle() as _, &mut info) == 0 {
+            return Err(io::Error::last_os_error());
+        }
+        let index = (u64::from(info.nFileIndexHigh) << 32) | u64::from(info.nFileIndexLow);
+        Ok((info.dwVolumeSerialNumber, index))
     }
 }
 
@@ -239,7 +324,8 @@ impl SessionStore {
         }
         let path = self.owner_lock_path(this_instance());
         self.make_dir(&self.owners_dir(), "create owners folder")?;
-        let lock = FileLock::try_acquire(&path, self.options.file_mode)
+        // A probe may hold the file for an instant: wait it out.
+        let lock = FileLock::acquire_contended(&path, self.options.file_mode)
             .map_err(|e| CoreError::io("lock owner file", &path, e))?
             .ok_or_else(|| CoreError::Internal(format!("{} is held by another", path.display())))?;
         held.insert(self.dir().to_path_buf(), Held { lock, holders: 1 });
@@ -280,8 +366,8 @@ impl SessionStore {
         for entry in entries.filter_map(|e| e.ok()) {
             let path = entry.path();
             let mine = path.file_stem().is_some_and(|s| s == this_instance());
-            if !mine && probe(&path) == Liveness::Gone {
-                let _ = fs::remove_file(path);
+            if !mine {
+                FileLock::remove_if_free(&path);
             }
         }
     }
@@ -352,6 +438,50 @@ mod tests {
         });
         assert!(lock.unwrap().is_some());
         assert_eq!(waits, 1);
+    }
+
+    /// The bug: `cleanup` in another process removed a lock file between
+    /// its taker's open and its lock; the taker then held a lock on a file
+    /// no path named, and every probe found its owner gone.
+    #[test]
+    fn a_lock_file_removed_before_it_is_locked_is_made_again() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("owner.lock");
+        let mut removals = 0;
+        let lock = FileLock::try_acquire_with(&path, 0o600, || {
+            if removals == 0 {
+                fs::remove_file(&path).unwrap();
+            }
+            removals += 1;
+        })
+        .unwrap()
+        .expect("taken");
+        assert_eq!(
+            removals, 2,
+            "the removed file's lock was let go, the new file's taken"
+        );
+        assert_eq!(probe(&path), Liveness::Alive);
+        drop(lock);
+        assert_eq!(probe(&path), Liveness::Gone);
+    }
+
+    #[test]
+    fn cleanup_removes_a_free_lock_file_and_never_a_held_one() {
+        let dir = tempfile::tempdir().unwrap();
+        let (held, free) = (dir.path().join("held.lock"), dir.path().join("free.lock"));
+        let lock = FileLock::try_acquire(&held, 0o600).unwrap().unwrap();
+        drop(FileLock::try_acquire(&free, 0o600).unwrap().unwrap());
+        assert!(!FileLock::remove_if_free(&held));
+        assert!(FileLock::remove_if_free(&free));
+        assert!(held.exists() && !free.exists());
+        // A probe's instant makes it wait for a later cleanup, never remove.
+        let probing = File::open(&held).unwrap();
+        drop(lock);
+        probing.try_lock_shared().unwrap();
+        assert!(!FileLock::remove_if_free(&held));
+        drop(probing);
+        assert!(FileLock::remove_if_free(&held));
+        assert!(!FileLock::remove_if_free(&held), "already gone");
     }
 
     #[test]
