@@ -30,6 +30,18 @@ async function settled() {
 
 const live = () => pkg.liveCounts();
 
+/** Runs Node with `args` to its end: its exit code and all it printed. */
+async function runNode(args: string[]): Promise<{ code: unknown; out: string; err: string }> {
+  const child = spawn(process.execPath, args, { stdio: ["ignore", "pipe", "pipe"] });
+  children.push(child);
+  let out = "";
+  let err = "";
+  child.stdout.on("data", (d) => (out += d));
+  child.stderr.on("data", (d) => (err += d));
+  const code = await new Promise((resolve) => child.once("close", resolve));
+  return { code, out, err };
+}
+
 describe.skipIf(isReference)("a finished session leaves nothing behind", () => {
   /** Runs `count` sessions through `finish`, each with listeners that close over the session, as real code does. */
   async function cycles(finish: (manager: SessionManager, id: string) => void) {
@@ -218,15 +230,7 @@ describe.skipIf(isReference)("a live session keeps its manager", () => {
   ])("a loop that never yields, with %s: a gc() in the middle loses no update, and the exit write writes the last", async (_label, interval) => {
     const basePath = tempDir();
     const fixture = path.join(packageRoot, "__test__", "fixtures", "forgotten-manager.mjs");
-    const child = spawn(process.execPath, ["--expose-gc", fixture, pathToFileURL(packageEntry).href, basePath, String(interval)], {
-      stdio: ["ignore", "pipe", "pipe"],
-    });
-    children.push(child);
-    let out = "";
-    let err = "";
-    child.stdout.on("data", (d) => (out += d));
-    child.stderr.on("data", (d) => (err += d));
-    const code = await new Promise((resolve) => child.once("close", resolve));
+    const { code, out, err } = await runNode(["--expose-gc", fixture, pathToFileURL(packageEntry).href, basePath, String(interval)]);
     expect({ code, err, done: out.endsWith("done\n") }).toEqual({ code: 0, err: "", done: true });
     const id = out.split("\n")[0].slice("id ".length);
     expect(readSession(basePath, id)).toMatchObject({
@@ -458,15 +462,7 @@ describe.skipIf(isReference)("user code may call back into the package", () => {
     it(`from a ${kind}: every method finishes`, async () => {
       for (const method of methods) {
         const base = tempDir();
-        const child = spawn(process.execPath, [fixture, pathToFileURL(packageEntry).href, base, kind, method], {
-          stdio: ["ignore", "pipe", "pipe"],
-        });
-        children.push(child);
-        let out = "";
-        let err = "";
-        child.stdout.on("data", (d) => (out += d));
-        child.stderr.on("data", (d) => (err += d));
-        const code = await new Promise((resolve) => child.once("close", resolve));
+        const { code, out, err } = await runNode([fixture, pathToFileURL(packageEntry).href, base, kind, method]);
         expect({ method, code, out, err }).toEqual({ method, code: 0, out: `done ${method}\n`, err: "" });
       }
     });
