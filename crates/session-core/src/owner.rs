@@ -218,11 +218,39 @@ fn names(path: &Path, file: &File) -> io::Result<bool> {
     #[cfg(windows)]
     {
         let _ = on_path;
-        // A file being deleted cannot be opened again: it is not the path's.
+        // Removed while open: its name stays until the last handle closes
+        // (the path then names nothing), or goes at once (POSIX semantics).
+        if windows_delete_pending(file)? {
+            return Ok(false);
+        }
         let Ok(again) = File::open(path) else {
             return Ok(false);
         };
         Ok(windows_file_id(file)? == windows_file_id(&again)?)
+    }
+}
+
+/// Whether an open file has been removed (deleted while open) on Windows.
+#[cfg(windows)]
+fn windows_delete_pending(file: &File) -> io::Result<bool> {
+    use std::os::windows::io::AsRawHandle;
+    use windows_sys::Win32::Storage::FileSystem::{
+        FileStandardInfo, GetFileInformationByHandleEx, FILE_STANDARD_INFO,
+    };
+    // SAFETY: the handle is open for the call; the buffer is a plain struct
+    // of the size passed.
+    unsafe {
+        let mut info: FILE_STANDARD_INFO = std::mem::zeroed();
+        if GetFileInformationByHandleEx(
+            file.as_raw_handle() as _,
+            FileStandardInfo,
+            (&raw mut info).cast(),
+            std::mem::size_of::<FILE_STANDARD_INFO>() as u32,
+        ) == 0
+        {
+            return Err(io::Error::last_os_error());
+        }
+        Ok(info.DeletePending)
     }
 }
 
@@ -456,10 +484,11 @@ mod tests {
         })
         .unwrap()
         .expect("taken");
-        assert_eq!(
-            removals, 2,
-            "the removed file's lock was let go, the new file's taken"
-        );
+        assert!(removals >= 1);
+        // What the taker holds is what a probe of the path finds. Where the
+        // name went with the removal (Unix; Windows with POSIX semantics),
+        // that is the path's new file, taken in a second round; where it
+        // stays while a handle is open (wine), the file first opened.
         assert_eq!(probe(&path), Liveness::Alive);
         drop(lock);
         assert_eq!(probe(&path), Liveness::Gone);
