@@ -174,15 +174,14 @@ export function makeState(id: string, overrides: Record<string, unknown> = {}): 
  * nothing is asserted about how long it takes.
  */
 export async function waitFor(condition: () => boolean): Promise<void> {
-  while (!condition()) {
-    await new Promise((resolve) => setTimeout(resolve, 2));
-  }
+  await waitForValue(condition, (holds) => holds);
 }
 
 /**
  * Reads `read()` (sync or async), one event-loop turn apart, until `done` accepts what it gave;
  * returns that. For a state another thread settles just after something the test can see (a
- * file written before the in-memory state follows). The test timeout bounds it.
+ * file written before the in-memory state follows). The test timeout bounds it; {@link waitFor}
+ * is this for a condition.
  */
 export async function waitForValue<T>(read: () => T | Promise<T>, done: (value: T) => boolean): Promise<T> {
   for (;;) {
