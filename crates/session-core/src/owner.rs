@@ -204,20 +204,19 @@ impl FileLock {
 /// Whether `path` names the file `file` has open (it was not removed, or
 /// replaced by another, since it was opened).
 fn names(path: &Path, file: &File) -> io::Result<bool> {
-    let on_path = match fs::metadata(path) {
-        Ok(meta) => meta,
-        Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(false),
-        Err(e) => return Err(e),
-    };
     #[cfg(unix)]
     {
         use std::os::unix::fs::MetadataExt;
+        let on_path = match fs::metadata(path) {
+            Ok(meta) => meta,
+            Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(false),
+            Err(e) => return Err(e),
+        };
         let open = file.metadata()?;
         Ok((open.dev(), open.ino()) == (on_path.dev(), on_path.ino()))
     }
     #[cfg(windows)]
     {
-        let _ = on_path;
         // Removed while open: its name stays until the last handle closes
         // (the path then names nothing), or goes at once (POSIX semantics).
         if windows_delete_pending(file)? {
